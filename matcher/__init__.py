@@ -1,0 +1,72 @@
+"""matcher: volunteers and newcomers, matched for Patenschaft programmes."""
+
+from typing import Any
+
+from flask import Flask
+
+from matcher import config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; reads like a table of contents."""
+    app = Flask(__name__, instance_relative_config=True)
+    config.load(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to this app."""
+    from matcher import database, i18n
+    from matcher.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    database.configure(app)
+    migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount one blueprint per audience."""
+    from matcher.web import admin, auth, coordinator, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(coordinator.bp)
+    app.register_blueprint(admin.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Render errors as friendly pages in the user's language."""
+    from matcher.web import errors
+
+    errors.register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Scope every request to the user's agency and set safe response headers."""
+    from matcher.web import hooks
+
+    hooks.register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Add the filters and globals templates use."""
+    from matcher.web import templating
+
+    templating.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the `flask` commands."""
+    from matcher import cli
+
+    cli.register(app)

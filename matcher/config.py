@@ -1,0 +1,105 @@
+"""Configuration: defaults here, then `instance/config.py`, then the environment."""
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+# Environment variables read directly, by name, as operators expect them.
+_ENV_STRINGS = (
+    "SECRET_KEY",
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "RATELIMIT_STORAGE_URI",
+    "PUBLIC_BASE_URL",
+)
+_ENV_INTS = ("MAIL_PORT",)
+_ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SESSION_COOKIE_SECURE")
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Return the built-in defaults: an embedded SQLite database under the instance folder."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(instance_path) / "matcher.sqlite"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": "de",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
+        "LANGUAGES": ("de", "en"),
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_DEFAULT_SENDER": "matcher@localhost",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    }
+
+
+def normalise_database_url(url: str) -> str:
+    """Map plain PostgreSQL URLs to the psycopg 3 driver, so `postgres://…` just works."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill `app.config` from the defaults, the instance folder and the environment, in order."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(defaults(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        _from_environment(app)
+    else:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+
+
+def _from_environment(app: Flask) -> None:
+    if url := os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    for name in _ENV_STRINGS:
+        if name in os.environ:
+            app.config[name] = os.environ[name]
+    for name in _ENV_INTS:
+        if name in os.environ:
+            app.config[name] = int(os.environ[name])
+    for name in _ENV_BOOLS:
+        if name in os.environ:
+            app.config[name] = os.environ[name].strip().lower() in ("1", "true", "yes", "on")
+    # Anything else as MATCHER_<KEY>, parsed as JSON where it can be (Flask's convention).
+    app.config.from_prefixed_env("MATCHER")
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """Read the secret key from the instance folder, generating it once on first start."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_hex(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race; use its key
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+        return key

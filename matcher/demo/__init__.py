@@ -1,0 +1,1 @@
+"""A realistic, deterministic synthetic agency in Cologne, for demos, tests and benchmarks."""

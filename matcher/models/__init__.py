@@ -1,0 +1,33 @@
+"""The data model, one concept per module."""
+
+from matcher.models.agency import DEFAULT_WEIGHTS, Agency
+from matcher.models.audit import AuditEvent
+from matcher.models.base import Base, utcnow
+from matcher.models.checkin import CheckIn
+from matcher.models.consent import ConsentRecord
+from matcher.models.language import NewcomerLanguage, VolunteerLanguage
+from matcher.models.match import Match, MatchEvent
+from matcher.models.newcomer import Newcomer
+from matcher.models.run import MatchRun
+from matcher.models.tenant import TenantScoped
+from matcher.models.user import User
+from matcher.models.volunteer import Volunteer
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "Agency",
+    "AuditEvent",
+    "Base",
+    "CheckIn",
+    "ConsentRecord",
+    "Match",
+    "MatchEvent",
+    "MatchRun",
+    "Newcomer",
+    "NewcomerLanguage",
+    "TenantScoped",
+    "User",
+    "Volunteer",
+    "VolunteerLanguage",
+    "utcnow",
+]

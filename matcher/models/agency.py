@@ -1,0 +1,49 @@
+"""The agency: the tenant every person, match and run belongs to."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Float, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.vocab import UMBRELLAS
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "language": 3.0,
+    "distance": 2.0,
+    "availability": 2.0,
+    "topics": 1.0,
+    "waiting": 1.0,
+}
+
+
+class Agency(Base):
+    """An integration agency (Integrationsagentur) running a Patenschaft programme."""
+
+    __tablename__ = "agencies"
+    __table_args__ = (
+        CheckConstraint(check_in("umbrella", UMBRELLAS), name="umbrella_valid"),
+        CheckConstraint("max_distance_km IS NULL OR max_distance_km > 0", name="distance_positive"),
+        CheckConstraint("retention_months BETWEEN 1 AND 120", name="retention_range"),
+        CheckConstraint("checkin_interval_weeks BETWEEN 2 AND 26", name="checkin_range"),
+        CheckConstraint("trial_weeks BETWEEN 1 AND 26", name="trial_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    umbrella: Mapped[str] = mapped_column(String(32), default="other")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    privacy_contact: Mapped[str] = mapped_column(String(300), default="")
+    max_distance_km: Mapped[float | None] = mapped_column(Float, default=15.0)
+    weights: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: dict(DEFAULT_WEIGHTS))
+    retention_months: Mapped[int] = mapped_column(Integer, default=24)
+    checkin_interval_weeks: Mapped[int] = mapped_column(Integer, default=10)
+    trial_weeks: Mapped[int] = mapped_column(Integer, default=4)
+    privacy_notice_version: Mapped[str] = mapped_column(String(32), default="1")
+    privacy_notice_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.slug}>"

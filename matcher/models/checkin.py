@@ -1,0 +1,29 @@
+"""Check-ins: the regular look at how a Patenschaft is going, as a traffic light."""
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from matcher.models.base import Base, UTCDateTime, check_in
+from matcher.models.tenant import TenantScoped
+from matcher.models.vocab import CHECKIN_LIGHTS
+
+
+class CheckIn(TenantScoped, Base):
+    """A scheduled or recorded check-in of one match."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (
+        CheckConstraint(
+            f"light IS NULL OR {check_in('light', CHECKIN_LIGHTS)}", name="light_valid"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    light: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text, default="")

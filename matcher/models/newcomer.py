@@ -1,0 +1,51 @@
+"""The newcomer (Neuzugewanderte): registered by a coordinator, usually without an account."""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.language import NewcomerLanguage
+from matcher.models.tenant import TenantScoped
+from matcher.models.vocab import AGE_BANDS, ALL_SLOTS_MASK, GENDERS, NEWCOMER_STATUSES
+
+
+class Newcomer(TenantScoped, Base):
+    """A newcomer or family waiting for, or accompanied by, a volunteer."""
+
+    __tablename__ = "newcomers"
+    __table_args__ = (
+        CheckConstraint(check_in("status", NEWCOMER_STATUSES), name="status_valid"),
+        CheckConstraint(check_in("age_band", AGE_BANDS), name="age_band_valid"),
+        CheckConstraint(
+            f"mentor_gender IS NULL OR {check_in('mentor_gender', GENDERS)}",
+            name="mentor_gender_valid",
+        ),
+        CheckConstraint(f"slots BETWEEN 0 AND {ALL_SLOTS_MASK}", name="slots_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    # Newcomers are reached through the coordinator: a note such as "via Unterkunft X".
+    contact_note: Mapped[str] = mapped_column(String(300), default="")
+    postcode: Mapped[str] = mapped_column(String(5), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    age_band: Mapped[str] = mapped_column(String(16))
+    slots: Mapped[int] = mapped_column(Integer, default=0)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    minors: Mapped[bool] = mapped_column(Boolean, default=False)
+    mentor_gender: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    waiting_since: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    languages: Mapped[list[NewcomerLanguage]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=NewcomerLanguage.code
+    )
+
+    def __repr__(self) -> str:
+        return f"<Newcomer {self.id}>"

@@ -1,0 +1,64 @@
+"""Staff users: admins and coordinators."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from matcher.models.agency import Agency
+from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.vocab import ROLES
+
+
+class User(UserMixin, Base):
+    """A staff member who logs in: an admin, or a coordinator of one agency."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(check_in("role", ROLES), name="role_valid"),
+        CheckConstraint("role = 'admin' OR agency_id IS NOT NULL", name="coordinator_has_agency"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    role: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    # Bumped on logout and password change; a session remembers the version it began with.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency: Mapped[Agency | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login: a deactivated user cannot log in."""
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        """True for admins, who see every agency."""
+        return self.role == "admin"
+
+    def get_id(self) -> str:
+        """Flask-Login: the id stored in the session, bound to the session version."""
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        """Hash and store a new password (scrypt, Werkzeug's default KDF)."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        """Compare a password with the stored hash in constant time."""
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

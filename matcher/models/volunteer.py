@@ -1,0 +1,92 @@
+"""The volunteer (Pate/Patin)."""
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.language import VolunteerLanguage
+from matcher.models.tenant import TenantScoped
+from matcher.models.vocab import (
+    AGE_BANDS,
+    ALL_SLOTS_MASK,
+    CERTIFICATE_RESULTS,
+    GENDERS,
+    VOLUNTEER_STATUSES,
+)
+
+
+class Volunteer(TenantScoped, Base):
+    """A volunteer who signed up with one agency."""
+
+    __tablename__ = "volunteers"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "email", name="uq_volunteers_agency_email"),
+        CheckConstraint(check_in("status", VOLUNTEER_STATUSES), name="status_valid"),
+        CheckConstraint(check_in("age_band", AGE_BANDS), name="age_band_valid"),
+        CheckConstraint(f"gender IS NULL OR {check_in('gender', GENDERS)}", name="gender_valid"),
+        CheckConstraint("capacity BETWEEN 0 AND 3", name="capacity_range"),
+        CheckConstraint(f"slots BETWEEN 0 AND {ALL_SLOTS_MASK}", name="slots_range"),
+        CheckConstraint(
+            f"certificate_result IS NULL OR {check_in('certificate_result', CERTIFICATE_RESULTS)}",
+            name="certificate_result_valid",
+        ),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    postcode: Mapped[str] = mapped_column(String(5), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    age_band: Mapped[str] = mapped_column(String(16))
+    gender: Mapped[str | None] = mapped_column(String(16))
+    # Weekly availability: bit i is matcher.models.vocab.SLOTS[i].
+    slots: Mapped[int] = mapped_column(Integer, default=0)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="applied", index=True)
+    motivation: Mapped[str] = mapped_column(Text, default="")
+    can_show_certificate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # §72a SGB VIII: only the fact of inspection, never a copy of the certificate.
+    certificate_inspected_on: Mapped[date | None] = mapped_column(Date)
+    certificate_issued_on: Mapped[date | None] = mapped_column(Date)
+    certificate_result: Mapped[str | None] = mapped_column(String(16))
+    certificate_inspected_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    languages: Mapped[list[VolunteerLanguage]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=VolunteerLanguage.code
+    )
+
+    @property
+    def full_name(self) -> str:
+        """First and last name."""
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def has_valid_certificate(self) -> bool:
+        """An inspected certificate without entries."""
+        return self.certificate_inspected_on is not None and self.certificate_result == "clear"
+
+    def __repr__(self) -> str:
+        return f"<Volunteer {self.id}>"

@@ -1,0 +1,154 @@
+"""Loading the demo agency: people, consents and staff logins."""
+
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from matcher.demo import generate
+from matcher.extensions import db
+from matcher.models import (
+    Agency,
+    ConsentRecord,
+    Newcomer,
+    NewcomerLanguage,
+    User,
+    Volunteer,
+    VolunteerLanguage,
+)
+from matcher.models.vocab import slots_to_mask
+from matcher.services import administration
+
+DEMO_ADMIN = "admin@demo.example"
+NOTICE_TEXT = (
+    "Wir verarbeiten Ihre Angaben (Name, Kontakt, Postleitzahl, Sprachen, Zeiten, Themen) "
+    "nur, um Ihnen eine passende Patenschaft vorzuschlagen. Sie können Ihre Einwilligung "
+    "jederzeit widerrufen."
+)
+
+
+def coordinator_email(slug: str) -> str:
+    """The demo coordinator's login for an agency."""
+    return f"koordination@{slug}.demo.example"
+
+
+def load(slug: str, n_volunteers: int, n_newcomers: int, seed: int, today: date) -> Agency | None:
+    """Create the demo agency with its people; None if it already has people."""
+    agency = administration.agency_by_slug(slug)
+    if agency is None:
+        agency = administration.create_agency(
+            slug, "Integrationsagentur Köln (Demo)", city="Köln", umbrella="paritaetischer"
+        )
+    elif db.session.scalar(select(func.count()).where(Volunteer.agency_id == agency.id)):
+        return None
+    agency.privacy_contact = "datenschutz@demo.example"
+    agency.privacy_notice_text = NOTICE_TEXT
+    coordinator = _ensure_user(coordinator_email(slug), "coordinator", agency, "Demo-Koordination")
+    _ensure_user(DEMO_ADMIN, "admin", None, "Demo-Admin")
+
+    start = datetime.combine(today, time(9), tzinfo=UTC)
+    for i, p in enumerate(generate.volunteers(n_volunteers, seed, today)):
+        signed_up = start - timedelta(days=30 + i % 400)
+        confirmed = p.status != "applied" or i % 2 == 0
+        v = Volunteer(
+            agency_id=agency.id,
+            first_name=p.first_name,
+            last_name=p.last_name,
+            email=p.email,
+            email_confirmed_at=signed_up + timedelta(hours=2) if confirmed else None,
+            postcode=p.postcode,
+            lat=p.lat,
+            lon=p.lon,
+            age_band=p.age_band,
+            gender=p.gender,
+            slots=slots_to_mask(p.slots),
+            topics=p.topics,
+            capacity=p.capacity,
+            status=p.status,
+            can_show_certificate=p.certificate,
+            certificate_inspected_on=(signed_up + timedelta(days=14)).date()
+            if p.certificate
+            else None,
+            certificate_issued_on=(signed_up - timedelta(days=20)).date()
+            if p.certificate
+            else None,
+            certificate_result="clear" if p.certificate else None,
+            certificate_inspected_by_id=coordinator.id if p.certificate else None,
+            created_at=signed_up,
+            languages=[VolunteerLanguage(code=c, level=lv) for c, lv in p.languages.items()],
+        )
+        db.session.add(v)
+        db.session.flush()
+        db.session.add(
+            ConsentRecord(
+                agency_id=agency.id,
+                volunteer_id=v.id,
+                purpose="matching",
+                notice_version=agency.privacy_notice_version,
+                language="de",
+                given_at=signed_up,
+                channel="online",
+            )
+        )
+    for p in generate.newcomers(n_newcomers, seed, today):
+        registered = datetime.combine(p.waiting_since or today, time(10), tzinfo=UTC)
+        n = Newcomer(
+            agency_id=agency.id,
+            first_name=p.first_name,
+            contact_note="über die Koordination",
+            postcode=p.postcode,
+            lat=p.lat,
+            lon=p.lon,
+            age_band=p.age_band,
+            slots=slots_to_mask(p.slots),
+            topics=p.topics,
+            minors=p.minors,
+            mentor_gender=p.mentor_gender,
+            status=p.status,
+            waiting_since=p.waiting_since or today,
+            created_by_id=coordinator.id,
+            created_at=registered,
+            languages=[NewcomerLanguage(code=c, level=lv) for c, lv in p.languages.items()],
+        )
+        db.session.add(n)
+        db.session.flush()
+        db.session.add(
+            ConsentRecord(
+                agency_id=agency.id,
+                newcomer_id=n.id,
+                purpose="matching",
+                notice_version=agency.privacy_notice_version,
+                language=next(iter(p.languages)),
+                given_at=registered,
+                channel="in_person",
+                taken_by_id=coordinator.id,
+            )
+        )
+    db.session.commit()
+    return agency
+
+
+def _ensure_user(email: str, role: str, agency: Agency | None, name: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, role=role, agency_id=agency.id if agency else None, name=name)
+        user.set_password(secrets.token_urlsafe(24))
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def reset_logins(slug: str) -> list[tuple[str, str, str]]:
+    """Give the demo admin and coordinator fresh passwords; return (role, email, password)."""
+    logins = []
+    for role, email in (("admin", DEMO_ADMIN), ("coordinator", coordinator_email(slug))):
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            continue
+        password = secrets.token_urlsafe(9)
+        user.set_password(password)
+        user.session_version += 1
+        user.active = True
+        logins.append((role, email, password))
+    db.session.commit()
+    return logins

@@ -1,0 +1,70 @@
+"""Reading the agency's people. Queries are scoped to the agency by `matcher.tenancy`."""
+
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, or_, select
+
+from matcher.extensions import db
+from matcher.models import Newcomer, Volunteer
+from matcher.services import audit
+
+PER_PAGE = 25
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def counts() -> dict[str, Any]:
+    """Volunteers and newcomers by status, for the dashboard."""
+    vol = dict(
+        db.session.execute(select(Volunteer.status, func.count()).group_by(Volunteer.status)).all()
+    )
+    new = dict(
+        db.session.execute(select(Newcomer.status, func.count()).group_by(Newcomer.status)).all()
+    )
+    return {"volunteers": vol, "newcomers": new}
+
+
+def list_volunteers(q: str, status: str, page: int) -> Pagination:
+    """A page of volunteers matching a name or email search and a status."""
+    stmt = select(Volunteer).order_by(Volunteer.last_name, Volunteer.first_name, Volunteer.id)
+    if q:
+        pattern = _like(q)
+        stmt = stmt.where(
+            or_(
+                func.lower(Volunteer.first_name).like(pattern, escape="\\"),
+                func.lower(Volunteer.last_name).like(pattern, escape="\\"),
+                func.lower(Volunteer.email).like(pattern, escape="\\"),
+            )
+        )
+    if status:
+        stmt = stmt.where(Volunteer.status == status)
+    return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+
+
+def list_newcomers(q: str, status: str, page: int) -> Pagination:
+    """A page of newcomers matching a first-name search and a status."""
+    stmt = select(Newcomer).order_by(Newcomer.waiting_since, Newcomer.id)
+    if q:
+        stmt = stmt.where(func.lower(Newcomer.first_name).like(_like(q), escape="\\"))
+    if status:
+        stmt = stmt.where(Newcomer.status == status)
+    return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+
+
+def view_volunteer(volunteer_id: int) -> Volunteer:
+    """One volunteer of the agency, or 404."""
+    return db.get_or_404(Volunteer, volunteer_id)
+
+
+def view_newcomer(newcomer_id: int) -> Newcomer:
+    """One newcomer of the agency, or 404; the view is audited."""
+    newcomer = db.get_or_404(Newcomer, newcomer_id)
+    audit.record(
+        "newcomer.view", object_type="newcomer", object_id=newcomer.id, agency_id=newcomer.agency_id
+    )
+    db.session.commit()
+    return newcomer

@@ -1,0 +1,1 @@
+"""The web layer: a blueprint per audience."""

@@ -1,0 +1,7 @@
+"""Staff login, logout and password change."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from matcher.web.auth import routes  # noqa: E402,F401  (registers the views)

@@ -1,0 +1,68 @@
+"""Login, logout and password change views."""
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from matcher.services import accounts
+from matcher.web.auth import bp
+from matcher.web.auth.forms import LoginForm, PasswordForm
+from matcher.web.safety import safe_next
+
+
+def home_for(user: object) -> str:
+    """The start page of a logged-in user."""
+    return url_for("coordinator.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response | tuple[str, int]:
+    """Log a staff member in."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            lang = session.get("lang")
+            session.clear()  # a fresh session after login: no fixation
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")) or home_for(user))
+        # The same words for an unknown email and a wrong password.
+        form.password.errors = [_("Email or password is wrong.")]
+        return render_template("auth/login.html", form=form), 401
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Response:
+    """Log out and end every other session of this user too."""
+    accounts.end_all_sessions(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response | tuple[str, int]:
+    """Change the password; every older session ends."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, form.current.data or "", form.new.data or "")
+        except accounts.AccountError:
+            form.current.errors = [_("The current password is wrong.")]
+            return render_template("auth/password.html", form=form), 400
+        login_user(user)  # this session goes on with the new session version
+        flash(_("Your password has been changed. Other sessions have been logged out."), "info")
+        return redirect(home_for(user))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status

@@ -1,0 +1,56 @@
+"""Per-request hooks: load the user, scope the request to their agency, set headers."""
+
+from flask import Flask, Response, request
+
+from matcher import tenancy
+from matcher.extensions import db, login_manager
+from matcher.models import User
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+
+def register(app: Flask) -> None:
+    """Install the user loader, the tenancy scope and the response headers."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page explains itself
+    login_manager.session_protection = "strong"
+    app.before_request(_scope_request)
+    app.after_request(_security_headers)
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> User | None:
+    """Load the user of a session, unless the session predates a logout or password change."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def _scope_request() -> None:
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        tenancy.deny_all()
+    elif current_user.is_admin:
+        tenancy.set_scope(None)
+    else:
+        tenancy.set_scope(current_user.agency_id)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint and not request.endpoint.startswith(("static", "public.healthz")):
+        # Pages may carry personal data: never keep them in a shared cache or the history.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

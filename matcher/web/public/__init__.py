@@ -1,0 +1,7 @@
+"""Pages anyone may see: the start page, the health check, the language switch."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from matcher.web.public import routes  # noqa: E402,F401  (registers the views)

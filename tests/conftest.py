@@ -1,0 +1,327 @@
+"""Fixtures: the app on SQLite and on a real PostgreSQL, clients, logins, factories."""
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from matcher import create_app
+from matcher.extensions import db as _db
+from matcher.models import (
+    Agency,
+    ConsentRecord,
+    Newcomer,
+    NewcomerLanguage,
+    User,
+    Volunteer,
+    VolunteerLanguage,
+    utcnow,
+)
+from matcher.models.base import Base
+from matcher.models.vocab import slots_to_mask
+from tests.pgserver import PostgresServer, PostgresUnavailable
+
+PASSWORD = "correct horse battery"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backends",
+        default=os.environ.get("TEST_BACKENDS", "sqlite,postgresql"),
+        help="comma-separated database backends to run the app tests on",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        backends = metafunc.config.getoption("--backends").split(",")
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """The URL of a PostgreSQL server: TEST_DATABASE_URL, or one this run starts itself."""
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        yield url
+        return
+    try:
+        server = PostgresServer()
+        url = server.start()
+    except PostgresUnavailable as e:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required in CI: {e}")
+        pytest.skip(f"PostgreSQL tests skipped: {e}. Install PostgreSQL to run them.")
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def create_database(server_url: str, name: str) -> str:
+    """(Re)create an empty database on the server; return its SQLAlchemy URL."""
+    url = make_url(server_url)
+    conninfo = url.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_app_db(postgres_server_url: str) -> str:
+    """A PostgreSQL database for the app tests, schema created once per session."""
+    url = create_database(postgres_server_url, "matcher_test")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"})
+    with app.app_context():
+        Base.metadata.create_all(_db.engine)
+        _db.engine.dispose()
+    return url
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def app_test_config(database_url: str, **extra: Any) -> dict[str, Any]:
+    """The configuration the tests run the app with."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        **extra,
+    }
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty database with the models' schema, on the backend under test."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    return str(request.getfixturevalue("postgres_app_db"))
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Extra configuration for one test module (override it)."""
+    return {}
+
+
+@pytest.fixture
+def app(backend: str, database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The application with an empty schema; rows are removed after each test."""
+    app = create_app(app_test_config(database_url, **app_config))
+    # No app context stays pushed during the test: each request must get its own, as in
+    # production (a shared one would share `g` and the session between requests).
+    with app.app_context():
+        if backend == "sqlite":
+            Base.metadata.create_all(_db.engine)
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        if backend != "sqlite":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            with _db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """The Flask-SQLAlchemy object inside an app context of the test app."""
+    with app.app_context():
+        yield _db
+
+
+def persist(app: Flask, *objects: Any) -> None:
+    """Add and commit objects in their own app context; return them detached but loaded."""
+    with app.app_context():
+        _db.session.add_all(objects)
+        _db.session.commit()
+        for obj in objects:
+            _db.session.refresh(obj)
+        _db.session.expunge_all()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner."""
+    return app.test_cli_runner()
+
+
+# --------------------------------------------------------------------------- factories
+
+
+@pytest.fixture
+def make_agency(app: Flask) -> Callable[..., Agency]:
+    """Create an agency: `make_agency(slug="a", **overrides)`."""
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides: Any) -> Agency:
+        n = next(counter)
+        values: dict[str, Any] = {"slug": f"agency-{n}", "name": f"Agency {n}", "city": "Köln"}
+        values.update(overrides)
+        agency = Agency(**values)
+        persist(app, agency)
+        return agency
+
+    return make
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create a staff user whose password is `PASSWORD`."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "coordinator", agency: Agency | None = None, **overrides: Any) -> User:
+        user = User(
+            email=overrides.pop("email", f"user{next(counter)}@example.org"),
+            role=role,
+            agency_id=agency.id if agency else None,
+            **overrides,
+        )
+        user.set_password(PASSWORD)
+        persist(app, user)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_volunteer(app: Flask) -> Callable[..., Volunteer]:
+    """Create a confirmed, consenting, active volunteer of `agency`."""
+    counter = iter(range(1, 100_000))
+
+    def make(agency: Agency, **overrides: Any) -> Volunteer:
+        n = next(counter)
+        languages = overrides.pop("languages", {"de": "native", "ar": "fluent"})
+        slots = overrides.pop("slots", ["mon-evening", "sat-morning"])
+        values: dict[str, Any] = {
+            "agency_id": agency.id,
+            "first_name": f"Vera{n}",
+            "last_name": "Muster",
+            "email": f"vol{n}@example.org",
+            "email_confirmed_at": utcnow(),
+            "postcode": "50823",
+            "lat": 50.951,
+            "lon": 6.927,
+            "age_band": "36_50",
+            "slots": slots_to_mask(slots),
+            "topics": ["authorities", "german"],
+            "capacity": 1,
+            "status": "active",
+        }
+        values.update(overrides)
+        with app.app_context():
+            volunteer = Volunteer(
+                **values,
+                languages=[VolunteerLanguage(code=c, level=lv) for c, lv in languages.items()],
+            )
+            _db.session.add(volunteer)
+            _db.session.flush()
+            _db.session.add(
+                ConsentRecord(
+                    agency_id=agency.id,
+                    volunteer_id=volunteer.id,
+                    purpose="matching",
+                    notice_version="1",
+                    language="de",
+                    channel="online",
+                )
+            )
+            _db.session.commit()
+            _db.session.refresh(volunteer)
+            _db.session.expunge_all()
+        return volunteer
+
+    return make
+
+
+@pytest.fixture
+def make_newcomer(app: Flask) -> Callable[..., Newcomer]:
+    """Create a waiting, consenting newcomer of `agency`."""
+    counter = iter(range(1, 100_000))
+
+    def make(agency: Agency, **overrides: Any) -> Newcomer:
+        n = next(counter)
+        languages = overrides.pop("languages", {"ar": "native", "de": "basic"})
+        slots = overrides.pop("slots", ["sat-morning"])
+        values: dict[str, Any] = {
+            "agency_id": agency.id,
+            "first_name": f"Nadia{n}",
+            "postcode": "50825",
+            "lat": 50.954,
+            "lon": 6.910,
+            "age_band": "26_35",
+            "slots": slots_to_mask(slots),
+            "topics": ["authorities", "housing"],
+            "waiting_since": date(2026, 8, 1),
+            "status": "waiting",
+        }
+        values.update(overrides)
+        newcomer = Newcomer(
+            **values,
+            languages=[NewcomerLanguage(code=c, level=lv) for c, lv in languages.items()],
+        )
+        persist(app, newcomer)
+        return newcomer
+
+    return make
+
+
+# --------------------------------------------------------------------------- logins
+
+
+def login(client: FlaskClient, user: User | str, password: str = PASSWORD) -> Any:
+    """Log in through the real form; return the response."""
+    email = user if isinstance(user, str) else user.email
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """Fetch a page and return the CSRF token in its first form."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def two_agencies(
+    make_agency: Callable[..., Agency],
+    make_user: Callable[..., User],
+    make_volunteer: Callable[..., Volunteer],
+    make_newcomer: Callable[..., Newcomer],
+) -> dict[str, Any]:
+    """Agencies A and B, each with a coordinator, a volunteer and a newcomer."""
+    out: dict[str, Any] = {}
+    for key in ("a", "b"):
+        agency = make_agency(slug=f"agency-{key}", name=f"Agency {key.upper()}")
+        out[key] = {
+            "agency": agency,
+            "coordinator": make_user("coordinator", agency, email=f"coord-{key}@example.org"),
+            "volunteer": make_volunteer(agency, first_name=f"Vol{key.upper()}"),
+            "newcomer": make_newcomer(agency, first_name=f"New{key.upper()}"),
+        }
+    out["admin"] = make_user("admin", email="admin@example.org")
+    return out

@@ -1,0 +1,105 @@
+"""A coordinator sees only their own agency's people — on every page, enforced in one place."""
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from matcher import tenancy
+from matcher.extensions import db
+from matcher.models import ConsentRecord, Newcomer, Volunteer
+from tests.conftest import login
+
+# Which fixture object a path parameter names. A new route with another id parameter
+# makes `test_every_id_route_is_covered` fail until it is added here.
+ID_PARAMETERS = {"volunteer_id": "volunteer", "newcomer_id": "newcomer"}
+
+
+def id_routes(app: Flask) -> list[Any]:
+    """Every GET route with an id parameter, outside the static files."""
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.arguments and rule.endpoint != "static" and "GET" in (rule.methods or ())
+    ]
+
+
+def url_for_rule(app: Flask, rule: Any, people: dict[str, Any]) -> str:
+    values = {arg: people[ID_PARAMETERS[arg]].id for arg in rule.arguments}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def test_every_id_route_is_covered(app: Flask) -> None:
+    routes = id_routes(app)
+    assert routes, "expected routes with ids"
+    for rule in routes:
+        unknown = set(rule.arguments) - set(ID_PARAMETERS)
+        assert not unknown, f"{rule.rule}: add {unknown} to ID_PARAMETERS"
+
+
+def test_coordinator_gets_404_for_every_page_about_another_agencys_people(
+    app: Flask, two_agencies: dict[str, Any]
+) -> None:
+    client = app.test_client()
+    login(client, two_agencies["a"]["coordinator"])
+    for rule in id_routes(app):
+        own = client.get(url_for_rule(app, rule, two_agencies["a"]))
+        assert own.status_code == 200, rule.rule  # the route works for one's own people ...
+        foreign = client.get(url_for_rule(app, rule, two_agencies["b"]))
+        assert foreign.status_code == 404, rule.rule  # ... and not for anybody else's
+        body = foreign.get_data(as_text=True)
+        assert "VolB" not in body and "NewB" not in body
+
+
+def test_lists_show_only_own_agency(app: Flask, two_agencies: dict[str, Any]) -> None:
+    client = app.test_client()
+    login(client, two_agencies["a"]["coordinator"])
+    volunteers = client.get("/volunteers").get_data(as_text=True)
+    newcomers = client.get("/newcomers").get_data(as_text=True)
+    assert "VolA" in volunteers and "VolB" not in volunteers
+    assert "NewA" in newcomers and "NewB" not in newcomers
+    searched = client.get("/volunteers?q=VolB").get_data(as_text=True)
+    assert "Keine Ehrenamtlichen gefunden." in searched  # the query is echoed, the person not
+
+
+def test_admin_sees_every_agency(app: Flask, two_agencies: dict[str, Any]) -> None:
+    client = app.test_client()
+    login(client, two_agencies["admin"])
+    for key in ("a", "b"):
+        vid = two_agencies[key]["volunteer"].id
+        assert client.get(f"/volunteers/{vid}").status_code == 200
+
+
+def test_scope_applies_to_every_orm_query(app: Flask, two_agencies: dict[str, Any]) -> None:
+    a_id = two_agencies["a"]["agency"].id
+    with app.test_request_context():
+        tenancy.set_scope(a_id)
+        assert {v.agency_id for v in db.session.scalars(select(Volunteer))} == {a_id}
+        # Joined entities are scoped as well, not only the first one.
+        rows = db.session.execute(
+            select(ConsentRecord, Volunteer).join(
+                Volunteer, ConsentRecord.volunteer_id == Volunteer.id
+            )
+        ).all()
+        assert rows and all(v.agency_id == a_id and c.agency_id == a_id for c, v in rows)
+        b_newcomer = two_agencies["b"]["newcomer"].id
+        assert db.session.get(Newcomer, b_newcomer) is None
+        with tenancy.unscoped():
+            assert db.session.get(Newcomer, b_newcomer) is not None
+
+
+def test_anonymous_requests_see_no_rows(app: Flask, two_agencies: dict[str, Any]) -> None:
+    with app.test_request_context():
+        tenancy.deny_all()
+        assert db.session.scalars(select(Volunteer)).all() == []
+
+
+@pytest.mark.parametrize("path", ["/volunteers/999999", "/newcomers/0"])
+def test_unknown_ids_are_404(app: Flask, two_agencies: dict[str, Any], path: str) -> None:
+    client = app.test_client()
+    login(client, two_agencies["a"]["coordinator"])
+    assert client.get(path).status_code == 404
