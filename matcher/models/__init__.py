@@ -8,6 +8,7 @@ from matcher.models.consent import ConsentRecord
 from matcher.models.language import NewcomerLanguage, VolunteerLanguage
 from matcher.models.match import Match, MatchEvent
 from matcher.models.newcomer import Newcomer
+from matcher.models.outbox import OutboxMessage
 from matcher.models.run import MatchRun
 from matcher.models.tenant import TenantScoped
 from matcher.models.user import User
@@ -25,6 +26,7 @@ __all__ = [
     "MatchRun",
     "Newcomer",
     "NewcomerLanguage",
+    "OutboxMessage",
     "TenantScoped",
     "User",
     "Volunteer",

@@ -42,6 +42,8 @@ class Newcomer(TenantScoped, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set when the person was erased or anonymised: names and contact are gone, counts stay.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     languages: Mapped[list[NewcomerLanguage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=NewcomerLanguage.code

@@ -73,6 +73,10 @@ class Volunteer(TenantScoped, Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set when the person was erased or anonymised: names and contact are gone, counts stay.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped to revoke every magic link sent so far.
+    token_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     languages: Mapped[list[VolunteerLanguage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=VolunteerLanguage.code
