@@ -2,7 +2,17 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.models.base import Base, UTCDateTime, check_in, utcnow
@@ -23,6 +33,7 @@ class Newcomer(TenantScoped, Base):
             name="mentor_gender_valid",
         ),
         CheckConstraint(f"slots BETWEEN 0 AND {ALL_SLOTS_MASK}", name="slots_range"),
+        UniqueConstraint("agency_id", "external_ref", name="uq_newcomers_agency_external_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +55,9 @@ class Newcomer(TenantScoped, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set when the person was erased or anonymised: names and contact are gone, counts stay.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The key of an imported row (the sheet's own number, or a hash of the row), so that
+    # importing the same list twice creates nobody twice.
+    external_ref: Mapped[str | None] = mapped_column(String(64))
 
     languages: Mapped[list[NewcomerLanguage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=NewcomerLanguage.code
