@@ -37,7 +37,9 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per audience."""
     from matcher.web import admin, auth, coordinator, public
+    from matcher.web.converters import BoundedIntConverter
 
+    app.url_map.converters["int"] = BoundedIntConverter
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(coordinator.bp)

@@ -16,6 +16,7 @@ _ENV_STRINGS = (
     "MAIL_DEFAULT_SENDER",
     "RATELIMIT_STORAGE_URI",
     "PUBLIC_BASE_URL",
+    "MAIL_BACKEND",
 )
 _ENV_INTS = ("MAIL_PORT",)
 _ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SESSION_COOKIE_SECURE")
@@ -45,7 +46,21 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": "matcher@localhost",
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 20 per hour",
+        "LOGIN_LIMIT_PER_ADDRESS": "20 per minute; 100 per hour",
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        # Sign-up, self-service and the outbox (matcher/services/signup.py, outbox.py).
+        "MAIL_BACKEND": "smtp",  # or "console": print mails to stdout (demo)
+        "MAIL_TIMEOUT_SECONDS": 20,
+        "SIGNUP_CONFIRM_HOURS": 72,
+        "MAGIC_LINK_MINUTES": 60,
+        "UNCONFIRMED_PURGE_DAYS": 14,
+        "SIGNUP_RATE_LIMIT": "5 per minute; 30 per hour",
+        "OUTBOX_MAX_ATTEMPTS": 8,
+        "OUTBOX_BACKOFF_SECONDS": 60,
+        "OUTBOX_LOCK_SECONDS": 300,
+        "OUTBOX_BATCH": 20,
+        "OUTBOX_POLL_SECONDS": 5,
     }
 
 

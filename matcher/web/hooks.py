@@ -1,6 +1,6 @@
 """Per-request hooks: load the user, scope the request to their agency, set headers."""
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 
 from matcher import tenancy
 from matcher.extensions import db, login_manager
@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "strong"
+    app.before_request(_reject_nul_bytes)
     app.before_request(_scope_request)
     app.after_request(_security_headers)
 
@@ -32,6 +33,15 @@ def _load_user(session_id: str) -> User | None:
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
+
+
+def _reject_nul_bytes() -> None:
+    """No text field holds a NUL byte; PostgreSQL would refuse it deep inside a transaction."""
+    for values in (request.args, request.form):
+        if any("\x00" in v for _, v in values.items(multi=True)):
+            abort(400)
+    if "\x00" in request.path:
+        abort(400)
 
 
 def _scope_request() -> None:

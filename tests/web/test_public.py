@@ -1,6 +1,7 @@
 """Public pages: health check, language switch, headers, no third-party requests."""
 
 import re
+from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -59,8 +60,8 @@ def test_static_css_is_served_and_has_no_external_imports(client: FlaskClient) -
     response.close()
 
 
-def test_csrf_is_enforced_when_enabled(app: Flask, backend: str, database_url: str) -> None:
-    strict = create_app(app_test_config(database_url, WTF_CSRF_ENABLED=True))
+def test_csrf_is_enforced_when_enabled(make_app: Callable[..., Flask]) -> None:
+    strict = make_app(WTF_CSRF_ENABLED=True)
     c = strict.test_client()
     assert c.post("/login", data={"email": "a@b.de", "password": "x"}).status_code == 400
     assert c.post("/language", data={"lang": "en"}).status_code == 400

@@ -1,10 +1,11 @@
 """Login, logout and password change views."""
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from matcher.extensions import limiter
 from matcher.services import accounts
 from matcher.web.auth import bp
 from matcher.web.auth.forms import LoginForm, PasswordForm
@@ -16,7 +17,18 @@ def home_for(user: object) -> str:
     return url_for("coordinator.dashboard")
 
 
+def _login_account_key() -> str:
+    """Rate-limit key per account: the email typed, known or not, so both answer alike."""
+    return "login-account:" + accounts.normalise_email(str(request.form.get("email", "")))[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: str(current_app.config["LOGIN_LIMIT_PER_ADDRESS"]), methods=["POST"])
+@limiter.limit(
+    lambda: str(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]),
+    key_func=_login_account_key,
+    methods=["POST"],
+)
 def login() -> str | Response | tuple[str, int]:
     """Log a staff member in."""
     if current_user.is_authenticated:

@@ -2,6 +2,8 @@
 
 from flask import Blueprint
 
-bp = Blueprint("public", __name__)
+from matcher.web.guards import public
+
+bp = public(Blueprint("public", __name__))
 
 from matcher.web.public import routes  # noqa: E402,F401  (registers the views)

@@ -1,0 +1,205 @@
+"""The security suite, generated from `app.url_map`: every endpoint, no list to forget."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Blueprint, Flask
+from flask.testing import FlaskClient
+
+from matcher.extensions import db
+from matcher.models import Volunteer
+from tests.conftest import login
+from tests.security.routes import (
+    blueprint_roles,
+    build_url,
+    is_public,
+    raw_paths,
+    redirects_to_login,
+    routes,
+    send,
+    snapshot,
+)
+
+MALFORMED = [
+    "abc", "-1", "0", "1.5", "99999999999999999999", "2147483648", "%00", "%2e%2e%2f%2e%2e%2fetc",
+    "..", "%E2%80%AE", "%F0%9F%98%80", "٣", "1%20OR%201=1", "%3Cscript%3E", "x" * 300,
+]  # fmt: skip
+QUERIES = [
+    "page=abc", "page=-1", "page=99999999999999999999", "page=0", "q=%3Cscript%3E",
+    "q=%27%3B%20DROP%20TABLE%20volunteers%3B--", "status=bogus", "q=%00", "q=" + "%C3%BC" * 200,
+]  # fmt: skip
+
+
+def login_guard_problems(app: Flask) -> list[str]:
+    """Routes that answer an anonymous request without sending it to the login."""
+    client = app.test_client()
+    problems = []
+    for route in routes(app):
+        if is_public(app, route.endpoint):
+            continue
+        response = send(client, route, build_url(app, route, None))
+        if not redirects_to_login(response):
+            problems.append(f"{route}: {response.status_code} for an anonymous user")
+    return problems
+
+
+def role_guard_problems(app: Flask, users: dict[str, Any]) -> list[str]:
+    """Routes of a role-guarded blueprint that admit a role outside the guard."""
+    problems = []
+    for role, user in users.items():
+        client = app.test_client()
+        login(client, user)
+        for route in routes(app):
+            roles = blueprint_roles(app, route.endpoint)
+            if roles in (None, ...) or role in roles:
+                continue
+            response = send(client, route, build_url(app, route, None))
+            if response.status_code != 403:
+                problems.append(f"{route}: {response.status_code} for a {role}")
+    return problems
+
+
+def test_every_non_public_endpoint_requires_a_login(app: Flask) -> None:
+    assert len(list(routes(app))) > 10
+    assert login_guard_problems(app) == []
+
+
+def test_every_endpoint_requires_the_right_role(app: Flask, two_agencies: dict[str, Any]) -> None:
+    users = {"coordinator": two_agencies["a"]["coordinator"], "admin": two_agencies["admin"]}
+    assert role_guard_problems(app, users) == []
+
+
+def test_the_suite_catches_a_route_added_without_a_guard(
+    make_app: Callable[..., Flask], two_agencies: dict[str, Any]
+) -> None:
+    app = make_app()
+    leaky = Blueprint("leaky", __name__)
+
+    @leaky.route("/leaky/volunteers/<int:volunteer_id>")
+    def leak(volunteer_id: int) -> str:
+        return "leaked"
+
+    guarded_wrongly = Blueprint("admin_tools", __name__)
+    guarded_wrongly.guarded_roles = frozenset({"admin"})  # claims a guard but installs none
+
+    @guarded_wrongly.route("/admin-tools")
+    def tools() -> str:
+        return "tools"
+
+    app.register_blueprint(leaky)
+    app.register_blueprint(guarded_wrongly)
+    problems = login_guard_problems(app)
+    assert any("/leaky/volunteers/" in p for p in problems)
+    assert any("/admin-tools" in p for p in problems)
+    role_problems = role_guard_problems(app, {"coordinator": two_agencies["a"]["coordinator"]})
+    assert any("/admin-tools" in p for p in role_problems)
+
+
+def test_another_agencys_ids_give_404_on_every_method_and_change_nothing(
+    app: Flask, two_agencies: dict[str, Any]
+) -> None:
+    client = app.test_client()
+    login(client, two_agencies["a"]["coordinator"])
+    before = snapshot(app, skip=("audit_events",))
+    checked = 0
+    for route in routes(app):
+        if not route.rule.arguments or is_public(app, route.endpoint):
+            continue
+        if blueprint_roles(app, route.endpoint) not in (..., None) and "coordinator" not in (
+            blueprint_roles(app, route.endpoint) or ()
+        ):
+            continue  # admin-only pages are a 403 for coordinators anyway
+        response = send(client, route, build_url(app, route, two_agencies["b"]))
+        assert response.status_code == 404, f"{route}: {response.status_code}"
+        body = response.get_data(as_text=True)
+        assert "VolB" not in body and "NewB" not in body, route
+        checked += 1
+    assert checked >= 2
+    assert snapshot(app, skip=("audit_events",)) == before
+
+
+def test_every_post_needs_a_valid_csrf_token(
+    make_app: Callable[..., Flask], two_agencies: dict[str, Any]
+) -> None:
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    other = app.test_client()
+    # A real token, but from someone else's session.
+    other.get("/login")
+    with other.session_transaction() as s:
+        s["csrf_token"] = "f" * 40
+    foreign = _token_from(other, "/login")
+    _login_with_csrf(client, two_agencies["admin"])
+    before = snapshot(app)
+    posts = [r for r in routes(app) if r.method == "POST"]
+    assert posts
+    for route in posts:
+        url = build_url(app, route, two_agencies["a"])
+        missing = send(client, route, url)
+        assert missing.status_code == 400, f"{route} without token: {missing.status_code}"
+        wrong = send(client, route, url, {"csrf_token": foreign})
+        assert wrong.status_code == 400, f"{route} with a foreign token: {wrong.status_code}"
+    assert snapshot(app) == before
+
+
+def test_get_requests_change_nothing(app: Flask, two_agencies: dict[str, Any]) -> None:
+    for user in (two_agencies["a"]["coordinator"], two_agencies["admin"]):
+        client = app.test_client()
+        login(client, user)
+        before = snapshot(app, skip=("audit_events",))
+        for route in routes(app):
+            if route.method == "GET":
+                send(client, route, build_url(app, route, two_agencies["a"]))
+        assert snapshot(app, skip=("audit_events",)) == before
+
+
+@pytest.mark.parametrize("who", ["anonymous", "coordinator", "admin"])
+def test_no_page_answers_500_to_malformed_input(
+    app: Flask, two_agencies: dict[str, Any], who: str
+) -> None:
+    client = app.test_client()
+    if who != "anonymous":
+        login(
+            client,
+            two_agencies["a"]["coordinator"] if who == "coordinator" else two_agencies["admin"],
+        )
+    failures = []
+    for route in routes(app):
+        urls = [raw_paths(route, value) for value in MALFORMED] if route.rule.arguments else []
+        if route.method == "GET":
+            base = build_url(app, route, two_agencies["a"])
+            urls += [f"{base}?{query}" for query in QUERIES]
+        for url in urls:
+            response = send(client, route, url, {"q": "\u202e", "page": "99999999999999999999"})
+            if response.status_code >= 500:
+                failures.append(f"{route.method} {url}: {response.status_code}")
+    assert failures == []
+
+
+def test_huge_ids_are_404_not_an_overflow(app: Flask, two_agencies: dict[str, Any]) -> None:
+    client = app.test_client()
+    login(client, two_agencies["admin"])
+    assert client.get("/volunteers/99999999999999999999").status_code == 404
+    assert client.get("/volunteers/2147483648").status_code == 404
+    with app.app_context():
+        assert db.session.get(Volunteer, two_agencies["a"]["volunteer"].id) is not None
+
+
+def _token_from(client: FlaskClient, path: str) -> str:
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def _login_with_csrf(client: FlaskClient, user: Any) -> None:
+    from tests.conftest import PASSWORD
+
+    token = _token_from(client, "/login")
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
