@@ -11,6 +11,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application; reads like a table of contents."""
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, test_config)
+    register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -18,6 +19,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind a reverse proxy, take the client's address and scheme from X-Forwarded-*."""
+    hops = int(app.config["TRUST_PROXY"])
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
 
 def register_extensions(app: Flask) -> None:

@@ -18,7 +18,7 @@ _ENV_STRINGS = (
     "PUBLIC_BASE_URL",
     "MAIL_BACKEND",
 )
-_ENV_INTS = ("MAIL_PORT",)
+_ENV_INTS = ("MAIL_PORT", "TRUST_PROXY")
 _ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SESSION_COOKIE_SECURE")
 
 
@@ -49,6 +49,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 20 per hour",
         "LOGIN_LIMIT_PER_ADDRESS": "20 per minute; 100 per hour",
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        # How many reverse proxies (nginx, Caddy) sit in front and set X-Forwarded-*.
+        "TRUST_PROXY": 0,
         # Sign-up, self-service and the outbox (matcher/services/signup.py, outbox.py).
         "MAIL_BACKEND": "smtp",  # or "console": print mails to stdout (demo)
         "MAIL_TIMEOUT_SECONDS": 20,
@@ -86,6 +88,10 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+    if str(app.config["PUBLIC_BASE_URL"]).startswith("https://"):
+        # Served over HTTPS: cookies never travel in clear text.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def _from_environment(app: Flask) -> None:
@@ -102,6 +108,11 @@ def _from_environment(app: Flask) -> None:
             app.config[name] = os.environ[name].strip().lower() in ("1", "true", "yes", "on")
     # Anything else as MATCHER_<KEY>, parsed as JSON where it can be (Flask's convention).
     app.config.from_prefixed_env("MATCHER")
+    # The debugger runs code from the browser: only `flask run --debug` may turn it on,
+    # never a setting that could leak into production (gunicorn).
+    debug = os.environ.get("FLASK_DEBUG", "").lower() in ("1", "true")
+    app.config["DEBUG"] = debug
+    app.debug = debug
 
 
 def _instance_secret_key(instance_path: str) -> str:
