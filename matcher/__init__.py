@@ -48,7 +48,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per audience."""
-    from matcher.web import admin, auth, coordinator, public
+    from matcher.web import admin, auth, coordinator, public, volunteer
     from matcher.web.converters import BoundedIntConverter
 
     app.url_map.converters["int"] = BoundedIntConverter
@@ -56,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(volunteer.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -15,6 +15,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(demo_data)
     app.cli.add_command(demo_logins)
+    from matcher import cli_outbox
+
+    app.cli.add_command(cli_outbox.group)
 
 
 @click.command("create-agency")

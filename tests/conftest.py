@@ -342,3 +342,30 @@ def two_agencies(
         }
     out["admin"] = make_user("admin", email="admin@example.org")
     return out
+
+
+# --------------------------------------------------------------------------- mail
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Any]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) with a free port; `.messages` it received."""
+    from tests.mailserver import MailServer
+
+    server = MailServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def mail_config(port: int, **extra: Any) -> dict[str, Any]:
+    """App configuration that sends mail to a test SMTP server on 127.0.0.1:`port`."""
+    return {
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": port,
+        "MAIL_TIMEOUT_SECONDS": 5,
+        "PUBLIC_BASE_URL": "http://matcher.test",
+        **extra,
+    }

@@ -3,10 +3,11 @@
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from matcher.extensions import db
-from matcher.models import Newcomer, Volunteer
+from matcher.models import Newcomer, NewcomerLanguage, Volunteer, VolunteerLanguage
 from matcher.services import audit
 
 PER_PAGE = 25
@@ -28,9 +29,24 @@ def counts() -> dict[str, Any]:
     return {"volunteers": vol, "newcomers": new}
 
 
-def list_volunteers(q: str, status: str, page: int) -> Pagination:
-    """A page of volunteers matching a name or email search and a status."""
-    stmt = select(Volunteer).order_by(Volunteer.last_name, Volunteer.first_name, Volunteer.id)
+def list_volunteers(
+    q: str, status: str, page: int, language: str = "", area: str = ""
+) -> Pagination:
+    """A page of volunteers by name or email, status, a language they speak and postcode area."""
+    stmt = (
+        select(Volunteer)
+        .options(selectinload(Volunteer.languages))
+        .where(Volunteer.anonymised_at.is_(None))
+        .order_by(Volunteer.last_name, Volunteer.first_name, Volunteer.id)
+    )
+    if language:
+        stmt = stmt.where(
+            exists().where(
+                VolunteerLanguage.volunteer_id == Volunteer.id, VolunteerLanguage.code == language
+            )
+        )
+    if area:
+        stmt = stmt.where(Volunteer.postcode.startswith(area, autoescape=True))
     if q:
         pattern = _like(q)
         stmt = stmt.where(
@@ -45,9 +61,24 @@ def list_volunteers(q: str, status: str, page: int) -> Pagination:
     return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
 
 
-def list_newcomers(q: str, status: str, page: int) -> Pagination:
-    """A page of newcomers matching a first-name search and a status."""
-    stmt = select(Newcomer).order_by(Newcomer.waiting_since, Newcomer.id)
+def list_newcomers(
+    q: str, status: str, page: int, language: str = "", area: str = ""
+) -> Pagination:
+    """A page of newcomers by first name, status, a language they speak and postcode area."""
+    stmt = (
+        select(Newcomer)
+        .options(selectinload(Newcomer.languages))
+        .where(Newcomer.anonymised_at.is_(None))
+        .order_by(Newcomer.waiting_since, Newcomer.id)
+    )
+    if language:
+        stmt = stmt.where(
+            exists().where(
+                NewcomerLanguage.newcomer_id == Newcomer.id, NewcomerLanguage.code == language
+            )
+        )
+    if area:
+        stmt = stmt.where(Newcomer.postcode.startswith(area, autoescape=True))
     if q:
         stmt = stmt.where(func.lower(Newcomer.first_name).like(_like(q), escape="\\"))
     if status:

@@ -13,16 +13,31 @@ from tests.conftest import login
 
 # Which fixture object a path parameter names. A new route with another id parameter
 # makes `test_every_id_route_is_covered` fail until it is added here.
-ID_PARAMETERS = {"volunteer_id": "volunteer", "newcomer_id": "newcomer"}
+ID_PARAMETERS = {
+    "volunteer_id": "volunteer",
+    "newcomer_id": "newcomer",
+    "match_id": "match",
+    "run_id": "run",
+    "checkin_id": "checkin",
+}
 
 
 def id_routes(app: Flask) -> list[Any]:
-    """Every GET route with an id parameter, outside the static files."""
+    """Every GET route with an id parameter, outside the static files and public blueprints."""
     return [
         rule
         for rule in app.url_map.iter_rules()
-        if rule.arguments and rule.endpoint != "static" and "GET" in (rule.methods or ())
+        if rule.arguments
+        and rule.endpoint != "static"
+        and "GET" in (rule.methods or ())
+        and not _is_public(app, rule.endpoint)
     ]
+
+
+def _is_public(app: Flask, endpoint: str) -> bool:
+    """In a blueprint marked `guards.public` (e.g. /signup/<slug>: no person's data behind it)."""
+    bp = app.blueprints.get(endpoint.rpartition(".")[0])
+    return bp is not None and getattr(bp, "guarded_roles", ...) is None
 
 
 def url_for_rule(app: Flask, rule: Any, people: dict[str, Any]) -> str:

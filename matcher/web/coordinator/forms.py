@@ -1,16 +1,172 @@
-"""List filters for coordinators."""
+"""Coordinator forms: list filters, newcomer intake and edit, status changes, certificates."""
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectField
-from wtforms.validators import Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
+
+from matcher.models.vocab import CERTIFICATE_RESULTS
+from matcher.services import vocabulary
+from matcher.web.fields import (
+    LanguagesField,
+    MultiCheckboxField,
+    at_least_one,
+    german_postcode,
+    person_name,
+    plain_text,
+    slot_choices,
+)
+from matcher.web.labels import AGE_BAND_LABELS, GENDER_LABELS, TOPIC_LABELS, choices
+
+REQUIRED = _l("Please fill in this field.")
+
+
+def _filter_languages() -> list[tuple[str, str]]:
+
+    return [("", str(_l("All languages")))] + vocabulary.languages_sorted(str(get_locale() or "de"))
+
+
+def _consent_languages() -> list[tuple[str, str]]:
+
+    return [("", str(_l("— choose a language —")))] + vocabulary.languages_sorted(
+        str(get_locale() or "de")
+    )
 
 
 class PeopleFilterForm(FlaskForm):
-    """Search and status filter for the volunteer and newcomer lists (GET, no CSRF)."""
+    """Search, status, language and postcode area for the volunteer and newcomer lists (GET)."""
 
     class Meta:
         csrf = False
 
     q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)])
     status = SelectField(_l("Status"), choices=[], validators=[Optional()], validate_choice=True)
+    language = SelectField(
+        _l("Language"), choices=_filter_languages, validators=[Optional()], validate_choice=True
+    )
+    area = StringField(
+        _l("Postcode area"),
+        validators=[Optional(), Regexp(r"^\d{1,5}$", message=_l("1 to 5 digits, e.g. 508."))],
+    )
+
+
+class NewcomerForm(FlaskForm):
+    """A newcomer's details: the minimum the matching needs."""
+
+    first_name = StringField(
+        _l("First name"), validators=[DataRequired(REQUIRED), Length(max=100), person_name]
+    )
+    contact_note = TextAreaField(
+        _l("How to reach them (optional)"),
+        validators=[Optional(), Length(max=300), plain_text],
+    )
+    postcode = StringField(
+        _l("Postcode"), validators=[DataRequired(REQUIRED), Length(max=5), german_postcode]
+    )
+    age_band = SelectField(
+        _l("Age"),
+        choices=lambda: choices(AGE_BAND_LABELS, blank=_l("— please choose —")),
+        validators=[DataRequired(REQUIRED)],
+    )
+    languages = LanguagesField(_l("Languages"), min_entries=2)
+    add_language = SubmitField(_l("Add another language"))
+    slots = MultiCheckboxField(
+        _l("When do they have time?"),
+        choices=slot_choices,
+        validators=[at_least_one(_l("Please tick at least one time."))],
+    )
+    topics = MultiCheckboxField(_l("What do they need help with?"), choices=choices(TOPIC_LABELS))
+    minors = BooleanField(_l("Children under 18 in the household"))
+    mentor_gender = SelectField(
+        _l("Mentor's gender"),
+        choices=lambda: choices(GENDER_LABELS, blank=_l("no preference")),
+        validators=[Optional()],
+    )
+    # When the form was loaded: saving over someone else's newer change is refused.
+    loaded_at = HiddenField()
+    submit = SubmitField(_l("Save"))
+
+
+class IntakeForm(NewcomerForm):
+    """A new newcomer, with the consent the coordinator took."""
+
+    consent_matching = BooleanField(
+        _l("They agreed that their details are stored to find a mentor."),
+        validators=[DataRequired(_l("Without this consent they cannot be registered."))],
+    )
+    consent_contact_sharing = BooleanField(
+        _l("They agreed that their contact details are passed to their mentor.")
+    )
+    consent_language = SelectField(
+        _l("Language the privacy notice was explained in"),
+        choices=_consent_languages,
+        validators=[DataRequired(REQUIRED)],
+    )
+    consent_channel = RadioField(
+        _l("Consent given"),
+        choices=[
+            SelectChoice("paper", _l("on paper (signed form)")),
+            SelectChoice("in_person", _l("in person")),
+        ],
+        validators=[InputRequired(REQUIRED)],
+    )
+    submit = SubmitField(_l("Register newcomer"))
+
+    def validate_consent_language(self, field: StringField) -> None:
+        """A known language."""
+        from wtforms.validators import ValidationError
+
+        if field.data and not vocabulary.is_language(field.data):
+            raise ValidationError(_l("Unknown language."))
+
+    def consents(self) -> set[str]:
+        """The purposes consented to."""
+        given = {
+            "matching": self.consent_matching.data,
+            "contact_sharing": self.consent_contact_sharing.data,
+        }
+        return {purpose for purpose, yes in given.items() if yes}
+
+
+class StatusForm(FlaskForm):
+    """A status change button."""
+
+    change = HiddenField(validators=[DataRequired(), Length(max=20)])
+
+
+class EraseForm(FlaskForm):
+    """Erase a person, after ticking that one means it."""
+
+    confirm = BooleanField(
+        _l("Yes, erase all personal data of this person. This cannot be undone."),
+        validators=[DataRequired(_l("Please tick the box to confirm."))],
+    )
+    submit = SubmitField(_l("Erase"))
+
+
+class CertificateForm(FlaskForm):
+    """The inspection of a certificate of good conduct: dates and result, never a file."""
+
+    inspected_on = DateField(_l("Inspected on"), validators=[InputRequired(REQUIRED)])
+    issued_on = DateField(_l("Issue date of the certificate"), validators=[InputRequired(REQUIRED)])
+    result = RadioField(
+        _l("Result"),
+        choices=[
+            SelectChoice("clear", _l("no entries")),
+            SelectChoice("entries", _l("entries relevant to §72a")),
+        ],
+        validators=[InputRequired(REQUIRED), AnyOf(CERTIFICATE_RESULTS)],
+    )
+    submit = SubmitField(_l("Record inspection"))

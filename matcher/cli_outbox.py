@@ -1,0 +1,40 @@
+"""`flask --app wsgi outbox …`: deliver the mail outbox, as a worker or once (cron)."""
+
+import signal
+import threading
+from types import FrameType
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from matcher.services import outbox
+
+group = AppGroup("outbox", help="Deliver queued mail.")
+
+
+@group.command("work")
+@click.option("--poll", type=click.FloatRange(0.1, 3600), help="Seconds between passes when idle.")
+def work(poll: float | None) -> None:
+    """Deliver mail until stopped (Ctrl+C or SIGTERM ends it after the current mail)."""
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    backend = current_app.config["MAIL_BACKEND"]
+    click.echo(f"Outbox worker started (mail backend: {backend}); Ctrl+C stops it.", err=True)
+    try:
+        outbox.work(stop, poll)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    click.echo("Outbox worker stopped.", err=True)
+
+
+@group.command("send-once")
+def send_once() -> None:
+    """Deliver the mail that is due now, once (for cron)."""
+    report = outbox.send_due()
+    click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")

@@ -1,0 +1,268 @@
+"""Volunteer sign-up with double opt-in: register, confirm by mail, purge what was never confirmed.
+
+A sign-up with an address already registered at the agency changes nothing and gets the
+same answer on the page; the mail goes to that address only, so the page never tells a
+stranger whether someone is registered.
+"""
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.exc import IntegrityError
+
+from matcher.extensions import db
+from matcher.models import Agency, ConsentRecord, Match, Volunteer, VolunteerLanguage, utcnow
+from matcher.models.vocab import (
+    AGE_BANDS,
+    CONSENT_PURPOSES,
+    GENDERS,
+    TOPICS,
+    slots_to_mask,
+)
+from matcher.services import audit, mail, outbox, selfservice, tokens, vocabulary
+from matcher.services.accounts import normalise_email
+
+
+class SignupError(vocabulary.InvalidProfile):
+    """Sign-up details that break a rule the form should have caught."""
+
+
+@dataclass
+class VolunteerDetails:
+    """What a volunteer tells about themselves when signing up."""
+
+    first_name: str
+    last_name: str
+    email: str
+    postcode: str
+    age_band: str
+    languages: dict[str, str]
+    slots: list[str]
+    capacity: int = 1
+    topics: list[str] = field(default_factory=list)
+    phone: str = ""
+    gender: str | None = None
+    motivation: str = ""
+    can_show_certificate: bool = False
+
+
+class Confirmation(enum.Enum):
+    """What opening a confirmation link did."""
+
+    CONFIRMED = "confirmed"
+    ALREADY = "already"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+
+
+def agencies() -> list[Agency]:
+    """The agencies one can sign up with, by name."""
+    return list(db.session.scalars(select(Agency).order_by(Agency.name)))
+
+
+def agency_of(volunteer: Volunteer) -> Agency | None:
+    """The agency a volunteer signed up with."""
+    return db.session.get(Agency, volunteer.agency_id)
+
+
+def _check(details: VolunteerDetails) -> tuple[float, float]:
+    vocabulary.check_profile(details.languages, details.slots, details.capacity)
+    for name in (details.first_name, details.last_name):
+        if not name.strip() or len(name) > 100:
+            raise SignupError("names are required and short")
+    if details.age_band not in AGE_BANDS or details.age_band == "under_18":
+        raise SignupError("volunteers are adults")
+    if details.gender is not None and details.gender not in GENDERS:
+        raise SignupError("unknown gender")
+    if not set(details.topics) <= set(TOPICS):
+        raise SignupError("unknown topic")
+    position = vocabulary.postcode_position(details.postcode)
+    if position is None:
+        raise SignupError("unknown postcode")
+    return position
+
+
+def sign_up(agency: Agency, details: VolunteerDetails, consents: set[str], language: str) -> None:
+    """Register a volunteer (unconfirmed) and queue the confirmation mail, in one transaction."""
+    lat, lon = _check(details)
+    if "matching" not in consents or not consents <= set(CONSENT_PURPOSES):
+        raise SignupError("consent to matching is required")
+    email = normalise_email(details.email)
+    existing = _registered(agency, email)
+    if existing is not None:
+        _answer_repeat(agency, existing, language)
+        return
+    volunteer = Volunteer(
+        agency_id=agency.id,
+        first_name=details.first_name.strip(),
+        last_name=details.last_name.strip(),
+        email=email,
+        phone=details.phone.strip(),
+        postcode=details.postcode,
+        lat=lat,
+        lon=lon,
+        age_band=details.age_band,
+        gender=details.gender,
+        slots=slots_to_mask(details.slots),
+        topics=sorted(set(details.topics)),
+        capacity=details.capacity,
+        motivation=details.motivation.strip(),
+        can_show_certificate=details.can_show_certificate,
+        status="applied",
+        languages=[VolunteerLanguage(code=c, level=lv) for c, lv in details.languages.items()],
+    )
+    db.session.add(volunteer)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same address signed up in a parallel request just now
+        db.session.rollback()
+        existing = _registered(agency, email)
+        if existing is None:
+            raise
+        _answer_repeat(agency, existing, language)
+        return
+    for purpose in sorted(consents):
+        db.session.add(
+            ConsentRecord(
+                agency_id=agency.id,
+                volunteer_id=volunteer.id,
+                purpose=purpose,
+                notice_version=agency.privacy_notice_version,
+                language=language,
+                channel="online",
+            )
+        )
+    _queue_confirmation(agency, volunteer, language)
+    audit.record(
+        "volunteer.signup", object_type="volunteer", object_id=volunteer.id, agency_id=agency.id
+    )
+    db.session.commit()
+
+
+def _registered(agency: Agency, email: str) -> Volunteer | None:
+    return db.session.scalar(
+        select(Volunteer).where(Volunteer.agency_id == agency.id, Volunteer.email == email)
+    )
+
+
+def _answer_repeat(agency: Agency, volunteer: Volunteer, language: str) -> None:
+    """Mail the address that is registered already: a new confirmation link or a profile link."""
+    if volunteer.email_confirmed_at is None:
+        _queue_confirmation(agency, volunteer, language)
+    else:
+        subject, body = mail.render(
+            "signup_again",
+            language,
+            agency=agency,
+            volunteer=volunteer,
+            link=selfservice.magic_link(volunteer),
+            minutes=current_app.config["MAGIC_LINK_MINUTES"],
+        )
+        outbox.enqueue("signup_again", volunteer.email, subject, body)
+    audit.record(
+        "volunteer.signup_repeat",
+        object_type="volunteer",
+        object_id=volunteer.id,
+        agency_id=agency.id,
+    )
+    db.session.commit()
+
+
+def _queue_confirmation(agency: Agency, volunteer: Volunteer, language: str) -> None:
+    token = tokens.make(tokens.CONFIRM, {"v": volunteer.id, "e": _fingerprint(volunteer.email)})
+    subject, body = mail.render(
+        "signup_confirm",
+        language,
+        agency=agency,
+        volunteer=volunteer,
+        link=tokens.link(url_for("public.signup_confirm"), token),
+        hours=current_app.config["SIGNUP_CONFIRM_HOURS"],
+    )
+    outbox.enqueue("signup_confirm", volunteer.email, subject, body)
+
+
+def _fingerprint(email: str) -> str:
+    """Binds a link to the address without putting the address into the link."""
+    return hashlib.sha256(email.encode()).hexdigest()[:20]
+
+
+def confirm(token: str) -> tuple[Confirmation, Volunteer | None]:
+    """Confirm the address of the sign-up a link was made for; a link confirms only once."""
+    max_age = int(current_app.config["SIGNUP_CONFIRM_HOURS"]) * 3600
+    try:
+        payload = tokens.read(tokens.CONFIRM, token, max_age)
+    except tokens.TokenExpired:
+        return Confirmation.EXPIRED, None
+    except tokens.TokenInvalid:
+        return Confirmation.INVALID, None
+    volunteer_id, email = payload.get("v"), payload.get("e")
+    if not isinstance(volunteer_id, int) or not isinstance(email, str):
+        return Confirmation.INVALID, None
+    volunteer = db.session.get(Volunteer, volunteer_id)
+    if (
+        volunteer is None
+        or _fingerprint(volunteer.email) != email
+        or volunteer.anonymised_at is not None
+    ):
+        return Confirmation.INVALID, None
+    # Conditional, so that two clicks at once still confirm (and audit) only once.
+    result = db.session.execute(
+        update(Volunteer)
+        .where(Volunteer.id == volunteer.id, Volunteer.email_confirmed_at.is_(None))
+        .values(email_confirmed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        return Confirmation.ALREADY, volunteer
+    audit.record(
+        "volunteer.confirm",
+        object_type="volunteer",
+        object_id=volunteer.id,
+        agency_id=volunteer.agency_id,
+    )
+    db.session.commit()
+    return Confirmation.CONFIRMED, volunteer
+
+
+def purge_unconfirmed(older_than_days: int | None = None) -> int:
+    """Delete sign-ups never confirmed within `older_than_days` (default: the configured days).
+
+    They never became volunteers, so nothing of them is kept — not even an anonymous row.
+    Returns how many were deleted.
+    """
+    days = older_than_days
+    if days is None:
+        days = int(current_app.config["UNCONFIRMED_PURGE_DAYS"])
+    cutoff = utcnow() - timedelta(days=days)
+    stale = db.session.execute(
+        select(Volunteer.id, Volunteer.email, Volunteer.agency_id).where(
+            Volunteer.email_confirmed_at.is_(None),
+            Volunteer.anonymised_at.is_(None),
+            Volunteer.created_at < cutoff,
+            ~exists().where(Match.volunteer_id == Volunteer.id),
+        )
+    ).all()
+    for volunteer_id, email, agency_id in stale:
+        outbox.forget_address(email, ("signup_confirm",))
+        audit.record(
+            "volunteer.purge_unconfirmed",
+            object_type="volunteer",
+            object_id=volunteer_id,
+            agency_id=agency_id,
+        )
+    if stale:
+        ids = [row[0] for row in stale]
+        db.session.execute(delete(ConsentRecord).where(ConsentRecord.volunteer_id.in_(ids)))
+        db.session.execute(delete(VolunteerLanguage).where(VolunteerLanguage.volunteer_id.in_(ids)))
+        db.session.execute(
+            delete(Volunteer)
+            .where(Volunteer.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return len(stale)

@@ -1,0 +1,180 @@
+"""Form pieces shared by sign-up, self-service and intake: languages, the week grid, checks."""
+
+import re
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+)
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from matcher.models.vocab import LEVELS, SLOTS
+from matcher.services import vocabulary
+from matcher.web.labels import LEVEL_LABELS
+
+MAX_LANGUAGES = 12
+
+# Letters of any script, joined by spaces, apostrophes, hyphens or dots: O'Brien, Anne-Marie.
+_NAME = re.compile(r"^[^\W\d_]+(?:[ '’.\-]+[^\W\d_]*)*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MARKUP = re.compile(r"<\s*[a-zA-Z/!?]")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()/\-]{3,38}$")
+
+
+def strip(value: Any) -> Any:
+    """A filter: trim surrounding whitespace from text."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def person_name(_form: Any, field: Field) -> None:
+    """Letters with spaces, apostrophes, hyphens and dots only."""
+    value = (field.data or "").strip()
+    field.data = value
+    if value and not _NAME.match(value):
+        raise ValidationError(_l("Please use letters only (spaces, ' and - are fine)."))
+
+
+def plain_text(_form: Any, field: Field) -> None:
+    """Text without control characters or HTML tags."""
+    value = field.data or ""
+    if _CONTROL.search(value):
+        raise ValidationError(_l("This text contains characters that are not allowed."))
+    if _MARKUP.search(value):
+        raise ValidationError(_l("Please write plain text, without HTML tags."))
+
+
+def phone_number(_form: Any, field: Field) -> None:
+    """Digits with spaces, +, -, / and brackets."""
+    value = (field.data or "").strip()
+    field.data = value
+    if value and not _PHONE.match(value):
+        raise ValidationError(_l("Please enter a phone number, e.g. 0221 123456."))
+
+
+def german_postcode(_form: Any, field: Field) -> None:
+    """A German postcode that exists."""
+    value = (field.data or "").strip()
+    field.data = value
+    if vocabulary.postcode_position(value) is None:
+        raise ValidationError(_l("Please enter a valid German postcode (5 digits)."))
+
+
+def at_least_one(message: Any) -> Any:
+    """A multi-choice field needs at least one choice."""
+
+    def check(_form: Any, field: Field) -> None:
+        if not field.data:
+            raise ValidationError(message)
+
+    return check
+
+
+def language_choices() -> list[SelectChoice]:
+    """Every language, the common ones first, named in the UI language."""
+    locale = str(get_locale() or "de")
+    frequent, every = str(_l("Frequent")), str(_l("All languages"))
+    return (
+        [SelectChoice("", str(_l("— choose a language —")))]
+        + [
+            SelectChoice(c, vocabulary.language_name(c, locale), optgroup=frequent)
+            for c in vocabulary.COMMON_LANGUAGES
+        ]
+        + [SelectChoice(c, n, optgroup=every) for c, n in vocabulary.languages_sorted(locale)]
+    )
+
+
+def level_choices() -> list[SelectChoice]:
+    """The language levels, blank first."""
+    return [SelectChoice("", str(_l("— level —")))] + [
+        SelectChoice(lv, str(LEVEL_LABELS[lv])) for lv in LEVELS
+    ]
+
+
+def plain_choices(*values: str) -> list[SelectChoice]:
+    """Choices labelled with their own values (e.g. 1, 2, 3)."""
+    return [SelectChoice(v, v) for v in values]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes, which work without JavaScript."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LanguageEntryForm(Form):
+    """One language with its level; a row left blank is ignored."""
+
+    code = SelectField(_l("Language"), choices=language_choices, validate_choice=False)
+    level = SelectField(_l("Level"), choices=level_choices, validate_choice=False)
+
+    def validate_code(self, field: Field) -> None:
+        """A known language, given together with a level."""
+        if field.data and not vocabulary.is_language(field.data):
+            raise ValidationError(_l("Unknown language."))
+        if not field.data and self.level.data:
+            raise ValidationError(_l("Please choose the language for this level."))
+
+    def validate_level(self, field: Field) -> None:
+        """A known level, given together with a language."""
+        if field.data and not vocabulary.is_level(field.data):
+            raise ValidationError(_l("Unknown level."))
+        if self.code.data and not field.data:
+            raise ValidationError(_l("Please choose a level."))
+
+
+class LanguagesField(FieldList):
+    """As many languages with levels as needed: a form button adds a row without JavaScript."""
+
+    def __init__(self, label: Any = None, min_entries: int = 3, **kwargs: Any) -> None:
+        super().__init__(
+            FormField(LanguageEntryForm),
+            label,
+            min_entries=min_entries,
+            max_entries=MAX_LANGUAGES,
+            **kwargs,
+        )
+
+    def validate(self, form: Any, extra_validators: Any = ()) -> bool:
+        """Every row, then: at least one language, none twice."""
+        valid = bool(super().validate(form, extra_validators))
+        codes = [e.form.code.data for e in self.entries if e.form.code.data]
+        if not codes:
+            self.errors.append(str(_l("Please name at least one language.")))
+        elif len(codes) != len(set(codes)):
+            self.errors.append(str(_l("Each language only once, please.")))
+        else:
+            return valid
+        return False
+
+    @property
+    def list_errors(self) -> list[str]:
+        """The errors about the whole list (not about one row)."""
+        return [e for e in self.errors if isinstance(e, str)]
+
+    def as_dict(self) -> dict[str, str]:
+        """The chosen languages as {code: level}."""
+        return {e.form.code.data: e.form.level.data for e in self.entries if e.form.code.data}
+
+    def fill(self, languages: dict[str, str]) -> None:
+        """Show these languages, plus one empty row to add another."""
+        while self.entries:
+            self.pop_entry()
+        for code, level in languages.items():
+            self.append_entry({"code": code, "level": level})
+        if len(self.entries) < self.max_entries:
+            self.append_entry()
+
+
+def slot_choices() -> list[SelectChoice]:
+    """The 21 weekly slots (the template lays them out as a grid)."""
+    return plain_choices(*SLOTS)

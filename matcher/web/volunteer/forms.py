@@ -1,0 +1,81 @@
+"""Self-service forms: ask for a link, change the profile, pause, withdraw, delete."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, SubmitField
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length
+
+from matcher.models.vocab import CONSENT_PURPOSES
+from matcher.web.fields import (
+    LanguagesField,
+    MultiCheckboxField,
+    at_least_one,
+    plain_choices,
+    slot_choices,
+    strip,
+)
+from matcher.web.labels import TOPIC_LABELS, choices
+
+
+class LinkRequestForm(FlaskForm):
+    """The address a volunteer signed up with."""
+
+    email = EmailField(
+        filters=[strip],
+        label=_l("Your email address"),
+        validators=[
+            DataRequired(_l("Please fill in this field.")),
+            Length(max=254),
+            Email(_l("Please enter a valid email address."), check_deliverability=False),
+        ],
+    )
+    submit = SubmitField(_l("Send me a link"))
+
+
+class OpenLinkForm(FlaskForm):
+    """The token of a magic link, sent back by a button."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=500)])
+
+
+class ProfileForm(FlaskForm):
+    """What a volunteer can change themselves."""
+
+    languages = LanguagesField(_l("Languages you speak"), min_entries=1)
+    add_language = SubmitField(_l("Add another language"))
+    slots = MultiCheckboxField(
+        _l("When do you have time?"),
+        choices=slot_choices,
+        validators=[at_least_one(_l("Please tick at least one time."))],
+    )
+    topics = MultiCheckboxField(
+        _l("What would you like to help with?"), choices=choices(TOPIC_LABELS)
+    )
+    capacity = RadioField(
+        _l("How many Patenschaften at once?"),
+        choices=plain_choices("1", "2", "3"),
+        validators=[InputRequired(_l("Please fill in this field."))],
+    )
+    submit = SubmitField(_l("Save changes"))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (pause, resume, log out): only the CSRF token."""
+
+
+class WithdrawForm(FlaskForm):
+    """Withdraw consent for one purpose."""
+
+    purpose = SelectField(
+        choices=plain_choices(*CONSENT_PURPOSES), validators=[AnyOf(CONSENT_PURPOSES)]
+    )
+
+
+class DeleteForm(FlaskForm):
+    """Delete everything, after ticking that one means it."""
+
+    confirm = BooleanField(
+        _l("Yes, delete all my details. This cannot be undone."),
+        validators=[DataRequired(_l("Please tick the box to confirm."))],
+    )
+    submit = SubmitField(_l("Delete my details"))
