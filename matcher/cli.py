@@ -18,6 +18,9 @@ def register(app: Flask) -> None:
     from matcher import cli_outbox
 
     app.cli.add_command(cli_outbox.group)
+    from matcher import cli_matching
+
+    app.cli.add_command(cli_matching.group)
 
 
 @click.command("create-agency")

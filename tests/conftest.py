@@ -18,7 +18,10 @@ from matcher import create_app
 from matcher.extensions import db as _db
 from matcher.models import (
     Agency,
+    CheckIn,
     ConsentRecord,
+    Match,
+    MatchRun,
     Newcomer,
     NewcomerLanguage,
     User,
@@ -295,12 +298,29 @@ def make_newcomer(app: Flask) -> Callable[..., Newcomer]:
             "waiting_since": date(2026, 8, 1),
             "status": "waiting",
         }
+        consents = overrides.pop("consents", ("matching",))
         values.update(overrides)
         newcomer = Newcomer(
             **values,
             languages=[NewcomerLanguage(code=c, level=lv) for c, lv in languages.items()],
         )
-        persist(app, newcomer)
+        with app.app_context():
+            _db.session.add(newcomer)
+            _db.session.flush()
+            for purpose in consents:
+                _db.session.add(
+                    ConsentRecord(
+                        agency_id=agency.id,
+                        newcomer_id=newcomer.id,
+                        purpose=purpose,
+                        notice_version="1",
+                        language="ar",
+                        channel="online",
+                    )
+                )
+            _db.session.commit()
+            _db.session.refresh(newcomer)
+            _db.session.expunge_all()
         return newcomer
 
     return make
@@ -325,12 +345,14 @@ def csrf_token(client: FlaskClient, path: str) -> str:
 
 @pytest.fixture
 def two_agencies(
+    app: Flask,
     make_agency: Callable[..., Agency],
     make_user: Callable[..., User],
     make_volunteer: Callable[..., Volunteer],
     make_newcomer: Callable[..., Newcomer],
 ) -> dict[str, Any]:
-    """Agencies A and B, each with a coordinator, a volunteer and a newcomer."""
+    """Agencies A and B, each with a coordinator, a volunteer, a newcomer, and a running
+    Patenschaft of the two (`match`) from a matching `run`, with a pending `checkin`."""
     out: dict[str, Any] = {}
     for key in ("a", "b"):
         agency = make_agency(slug=f"agency-{key}", name=f"Agency {key.upper()}")
@@ -340,8 +362,39 @@ def two_agencies(
             "volunteer": make_volunteer(agency, first_name=f"Vol{key.upper()}"),
             "newcomer": make_newcomer(agency, first_name=f"New{key.upper()}"),
         }
+        out[key].update(_running_match(app, out[key]))
     out["admin"] = make_user("admin", email="admin@example.org")
     return out
+
+
+def _running_match(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
+    """An active Patenschaft of the agency's volunteer and newcomer, its run and a check-in."""
+    agency_id = people["agency"].id
+    run = MatchRun(agency_id=agency_id, status="finished", pairs=1, volunteers=1, newcomers=1)
+    persist(app, run)
+    now = utcnow()
+    match = Match(
+        agency_id=agency_id,
+        volunteer_id=people["volunteer"].id,
+        newcomer_id=people["newcomer"].id,
+        run_id=run.id,
+        status="active",
+        score=0.8,
+        components={"language": 1.0},
+        reasons=[],
+        approved_at=now,
+        started_at=now,
+        trial_until=date(2026, 12, 24),
+    )
+    persist(app, match)
+    checkin = CheckIn(agency_id=agency_id, match_id=match.id, due_on=date(2026, 12, 24))
+    persist(app, checkin)
+    with app.app_context():
+        newcomer = _db.session.get(Newcomer, people["newcomer"].id)
+        assert newcomer is not None
+        newcomer.status = "matched"
+        _db.session.commit()
+    return {"run": run, "match": match, "checkin": checkin}
 
 
 # --------------------------------------------------------------------------- mail

@@ -27,3 +27,5 @@ class CheckIn(TenantScoped, Base):
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     light: Mapped[str | None] = mapped_column(String(8))
     note: Mapped[str] = mapped_column(Text, default="")
+    # Set when the volunteer was reminded of this check-in: one reminder each.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
