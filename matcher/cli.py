@@ -15,6 +15,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(demo_data)
     app.cli.add_command(demo_logins)
+    from matcher import cli_admin
+
+    app.cli.add_command(cli_admin.export_command)
+    app.cli.add_command(cli_admin.gdpr_group)
     from matcher import cli_outbox
 
     app.cli.add_command(cli_outbox.group)

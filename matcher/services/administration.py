@@ -1,10 +1,16 @@
 """Agencies and staff users, for admins."""
 
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
 from matcher.extensions import db
-from matcher.models import Agency, User, Volunteer
-from matcher.services import audit
+from matcher.models import DEFAULT_WEIGHTS, Agency, AuditEvent, User, Volunteer
+from matcher.services import accounts, audit
 
 
 class AdminError(ValueError):
@@ -49,3 +55,161 @@ def agencies() -> list[tuple[Agency, int]]:
 def users() -> list[User]:
     """Every staff user, admins first."""
     return list(db.session.scalars(select(User).order_by(User.role, User.email)))
+
+
+# --------------------------------------------------------------------------- agency settings
+
+SETTINGS = (
+    "name",
+    "city",
+    "umbrella",
+    "privacy_contact",
+    "max_distance_km",
+    "checkin_interval_weeks",
+    "trial_weeks",
+    "retention_months",
+)
+
+
+def agency(agency_id: int) -> Agency:
+    """One agency, or 404."""
+    return db.get_or_404(Agency, agency_id)
+
+
+def next_notice_version(version: str) -> str:
+    """The version after `version`: "3" → "4"; anything else gets a counter appended."""
+    if version.isdigit():
+        return str(int(version) + 1)
+    head, _, tail = version.rpartition(".")
+    return f"{head}.{int(tail) + 1}" if head and tail.isdigit() else f"{version}.2"
+
+
+def update_agency(
+    agency: Agency,
+    settings: dict[str, Any],
+    weights: dict[str, float],
+    privacy_notice_text: str,
+    actor: User | None = None,
+) -> bool:
+    """Save an agency's settings; a changed privacy notice gets a new version. True if it did."""
+    unknown = set(settings) - set(SETTINGS)
+    if unknown:
+        raise AdminError(f"unknown settings {sorted(unknown)}")
+    if set(weights) != set(DEFAULT_WEIGHTS) or any(w < 0 for w in weights.values()):
+        raise AdminError("every weight is needed and none may be negative")
+    if sum(weights.values()) <= 0:
+        raise AdminError("at least one weight must be above zero")
+    for key, value in settings.items():
+        setattr(agency, key, value)
+    agency.weights = {key: float(weights[key]) for key in DEFAULT_WEIGHTS}
+    new_notice = privacy_notice_text.replace("\r\n", "\n").strip()
+    bumped = new_notice != (agency.privacy_notice_text or "").strip()
+    if bumped:
+        agency.privacy_notice_text = new_notice
+        agency.privacy_notice_version = next_notice_version(agency.privacy_notice_version)
+    audit.record("agency.update", object_type="agency", object_id=agency.id,
+                 agency_id=agency.id, actor=actor)  # fmt: skip
+    if bumped:
+        audit.record("agency.privacy_notice", object_type="agency", object_id=agency.id,
+                     agency_id=agency.id, actor=actor)  # fmt: skip
+    db.session.commit()
+    return bumped
+
+
+# --------------------------------------------------------------------------- staff users
+
+
+def generate_password() -> str:
+    """A fresh random password, shown once to the admin who asked for it."""
+    return secrets.token_urlsafe(12)
+
+
+def user(user_id: int) -> User:
+    """One staff user, or 404."""
+    return db.get_or_404(User, user_id)
+
+
+def create_staff(email: str, name: str, role: str, agency: Agency | None) -> tuple[User, str]:
+    """Create a staff user with a generated password; return the user and the password."""
+    password = generate_password()
+    try:
+        created = accounts.create_user(email, password, role, agency, name=name.strip())
+    except accounts.AccountError as e:
+        raise AdminError(str(e)) from None
+    return created, password
+
+
+def set_active(target: User, active: bool, actor: User) -> None:
+    """Activate or deactivate a user; deactivating ends every session of theirs."""
+    if target.id == actor.id and not active:
+        raise AdminError("you cannot deactivate yourself")
+    if target.active == active:
+        return
+    target.active = active
+    if not active:
+        target.session_version += 1
+    audit.record("user.activate" if active else "user.deactivate", object_type="user",
+                 object_id=target.id, agency_id=target.agency_id, actor=actor)  # fmt: skip
+    db.session.commit()
+
+
+def reset_password(target: User, actor: User) -> str:
+    """Give a user a new generated password and end their sessions; return it (show once)."""
+    password = generate_password()
+    target.set_password(password)
+    target.session_version += 1
+    audit.record("user.password_reset", object_type="user", object_id=target.id,
+                 agency_id=target.agency_id, actor=actor)  # fmt: skip
+    db.session.commit()
+    return password
+
+
+# --------------------------------------------------------------------------- the audit log
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """A page of audit events with the names of their actors and agencies."""
+
+    page: Pagination
+    actors: dict[int, str]
+    agencies: dict[int, str]
+
+
+def audit_log(
+    page: int,
+    agency_id: int | None = None,
+    action: str = "",
+    actor_email: str = "",
+    day_from: date | None = None,
+    day_to: date | None = None,
+    per_page: int = 50,
+) -> AuditPage:
+    """A page of the audit log, newest first."""
+    stmt = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if agency_id is not None:
+        stmt = stmt.where(AuditEvent.agency_id == agency_id)
+    if action:
+        escaped = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(AuditEvent.action.like(escaped + "%", escape="\\"))
+    if actor_email:
+        actor_ids = select(User.id).where(User.email == accounts.normalise_email(actor_email))
+        stmt = stmt.where(AuditEvent.actor_id.in_(actor_ids))
+    if day_from is not None:
+        stmt = stmt.where(AuditEvent.at >= datetime.combine(day_from, time(), tzinfo=UTC))
+    if day_to is not None:
+        end = datetime.combine(day_to + timedelta(days=1), time(), tzinfo=UTC)
+        stmt = stmt.where(AuditEvent.at < end)
+    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    events = list(result.items)
+    actor_ids_on_page = {e.actor_id for e in events if e.actor_id is not None}
+    agency_ids_on_page = {e.agency_id for e in events if e.agency_id is not None}
+    actors = dict(
+        db.session.execute(select(User.id, User.email).where(User.id.in_(actor_ids_on_page))).all()
+    )
+    agencies = dict(
+        db.session.execute(
+            select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids_on_page))
+        ).all()
+    )
+    return AuditPage(result, actors, agencies)

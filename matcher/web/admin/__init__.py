@@ -1,4 +1,4 @@
-"""The admin's area: agencies and staff users."""
+"""The admin's area: agencies and users, exports, imports, figures and data protection."""
 
 from flask import Blueprint
 
@@ -7,4 +7,12 @@ from matcher.web.guards import require_role
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_role(bp, ("admin",))
 
-from matcher.web.admin import routes  # noqa: E402,F401  (registers the views)
+# The views register themselves on `bp`, one module per topic.
+from matcher.web.admin import (  # noqa: E402,F401
+    agencies,
+    exports,
+    figures,
+    imports,
+    privacy,
+    users,
+)

@@ -1,0 +1,338 @@
+"""Exports of an agency's match, volunteer and newcomer lists, as CSV or XLSX.
+
+Only the columns an agency needs to work with the list; every export is audited (the
+fact, never the data). The pseudonymised variant, for statistics, carries no names or
+contacts: each person is a stable pseudonym (an HMAC of the id with the secret key), the
+postcode only its first two digits and dates only their month where a day would identify.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from matcher.extensions import db
+from matcher.models import Agency, Match, Newcomer, User, Volunteer, utcnow
+from matcher.models.vocab import MATCH_STATUSES, NEWCOMER_STATUSES, VOLUNTEER_STATUSES
+from matcher.services import audit, spreadsheet
+from matcher.services.spreadsheet import Cell
+
+KINDS = ("matches", "volunteers", "newcomers")
+FORMATS = ("csv", "xlsx")
+STATUSES: dict[str, tuple[str, ...]] = {
+    "matches": MATCH_STATUSES,
+    "volunteers": VOLUNTEER_STATUSES,
+    "newcomers": NEWCOMER_STATUSES,
+}
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ExportError(ValueError):
+    """An export request that cannot be carried out."""
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to export: one list of one agency, filtered, in one format."""
+
+    kind: str
+    agency: Agency
+    fmt: str = "xlsx"
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    pseudonymised: bool = False
+    delimiter: str = ";"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """A finished export: file name, MIME type, content and number of data rows."""
+
+    filename: str
+    mimetype: str
+    data: bytes
+    rows: int
+
+
+def pseudonym(kind: str, person_id: int) -> str:
+    """A stable pseudonym for a person or match: the same id always gives the same one."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, f"{kind}:{person_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{kind[0].upper()}-{digest[:12]}"
+
+
+def export(request: ExportRequest, actor: User | None = None) -> ExportFile:
+    """Build the export file and record the export in the audit log."""
+    _check(request)
+    headers, rows = _BUILDERS[(request.kind, request.pseudonymised)](request)
+    title = _sheet_title(request.kind)
+    if request.fmt == "csv":
+        data = spreadsheet.write_csv(headers, rows, delimiter=request.delimiter)
+    else:
+        data = spreadsheet.write_xlsx([(title, headers, rows)])
+    action = f"export.{request.kind}" + (".pseudonymised" if request.pseudonymised else "")
+    audit.record(
+        action,
+        object_type="agency",
+        object_id=request.agency.id,
+        agency_id=request.agency.id,
+        actor=actor,
+    )
+    db.session.commit()
+    suffix = "-pseudonymised" if request.pseudonymised else ""
+    filename = f"{request.agency.slug}-{request.kind}{suffix}-{utcnow().date()}.{request.fmt}"
+    return ExportFile(filename, MIMETYPES[request.fmt], data, len(rows))
+
+
+def _check(request: ExportRequest) -> None:
+    if request.kind not in KINDS:
+        raise ExportError(f"unknown list {request.kind!r}")
+    if request.fmt not in FORMATS:
+        raise ExportError(f"unknown format {request.fmt!r}")
+    if request.status and request.status not in STATUSES[request.kind]:
+        raise ExportError(f"unknown status {request.status!r}")
+    if request.delimiter not in (";", ","):
+        raise ExportError("the delimiter must be ; or ,")
+    if request.date_from and request.date_to and request.date_from > request.date_to:
+        raise ExportError("the start date is after the end date")
+
+
+def _sheet_title(kind: str) -> str:
+    titles = {"matches": _("Patenschaften"), "volunteers": _("Volunteers")}
+    return str(titles.get(kind, _("Newcomers")))
+
+
+def _bounds(request: ExportRequest) -> tuple[datetime | None, datetime | None]:
+    start = datetime.combine(request.date_from, time(), tzinfo=UTC) if request.date_from else None
+    end = (
+        datetime.combine(request.date_to + timedelta(days=1), time(), tzinfo=UTC)
+        if request.date_to
+        else None
+    )
+    return start, end
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+def _month(value: date | datetime | None) -> str:
+    return value.strftime("%Y-%m") if value else ""
+
+
+def _languages(person: Volunteer | Newcomer) -> str:
+    return ", ".join(f"{lang.code} ({lang.level})" for lang in person.languages)
+
+
+def _yes(value: bool) -> str:
+    return str(_("yes") if value else _("no"))
+
+
+Rows = tuple[list[str], list[Sequence[Cell]]]
+
+
+# --------------------------------------------------------------------------- matches
+
+
+def _match_query(request: ExportRequest) -> Select[Any]:
+    stmt = (
+        select(Match)
+        .where(Match.agency_id == request.agency.id)
+        .options(selectinload(Match.volunteer), selectinload(Match.newcomer))
+        .order_by(Match.proposed_at, Match.id)
+    )
+    if request.status:
+        stmt = stmt.where(Match.status == request.status)
+    start, end = _bounds(request)
+    # A match belongs to a period when it existed during it: proposed before its end,
+    # not ended or rejected before its start.
+    if end is not None:
+        stmt = stmt.where(Match.proposed_at < end)
+    if start is not None:
+        stmt = stmt.where(
+            and_(
+                or_(Match.ended_at.is_(None), Match.ended_at >= start),
+                or_(Match.rejected_at.is_(None), Match.rejected_at >= start),
+            )
+        )
+    return stmt
+
+
+def _matches(request: ExportRequest) -> Rows:
+    headers = [
+        _("No."), _("Status"), _("Volunteer"), _("Volunteer email"), _("Newcomer"),
+        _("Proposed on"), _("Approved on"), _("Started on"), _("Trial until"), _("Ended on"),
+        _("End reason"),
+    ]  # fmt: skip
+    rows: list[Sequence[Cell]] = [
+        [
+            m.id,
+            m.status,
+            m.volunteer.full_name.strip(),
+            "" if m.volunteer.anonymised_at else m.volunteer.email,
+            m.newcomer.first_name,
+            _day(m.proposed_at),
+            _day(m.approved_at),
+            _day(m.started_at),
+            m.trial_until,
+            _day(m.ended_at),
+            m.end_reason or "",
+        ]  # fmt: skip
+        for m in db.session.scalars(_match_query(request))
+    ]
+    return headers, rows
+
+
+def _matches_pseudonymised(request: ExportRequest) -> Rows:
+    headers = [
+        _("Patenschaft"), _("Volunteer"), _("Newcomer"), _("Status"), _("Proposed in"),
+        _("Started in"), _("Ended in"), _("End reason"), _("Score"),
+    ]  # fmt: skip
+    rows: list[Sequence[Cell]] = [
+        [
+            pseudonym("match", m.id),
+            pseudonym("volunteer", m.volunteer_id),
+            pseudonym("newcomer", m.newcomer_id),
+            m.status,
+            _month(m.proposed_at),
+            _month(m.started_at),
+            _month(m.ended_at),
+            m.end_reason or "",
+            round(m.score, 4) if m.score is not None else None,
+        ]  # fmt: skip
+        for m in db.session.scalars(_match_query(request))
+    ]
+    return headers, rows
+
+
+# --------------------------------------------------------------------------- people
+
+
+def _people_query(model: Any, request: ExportRequest, named: bool) -> Select[Any]:
+    stmt = (
+        select(model)
+        .where(model.agency_id == request.agency.id)
+        .options(selectinload(model.languages))
+        .order_by(model.created_at, model.id)
+    )
+    if named:
+        # Erased people have no names left; they stay only in the anonymous figures.
+        stmt = stmt.where(model.anonymised_at.is_(None))
+    if request.status:
+        stmt = stmt.where(model.status == request.status)
+    start, end = _bounds(request)
+    if start is not None:
+        stmt = stmt.where(model.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(model.created_at < end)
+    return stmt
+
+
+def _volunteers(request: ExportRequest) -> Rows:
+    headers = [
+        _("No."), _("First name"), _("Last name"), _("Email"), _("Phone"), _("Postcode"),
+        _("Status"), _("Languages"), _("Capacity"), _("Certificate inspected on"),
+        _("Email confirmed"), _("Registered on"),
+    ]  # fmt: skip
+    rows: list[Sequence[Cell]] = [
+        [
+            v.id,
+            v.first_name,
+            v.last_name,
+            v.email,
+            v.phone,
+            v.postcode,
+            v.status,
+            _languages(v),
+            v.capacity,
+            v.certificate_inspected_on,
+            _yes(v.email_confirmed_at is not None),
+            _day(v.created_at),
+        ]  # fmt: skip
+        for v in db.session.scalars(_people_query(Volunteer, request, named=True))
+    ]
+    return headers, rows
+
+
+def _volunteers_pseudonymised(request: ExportRequest) -> Rows:
+    headers = [
+        _("Volunteer"), _("Postcode area"), _("Age band"), _("Gender"), _("Languages"),
+        _("Status"), _("Capacity"), _("Registered in"),
+    ]  # fmt: skip
+    rows: list[Sequence[Cell]] = [
+        [
+            pseudonym("volunteer", v.id),
+            v.postcode[:2],
+            v.age_band,
+            v.gender or "",
+            ", ".join(lang.code for lang in v.languages),
+            v.status,
+            v.capacity,
+            _month(v.created_at),
+        ]  # fmt: skip
+        for v in db.session.scalars(_people_query(Volunteer, request, named=False))
+    ]
+    return headers, rows
+
+
+def _newcomers(request: ExportRequest) -> Rows:
+    headers = [
+        _("No."), _("First name"), _("Contact"), _("Postcode"), _("Age band"), _("Languages"),
+        _("Children in the household"), _("Status"), _("Waiting since"),
+    ]  # fmt: skip
+    rows: list[Sequence[Cell]] = [
+        [
+            n.id,
+            n.first_name,
+            n.contact_note,
+            n.postcode,
+            n.age_band,
+            _languages(n),
+            _yes(n.minors),
+            n.status,
+            n.waiting_since,
+        ]  # fmt: skip
+        for n in db.session.scalars(_people_query(Newcomer, request, named=True))
+    ]
+    return headers, rows
+
+
+def _newcomers_pseudonymised(request: ExportRequest) -> Rows:
+    headers = [
+        _("Newcomer"), _("Postcode area"), _("Age band"), _("Languages"),
+        _("Children in the household"), _("Status"), _("Waiting since"),
+    ]  # fmt: skip
+    rows: list[Sequence[Cell]] = [
+        [
+            pseudonym("newcomer", n.id),
+            n.postcode[:2],
+            n.age_band,
+            ", ".join(lang.code for lang in n.languages),
+            _yes(n.minors),
+            n.status,
+            _month(n.waiting_since),
+        ]  # fmt: skip
+        for n in db.session.scalars(_people_query(Newcomer, request, named=False))
+    ]
+    return headers, rows
+
+
+_BUILDERS: dict[tuple[str, bool], Callable[[ExportRequest], Rows]] = {
+    ("matches", False): _matches,
+    ("matches", True): _matches_pseudonymised,
+    ("volunteers", False): _volunteers,
+    ("volunteers", True): _volunteers_pseudonymised,
+    ("newcomers", False): _newcomers,
+    ("newcomers", True): _newcomers_pseudonymised,
+}

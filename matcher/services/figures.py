@@ -1,0 +1,248 @@
+"""Figures for agencies and their funders: Patenschaften per month, waiting, unmet demand.
+
+Funders count Patenschaften started, active on a reporting date and ended (by reason), and
+the volunteers active. A running Patenschaft is one that was started (introduction done)
+and not yet ended; paused ones still run. Counts below `SUPPRESS_BELOW` are shown as "<5"
+in the funder report, so that no one can be singled out from it.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from statistics import median
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from matcher.extensions import db
+from matcher.models import (
+    Agency,
+    Match,
+    Newcomer,
+    NewcomerLanguage,
+    User,
+    Volunteer,
+    VolunteerLanguage,
+)
+from matcher.models.vocab import END_REASONS
+from matcher.services import audit, spreadsheet
+
+SUPPRESS_BELOW = 5
+WAIT_BUCKETS = ((30, "under_1"), (91, "1_3"), (182, "3_6"), (365, "6_12"), (None, "over_12"))
+
+
+@dataclass(frozen=True)
+class Month:
+    """One month: Patenschaften started and ended in it, and running at its end."""
+
+    first_day: date
+    started: int
+    ended: int
+    active: int
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How long newcomers wait: the waiting ones by bucket, and the time to a match."""
+
+    buckets: list[tuple[str, int]]
+    waiting: int
+    median_days_waiting: float | None
+    median_days_to_start: float | None
+
+
+@dataclass(frozen=True)
+class LanguageDemand:
+    """Newcomers waiting who speak a language, and volunteers available who speak it."""
+
+    code: str
+    newcomers: int
+    volunteers: int
+
+
+@dataclass
+class FunderReport:
+    """The funder's figures for one period."""
+
+    start: date
+    end: date
+    started: int = 0
+    active_on_end: int = 0
+    ended: int = 0
+    ended_by_reason: dict[str, int] = field(default_factory=dict)
+    volunteers_active: int = 0
+
+
+@dataclass(frozen=True)
+class _Run:
+    volunteer_id: int
+    newcomer_id: int
+    started: datetime
+    ended: datetime | None
+    reason: str | None
+
+
+def _instant(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _runs(agency: Agency) -> list[_Run]:
+    rows = db.session.execute(
+        select(
+            Match.volunteer_id, Match.newcomer_id, Match.started_at, Match.ended_at,
+            Match.end_reason,
+        ).where(Match.agency_id == agency.id, Match.started_at.is_not(None))
+    )  # fmt: skip
+    return [_Run(v, n, started, ended, reason) for v, n, started, ended, reason in rows if started]
+
+
+def _running_at(run: _Run, moment: datetime) -> bool:
+    return run.started < moment and (run.ended is None or run.ended >= moment)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def monthly(agency: Agency, today: date, months: int = 12) -> list[Month]:
+    """Patenschaften started, ended and running per month, the last `months` months."""
+    runs = _runs(agency)
+    first = _add_months(today.replace(day=1), -(months - 1))
+    out = []
+    for k in range(months):
+        start = _add_months(first, k)
+        end = _add_months(start, 1)
+        lo, hi = _instant(start), _instant(end)
+        at = min(hi, _instant(today + timedelta(days=1)))
+        out.append(
+            Month(
+                first_day=start,
+                started=sum(lo <= r.started < hi for r in runs),
+                ended=sum(r.ended is not None and lo <= r.ended < hi for r in runs),
+                active=sum(_running_at(r, at) for r in runs),
+            )
+        )
+    return out
+
+
+def waiting(agency: Agency, today: date) -> Waiting:
+    """The waiting newcomers by how long they wait, and the median time from waiting to start."""
+    since = list(
+        db.session.scalars(
+            select(Newcomer.waiting_since).where(
+                Newcomer.agency_id == agency.id,
+                Newcomer.status == "waiting",
+                Newcomer.anonymised_at.is_(None),
+            )
+        )
+    )
+    days = [(today - s).days for s in since]
+    counts: Counter[str] = Counter()
+    for d in days:
+        counts[next(name for bound, name in WAIT_BUCKETS if bound is None or d <= bound)] += 1
+    year_ago = _instant(today - timedelta(days=365))
+    to_start = [
+        max(0, (started.date() - waited).days)
+        for waited, started in db.session.execute(
+            select(Newcomer.waiting_since, Match.started_at)
+            .join(Match, Match.newcomer_id == Newcomer.id)
+            .where(Match.agency_id == agency.id, Match.started_at >= year_ago)
+        )
+        if started is not None
+    ]
+    return Waiting(
+        buckets=[(name, counts[name]) for _bound, name in WAIT_BUCKETS],
+        waiting=len(days),
+        median_days_waiting=median(days) if days else None,
+        median_days_to_start=median(to_start) if to_start else None,
+    )
+
+
+def unmet_demand(agency: Agency, limit: int = 12) -> list[LanguageDemand]:
+    """Languages of waiting newcomers, most asked first, against volunteers available."""
+    wanted = dict(
+        db.session.execute(
+            select(NewcomerLanguage.code, func.count())
+            .join(Newcomer, Newcomer.id == NewcomerLanguage.newcomer_id)
+            .where(Newcomer.agency_id == agency.id, Newcomer.status == "waiting")
+            .group_by(NewcomerLanguage.code)
+        ).all()
+    )
+    offered = dict(
+        db.session.execute(
+            select(VolunteerLanguage.code, func.count())
+            .join(Volunteer, Volunteer.id == VolunteerLanguage.volunteer_id)
+            .where(
+                Volunteer.agency_id == agency.id,
+                Volunteer.status == "active",
+                Volunteer.email_confirmed_at.is_not(None),
+                Volunteer.capacity > 0,
+            )
+            .group_by(VolunteerLanguage.code)
+        ).all()
+    )
+    # German is everybody's second language here; the shortage is in the others.
+    rows = [
+        LanguageDemand(code, int(n), int(offered.get(code, 0)))
+        for code, n in wanted.items()
+        if code != "de"
+    ]
+    rows.sort(key=lambda r: (-(r.newcomers - r.volunteers), -r.newcomers, r.code))
+    return rows[:limit]
+
+
+def funder_report(agency: Agency, start: date, end: date) -> FunderReport:
+    """Started, active on the last day, ended by reason, and volunteers active in a period."""
+    if start > end:
+        raise ValueError("start after end")
+    runs = _runs(agency)
+    lo, hi = _instant(start), _instant(end + timedelta(days=1))
+    report = FunderReport(start=start, end=end)
+    report.started = sum(lo <= r.started < hi for r in runs)
+    report.active_on_end = sum(_running_at(r, hi) for r in runs)
+    ended = [r for r in runs if r.ended is not None and lo <= r.ended < hi]
+    report.ended = len(ended)
+    reasons = Counter(r.reason or "other" for r in ended)
+    report.ended_by_reason = {reason: reasons[reason] for reason in END_REASONS}
+    report.volunteers_active = len(
+        {r.volunteer_id for r in runs if r.started < hi and (r.ended is None or r.ended >= lo)}
+    )
+    return report
+
+
+def shown(count: int) -> str:
+    """A count as the funder report shows it: below 5 as "<5"."""
+    return f"<{SUPPRESS_BELOW}" if count < SUPPRESS_BELOW else str(count)
+
+
+def report_lines(report: FunderReport, reason_labels: dict[str, str]) -> list[tuple[str, str]]:
+    """The report as (label, shown count) lines, small counts suppressed."""
+    lines = [
+        (_("Patenschaften started"), shown(report.started)),
+        (_("Patenschaften active on %(day)s", day=report.end.isoformat()),
+         shown(report.active_on_end)),
+        (_("Patenschaften ended"), shown(report.ended)),
+    ]  # fmt: skip
+    for reason, count in report.ended_by_reason.items():
+        label = reason_labels.get(reason, reason)
+        lines.append((_("ended: %(reason)s", reason=label), shown(count)))
+    lines.append((_("Volunteers active in the period"), shown(report.volunteers_active)))
+    return [(str(label), value) for label, value in lines]
+
+
+def funder_report_xlsx(
+    agency: Agency, report: FunderReport, reason_labels: dict[str, str], actor: User | None
+) -> bytes:
+    """The funder report as an XLSX file (small counts suppressed); the export is audited."""
+    headers = [_("Figure"), _("Count")]
+    rows: list[list[spreadsheet.Cell]] = [
+        [_("Agency"), agency.name],
+        [_("Period"), f"{report.start.isoformat()} – {report.end.isoformat()}"],
+    ]
+    rows += [[label, value] for label, value in report_lines(report, reason_labels)]
+    data = spreadsheet.write_xlsx([(str(_("Funder report")), [str(h) for h in headers], rows)])
+    audit.record("export.funder_report", object_type="agency", object_id=agency.id,
+                 agency_id=agency.id, actor=actor)  # fmt: skip
+    db.session.commit()
+    return data

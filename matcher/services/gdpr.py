@@ -1,0 +1,274 @@
+"""Data protection duties done by the software: access, erasure and retention.
+
+- `person_data`: everything stored about one person, as JSON (Art. 15 and 20 DSGVO).
+- `erase`: Art. 17, through `matcher.services.erasure` (anonymous counts stay).
+- `purge`: the daily retention job. It anonymises people past their agency's retention
+  period, removes certificate-of-good-conduct records of volunteers who left, and deletes
+  sign-ups never confirmed. It is idempotent: a second run finds nothing left to do.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+
+from matcher.extensions import db
+from matcher.models import (
+    Agency,
+    AuditEvent,
+    CheckIn,
+    ConsentRecord,
+    Match,
+    MatchEvent,
+    Newcomer,
+    User,
+    Volunteer,
+    utcnow,
+)
+from matcher.models.vocab import OPEN_MATCH_STATUSES, mask_to_slots
+from matcher.services import audit, erasure, signup
+
+FORMAT = "matcher.person-data/1"
+#: Days after which a retention month is counted (a month of 30.44 days, on the safe side).
+DAYS_PER_MONTH = 30.44
+
+
+class GdprError(ValueError):
+    """A data-protection request that cannot be carried out."""
+
+
+# --------------------------------------------------------------------------- Art. 15 / 20
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _columns(obj: Any, skip: Iterable[str] = ()) -> dict[str, Any]:
+    return {
+        c.key: _value(getattr(obj, c.key)) for c in obj.__table__.columns if c.key not in set(skip)
+    }
+
+
+def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, Any]:
+    """Everything stored about a person: profile, languages, consents, Patenschaften, log."""
+    kind = "volunteer" if isinstance(person, Volunteer) else "newcomer"
+    owner = ConsentRecord.volunteer_id if kind == "volunteer" else ConsentRecord.newcomer_id
+    side = Match.volunteer_id if kind == "volunteer" else Match.newcomer_id
+    skip = ("token_version",) if kind == "volunteer" else ()
+    profile = _columns(person, skip)
+    profile["slots"] = mask_to_slots(person.slots)
+    matches = []
+    for match in db.session.scalars(select(Match).where(side == person.id).order_by(Match.id)):
+        entry = _columns(match, ("version", "agency_id"))
+        entry["history"] = [
+            _columns(e, ("match_id",))
+            for e in db.session.scalars(
+                select(MatchEvent).where(MatchEvent.match_id == match.id).order_by(MatchEvent.id)
+            )
+        ]
+        entry["check_ins"] = [
+            _columns(c, ("match_id", "agency_id"))
+            for c in db.session.scalars(
+                select(CheckIn).where(CheckIn.match_id == match.id).order_by(CheckIn.id)
+            )
+        ]
+        matches.append(entry)
+    log = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == kind, AuditEvent.object_id == person.id)
+        .order_by(AuditEvent.id)
+    )
+    data = {
+        "format": FORMAT,
+        "exported_at": utcnow().isoformat(),
+        "kind": kind,
+        "agency": db.session.get(Agency, person.agency_id).name,  # type: ignore[union-attr]
+        "profile": profile,
+        "languages": {lang.code: lang.level for lang in person.languages},
+        "consents": [
+            _columns(c, ("volunteer_id", "newcomer_id", "agency_id"))
+            for c in db.session.scalars(
+                select(ConsentRecord).where(owner == person.id).order_by(ConsentRecord.id)
+            )
+        ],
+        "patenschaften": matches,
+        "processing_log": [{"at": _value(e.at), "action": e.action} for e in log],
+    }
+    audit.record(f"{kind}.data_export", object_type=kind, object_id=person.id,
+                 agency_id=person.agency_id, actor=actor)  # fmt: skip
+    db.session.commit()
+    return data
+
+
+def erase(person: Volunteer | Newcomer, actor: User | None) -> None:
+    """Erase a person (Art. 17): names, contacts and notes go, anonymous counts stay."""
+    if person.anonymised_at is not None:
+        raise GdprError("already erased")
+    if isinstance(person, Volunteer):
+        erasure.erase_volunteer(person, actor)
+    else:
+        erasure.erase_newcomer(person, actor)
+
+
+def find_people(query: str, limit: int = 50) -> tuple[list[Volunteer], list[Newcomer]]:
+    """Volunteers (by name or email) and newcomers (by first name or number) for a search."""
+    text = query.strip().lower()
+    if not text:
+        return [], []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    volunteers = db.session.scalars(
+        select(Volunteer)
+        .where(
+            Volunteer.anonymised_at.is_(None),
+            or_(
+                func.lower(Volunteer.first_name + " " + Volunteer.last_name).like(
+                    pattern, escape="\\"
+                ),
+                func.lower(Volunteer.email).like(pattern, escape="\\"),
+            ),
+        )
+        .order_by(Volunteer.last_name, Volunteer.id)
+        .limit(limit)
+    ).all()
+    newcomer_filter: ColumnElement[bool] = func.lower(Newcomer.first_name).like(
+        pattern, escape="\\"
+    )
+    if text.isdigit():
+        newcomer_filter = or_(newcomer_filter, Newcomer.id == int(text))
+    newcomers = db.session.scalars(
+        select(Newcomer)
+        .where(Newcomer.anonymised_at.is_(None), newcomer_filter)
+        .order_by(Newcomer.first_name, Newcomer.id)
+        .limit(limit)
+    ).all()
+    return list(volunteers), list(newcomers)
+
+
+# --------------------------------------------------------------------------- retention
+
+
+@dataclass
+class PurgeReport:
+    """What one purge run did."""
+
+    volunteers_anonymised: int = 0
+    newcomers_anonymised: int = 0
+    certificates_removed: int = 0
+    unconfirmed_deleted: int = 0
+
+    @property
+    def total(self) -> int:
+        """Every change made."""
+        return (
+            self.volunteers_anonymised
+            + self.newcomers_anonymised
+            + self.certificates_removed
+            + self.unconfirmed_deleted
+        )
+
+
+def _last_activity(
+    person: Volunteer | Newcomer, matches: list[Match]
+) -> tuple[datetime, bool, bool]:
+    """The person's last touch, whether a match is still open, whether one ever started."""
+    moments = [person.created_at, person.updated_at]
+    for m in matches:
+        moments += [t for t in (m.proposed_at, m.started_at, m.ended_at, m.rejected_at) if t]
+    is_open = any(m.status in OPEN_MATCH_STATUSES for m in matches)
+    started = any(m.started_at is not None for m in matches)
+    return max(moments), is_open, started
+
+
+def past_retention(person: Volunteer | Newcomer, matches: list[Match], cutoff: datetime) -> bool:
+    """Whether the retention period of this person is over.
+
+    Applicants who never became active, and people whose last Patenschaft ended, are kept
+    for the agency's retention period after their last activity. People still in the pool
+    (active volunteers, waiting newcomers) stay, unless a Patenschaft of theirs ended long
+    ago and nothing happened since.
+    """
+    last, is_open, started = _last_activity(person, matches)
+    if is_open or last >= cutoff:
+        return False
+    in_pool = person.status == ("active" if isinstance(person, Volunteer) else "waiting")
+    return not in_pool or started
+
+
+def purge(now: datetime | None = None, unconfirmed_days: int | None = None) -> PurgeReport:
+    """The daily retention job over every agency; safe to run again at any time."""
+    now = now or utcnow()
+    report = PurgeReport()
+    for agency in db.session.scalars(select(Agency).order_by(Agency.id)):
+        cutoff = now - timedelta(days=agency.retention_months * DAYS_PER_MONTH)
+        report.volunteers_anonymised += _anonymise(Volunteer, agency, cutoff)
+        report.newcomers_anonymised += _anonymise(Newcomer, agency, cutoff)
+        report.certificates_removed += _remove_certificates(agency)
+    db.session.commit()
+    report.unconfirmed_deleted = signup.purge_unconfirmed(unconfirmed_days)
+    return report
+
+
+def _anonymise(model: Any, agency: Agency, cutoff: datetime) -> int:
+    people = db.session.scalars(
+        select(model).where(
+            model.agency_id == agency.id,
+            model.anonymised_at.is_(None),
+            model.created_at < cutoff,
+        )
+    ).all()
+    if not people:
+        return 0
+    side = Match.volunteer_id if model is Volunteer else Match.newcomer_id
+    by_person: dict[int, list[Match]] = {}
+    for match in db.session.scalars(select(Match).where(Match.agency_id == agency.id)):
+        by_person.setdefault(getattr(match, side.key), []).append(match)
+    count = 0
+    for person in people:
+        if past_retention(person, by_person.get(person.id, []), cutoff):
+            if isinstance(person, Volunteer):
+                erasure.erase_volunteer(person, None, commit=False)
+            else:
+                erasure.erase_newcomer(person, None, commit=False)
+            count += 1
+    return count
+
+
+def _remove_certificates(agency: Agency) -> int:
+    """§72a SGB VIII: a volunteer who left keeps no certificate record (removed at once)."""
+    ids = list(
+        db.session.scalars(
+            select(Volunteer.id).where(
+                Volunteer.agency_id == agency.id,
+                Volunteer.status == "inactive",
+                Volunteer.certificate_inspected_on.is_not(None)
+                | Volunteer.certificate_issued_on.is_not(None)
+                | Volunteer.certificate_result.is_not(None),
+            )
+        )
+    )
+    if not ids:
+        return 0
+    # updated_at is kept as it was: removing the record is not activity of the person,
+    # and must not restart their retention period.
+    db.session.execute(
+        update(Volunteer)
+        .where(Volunteer.id.in_(ids))
+        .values(
+            certificate_inspected_on=None,
+            certificate_issued_on=None,
+            certificate_result=None,
+            certificate_inspected_by_id=None,
+            can_show_certificate=False,
+            updated_at=Volunteer.updated_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    for volunteer_id in ids:
+        audit.record("volunteer.certificate_removed", object_type="volunteer",
+                     object_id=volunteer_id, agency_id=agency.id)  # fmt: skip
+    return len(ids)

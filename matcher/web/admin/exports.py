@@ -1,0 +1,59 @@
+"""Admin pages: exporting match, volunteer and newcomer lists as XLSX or CSV."""
+
+from flask import Response, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice, SelectField
+
+from matcher.services import administration, exports
+from matcher.web.admin import bp
+from matcher.web.admin.common import agency_choices
+from matcher.web.admin.forms import ExportForm
+from matcher.web.admin.labels import MATCH_STATUS_LABELS
+from matcher.web.labels import NEWCOMER_STATUS_LABELS, VOLUNTEER_STATUS_LABELS
+
+
+def _status_choices(field: SelectField) -> None:
+    groups = (
+        (_("Patenschaften"), MATCH_STATUS_LABELS),
+        (_("Volunteers"), VOLUNTEER_STATUS_LABELS),
+        (_("Newcomers"), NEWCOMER_STATUS_LABELS),
+    )
+    seen: dict[str, str] = {}
+    for _group, labels in groups:
+        for key, label in labels.items():
+            seen.setdefault(key, str(label))
+    ordered = sorted(seen.items(), key=lambda kv: kv[1].lower())
+    field.choices = [SelectChoice("", _("All"))] + [SelectChoice(k, v) for k, v in ordered]
+
+
+@bp.route("/exports", methods=["GET", "POST"])
+def exports_page() -> ResponseReturnValue:
+    """Choose a list, filters and a format; the download button posts here."""
+    form = ExportForm()
+    agency_choices(form.agency)
+    _status_choices(form.status)
+    if request.method == "GET":
+        return render_template("admin/exports.html", form=form)
+    if form.validate():
+        request_ = exports.ExportRequest(
+            kind=form.kind.data,
+            agency=administration.agency(form.agency.data),
+            fmt=form.fmt.data,
+            status=form.status.data or "",
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+            pseudonymised=bool(form.pseudonymised.data),
+            delimiter=form.delimiter.data,
+        )
+        if request_.status and request_.status not in exports.STATUSES[request_.kind]:
+            form.status.errors.append(_("This status does not apply to this list."))
+        else:
+            result = exports.export(request_, actor=current_user)
+            return Response(
+                result.data,
+                mimetype=result.mimetype,
+                headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
+            )
+    return render_template("admin/exports.html", form=form), 400

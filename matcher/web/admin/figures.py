@@ -1,0 +1,110 @@
+"""Admin pages: the figures dashboard (charts drawn as inline SVG) and the funder report."""
+
+from datetime import date
+
+from flask import Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from matcher.models import Agency
+from matcher.services import administration, figures
+from matcher.web.admin import bp
+from matcher.web.admin.charts import horizontal_chart, monthly_chart
+from matcher.web.admin.common import agency_choices
+from matcher.web.admin.forms import PeriodForm, ReportDownloadForm, ReportForm
+from matcher.web.admin.labels import WAIT_BUCKET_LABELS, reason_labels
+from matcher.web.templating import language_name
+
+
+def _chosen(form: PeriodForm) -> tuple[Agency | None, date, date]:
+    """The agency and period chosen in the form (defaults: first agency, this year so far)."""
+    agency_choices(form.agency)
+    today = date.today()
+    if not form.agency.choices:
+        return None, today, today
+    if not form.validate():
+        abort(400)
+    start = form.date_from.data or today.replace(month=1, day=1)
+    end = form.date_to.data or today
+    if start > end:
+        abort(400)
+    form.date_from.data, form.date_to.data = start, end
+    agency = administration.agency(form.agency.data) if form.agency.data else None
+    return agency, start, end
+
+
+@bp.route("/figures")
+def figures_page() -> ResponseReturnValue:
+    """Patenschaften per month, waiting times and unmet demand by language, as charts."""
+    form = ReportForm(request.args)
+    agency, start, end = _chosen(form)
+    if agency is None:
+        return render_template("admin/figures.html", form=form, agency=None)
+    today = date.today()
+    months = figures.monthly(agency, today)
+    labels = [format_date(m.first_day, "MMM yy") for m in months]
+    monthly = monthly_chart(
+        labels,
+        [(_("started"), [m.started for m in months]), (_("ended"), [m.ended for m in months])],
+        line=(_("running"), [m.active for m in months]),
+    )
+    waiting = figures.waiting(agency, today)
+    waiting_chart = horizontal_chart(
+        [(str(WAIT_BUCKET_LABELS[name]), [count]) for name, count in waiting.buckets]
+    )
+    demand = figures.unmet_demand(agency)
+    demand_chart = horizontal_chart(
+        [(language_name(d.code), [d.newcomers, d.volunteers]) for d in demand]
+    )
+    return render_template(
+        "admin/figures.html",
+        form=form,
+        agency=agency,
+        months=months,
+        labels=labels,
+        monthly=monthly,
+        waiting=waiting,
+        waiting_chart=waiting_chart,
+        demand=demand,
+        demand_chart=demand_chart,
+        wait_labels=WAIT_BUCKET_LABELS,
+    )
+
+
+@bp.route("/figures/report")
+def funder_report() -> ResponseReturnValue:
+    """The funder report for a period: counts below 5 are shown as "<5"."""
+    form = ReportForm(request.args)
+    agency, start, end = _chosen(form)
+    if agency is None:
+        abort(404)
+    report = figures.funder_report(agency, start, end)
+    download = ReportDownloadForm(formdata=None, agency=agency.id, date_from=start, date_to=end)
+    agency_choices(download.agency)
+    return render_template(
+        "admin/report.html",
+        form=form,
+        download=download,
+        agency=agency,
+        report=report,
+        lines=figures.report_lines(report, reason_labels()),
+    )
+
+
+@bp.route("/figures/report.xlsx", methods=["POST"])
+def funder_report_xlsx() -> ResponseReturnValue:
+    """The funder report as an Excel file (audited)."""
+    form = ReportDownloadForm()
+    agency, start, end = _chosen(form)
+    if agency is None:
+        abort(404)
+    report = figures.funder_report(agency, start, end)
+    data = figures.funder_report_xlsx(agency, report, reason_labels(), current_user)
+    filename = f"{agency.slug}-report-{start.isoformat()}-{end.isoformat()}.xlsx"
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,250 @@
+"""Forms of the admin area: agencies, users, exports, figures, privacy and the audit log."""
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from matcher.models.vocab import UMBRELLAS
+
+UMBRELLA_LABELS = {
+    "awo": "AWO",
+    "caritas": "Caritas",
+    "diakonie": "Diakonie",
+    "paritaetischer": _l("Der Paritätische"),
+    "drk": "DRK",
+    "jewish": _l("Jewish community"),
+    "other": _l("other"),
+}
+WEIGHT_LABELS = {
+    "language": _l("Language"),
+    "distance": _l("Distance"),
+    "availability": _l("Availability"),
+    "topics": _l("Topics"),
+    "waiting": _l("Waiting time"),
+}
+
+
+def _weight(label: Any) -> DecimalField:
+    return DecimalField(label, places=1, validators=[InputRequired(), NumberRange(min=0, max=10)])
+
+
+class AgencyCreateForm(FlaskForm):
+    """A new agency: its short name (for links and the CLI) and its name."""
+
+    slug = StringField(
+        _l("Short name"),
+        validators=[
+            DataRequired(),
+            Length(max=64),
+            Regexp(r"^[a-z0-9-]+$", message=_l("Lower-case letters, digits and dashes only.")),
+        ],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    umbrella = SelectField(
+        _l("Welfare association"), choices=[SelectChoice(k, v) for k, v in UMBRELLA_LABELS.items()]
+    )
+    submit = SubmitField(_l("Create agency"))
+
+
+class AgencySettingsForm(FlaskForm):
+    """An agency's settings; "preview" counts the candidate pairs without saving."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    umbrella = SelectField(
+        _l("Welfare association"), choices=[SelectChoice(k, v) for k, v in UMBRELLA_LABELS.items()]
+    )
+    privacy_contact = StringField(
+        _l("Data protection contact"), validators=[Optional(), Length(max=300)]
+    )
+    max_distance_km = DecimalField(
+        _l("Maximum distance (km)"),
+        places=1,
+        validators=[Optional(), NumberRange(min=0.5, max=500)],
+    )
+    weight_language = _weight(WEIGHT_LABELS["language"])
+    weight_distance = _weight(WEIGHT_LABELS["distance"])
+    weight_availability = _weight(WEIGHT_LABELS["availability"])
+    weight_topics = _weight(WEIGHT_LABELS["topics"])
+    weight_waiting = _weight(WEIGHT_LABELS["waiting"])
+    checkin_interval_weeks = IntegerField(
+        _l("Check-in every … weeks"), validators=[InputRequired(), NumberRange(min=2, max=26)]
+    )
+    trial_weeks = IntegerField(
+        _l("Trial phase (weeks)"), validators=[InputRequired(), NumberRange(min=1, max=26)]
+    )
+    retention_months = IntegerField(
+        _l("Keep personal data for … months after the last activity"),
+        validators=[InputRequired(), NumberRange(min=1, max=120)],
+    )
+    privacy_notice_text = TextAreaField(
+        _l("Privacy notice"), validators=[Optional(), Length(max=20_000)]
+    )
+    preview = SubmitField(_l("Preview candidate pairs"))
+    submit = SubmitField(_l("Save settings"))
+
+    def validate_umbrella(self, field: Any) -> None:
+        """Only the known welfare associations."""
+        if field.data not in UMBRELLAS:
+            raise ValidationError(_l("Unknown welfare association."))
+
+    def validate_weight_waiting(self, field: Any) -> None:
+        """At least one weight above zero (checked once, on the last weight)."""
+        weights = [getattr(self, f"weight_{k}").data for k in WEIGHT_LABELS]
+        if all(w is not None for w in weights) and sum(weights) <= 0:
+            raise ValidationError(_l("At least one weight must be above zero."))
+
+    def weights(self) -> dict[str, float]:
+        """The weights as numbers."""
+        return {k: float(getattr(self, f"weight_{k}").data) for k in WEIGHT_LABELS}
+
+
+class PreviewForm(FlaskForm):
+    """The distance limit for the live preview (GET, no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    max_distance_km = DecimalField(validators=[Optional(), NumberRange(min=0.5, max=500)])
+
+
+class UserCreateForm(FlaskForm):
+    """A new staff user; the password is generated and shown once."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("coordinator", _l("Coordinator")),
+            SelectChoice("admin", _l("Admin")),
+        ],
+    )
+    agency = SelectField(_l("Agency"), coerce=int, choices=[], validate_choice=True)
+    submit = SubmitField(_l("Create user"))
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST with its CSRF token: activate, deactivate, reset a password."""
+
+
+class ExportForm(FlaskForm):
+    """Which list of which agency, filtered, in which format (POST: every export is audited)."""
+
+    agency = SelectField(_l("Agency"), coerce=int, choices=[], validate_choice=True)
+    kind = RadioField(
+        _l("List"),
+        choices=[
+            SelectChoice("matches", _l("Patenschaften")),
+            SelectChoice("volunteers", _l("Volunteers")),
+            SelectChoice("newcomers", _l("Newcomers")),
+        ],
+        default="matches",
+    )
+    status = SelectField(_l("Status"), choices=[], validate_choice=True)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    fmt = RadioField(
+        _l("Format"),
+        choices=[SelectChoice("xlsx", "Excel (XLSX)"), SelectChoice("csv", "CSV")],
+        default="xlsx",
+    )
+    delimiter = RadioField(
+        _l("CSV delimiter"),
+        choices=[SelectChoice(";", _l("semicolon (German Excel)")), SelectChoice(",", _l("comma"))],
+        default=";",
+    )
+    pseudonymised = BooleanField(_l("Pseudonymised, for statistics (no names or contacts)"))
+    submit = SubmitField(_l("Download"))
+
+    def validate_date_to(self, field: Any) -> None:
+        """The period ends after it starts."""
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end is before the start."))
+
+
+class PeriodForm(FlaskForm):
+    """An agency and a period."""
+
+    agency = SelectField(_l("Agency"), coerce=int, choices=[], validate_choice=True)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field: Any) -> None:
+        """The period ends after it starts."""
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end is before the start."))
+
+
+class ReportForm(PeriodForm):
+    """The agency and period of the figures and the funder report (GET)."""
+
+    class Meta:
+        csrf = False
+
+    submit = SubmitField(_l("Show"))
+
+
+class PersonSearchForm(FlaskForm):
+    """Find a person for an access request or an erasure (GET)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Name, email or number"), validators=[Optional(), Length(max=100)])
+
+
+class EraseForm(FlaskForm):
+    """Erasure needs a ticked confirmation."""
+
+    confirm = BooleanField(
+        _l("I have checked the request: erase this person's data for good."),
+        validators=[DataRequired(message=_l("Please confirm the erasure."))],
+    )
+    submit = SubmitField(_l("Erase"))
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters of the audit log (GET)."""
+
+    class Meta:
+        csrf = False
+
+    agency = SelectField(_l("Agency"), coerce=int, choices=[], validate_choice=True)
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    actor = StringField(_l("Staff member (email)"), validators=[Optional(), Length(max=254)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    submit = SubmitField(_l("Filter"))
+
+
+class ReportDownloadForm(PeriodForm):
+    """The funder report as XLSX: a POST, since every export is audited."""
+
+    submit = SubmitField(_l("Download as Excel (XLSX)"))

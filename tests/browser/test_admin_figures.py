@@ -1,0 +1,75 @@
+"""The figures dashboard in a real browser: charts drawn, nothing from another host, no script."""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from matcher.extensions import db
+from matcher.models import Match, Newcomer, Volunteer
+from matcher.services import demo
+from tests.conftest import PASSWORD
+
+
+def _a_year_of_patenschaften(app: Flask) -> int:
+    """The demo agency with Patenschaften started and ended over the last twelve months."""
+    today = date.today()
+    with app.app_context():
+        agency = demo.load("koeln", 120, 100, 3, today)
+        assert agency is not None
+        volunteers = db.session.query(Volunteer).filter_by(agency_id=agency.id).all()
+        newcomers = (
+            db.session.query(Newcomer).filter_by(agency_id=agency.id, status="waiting").all()
+        )
+        for i, newcomer in enumerate(newcomers[:40]):
+            started = datetime.combine(today, datetime.min.time(), tzinfo=UTC) - timedelta(
+                days=350 - i * 8
+            )
+            ended = started + timedelta(days=120) if i % 3 == 0 else None
+            db.session.add(
+                Match(agency_id=agency.id, volunteer_id=volunteers[i].id, newcomer_id=newcomer.id,
+                      status="ended" if ended and ended.date() < today else "active",
+                      end_reason="goal_reached" if ended and ended.date() < today else None,
+                      proposed_at=started - timedelta(days=7), started_at=started,
+                      ended_at=ended if ended and ended.date() < today else None)
+            )  # fmt: skip
+            newcomer.status = "matched"
+        db.session.commit()
+        return agency.id
+
+
+def test_figures_dashboard_and_funder_report(
+    app: Flask, page: Page, live_server: str, make_user: Callable[..., Any],
+    screenshot: Callable[..., Any],
+) -> None:  # fmt: skip
+    agency_id = _a_year_of_patenschaften(app)
+    admin = make_user("admin")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.goto(live_server + "/login")
+    page.get_by_label("E-Mail").fill(admin.email)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("link", name="Zahlen").click()
+    expect(page.get_by_role("heading", name="Patenschaften pro Monat")).to_be_visible()
+    charts = page.locator("svg.chart")
+    expect(charts).to_have_count(3)
+    # Bars were drawn with real heights.
+    heights = page.locator("svg.chart rect").evaluate_all(
+        "els => els.map(e => parseFloat(e.getAttribute('height')))"
+    )
+    assert sum(h > 0 for h in heights) >= 10
+    assert page.locator("script").count() == 0
+    screenshot(page, "dashboard")
+
+    page.get_by_role("button", name="Bericht für Geldgeber").click()
+    expect(page.get_by_role("heading", name="Bericht für Geldgeber")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Als Excel-Datei (XLSX) herunterladen").click()
+    assert download.value.suggested_filename.startswith("koeln-report-")
+    screenshot(page, "report")
+    assert requests and all(url.startswith(live_server) for url in requests), requests
+    assert agency_id

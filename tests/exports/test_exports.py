@@ -1,0 +1,227 @@
+"""Exports: every row read back from XLSX and CSV, formula injection harmless, filters, audit."""
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import openpyxl
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from matcher.extensions import db
+from matcher.models import AuditEvent, Match
+from matcher.services.spreadsheet import neutralise
+from tests.conftest import login
+
+# Names a spreadsheet would run as formulas or misread.
+NASTY = [
+    '=HYPERLINK("http://x","y")',
+    "+49 221 5550199",
+    "@SUM(A1)",
+    "-2+3",
+    "\tTabby",
+    "\nNewline",
+    "\rReturn",
+    "  =1+1",
+]
+
+
+def _xlsx_rows(data: bytes) -> list[list[Any]]:
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = workbook.worksheets[0]
+    for row in sheet.iter_rows():
+        for cell in row:
+            # No cell is stored as a formula.
+            assert cell.data_type != "f", cell.value
+    return [list(r) for r in sheet.iter_rows(values_only=True)]
+
+
+def _csv_rows(data: bytes, delimiter: str = ";") -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM"
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+
+
+def _harmless(value: Any) -> bool:
+    text = str(value)
+    dangerous = text.startswith(("\t", "\r", "\n")) or text.lstrip().startswith(tuple("=+-@"))
+    return text.startswith("'") or not dangerous
+
+
+@pytest.fixture
+def agency_with_nasty_people(
+    make_agency: Callable[..., Any], make_volunteer: Callable[..., Any],
+    make_newcomer: Callable[..., Any],
+) -> dict[str, Any]:  # fmt: skip
+    agency = make_agency(slug="awo", name="AWO")
+    volunteers = [
+        make_volunteer(agency, first_name=name, last_name="Muster", phone="+49 170 1234567")
+        for name in NASTY
+    ]
+    newcomers = [
+        make_newcomer(agency, first_name=name, contact_note="=cmd|' /C calc'!A0") for name in NASTY
+    ]
+    return {"agency": agency, "volunteers": volunteers, "newcomers": newcomers}
+
+
+def test_neutralise_covers_every_dangerous_start() -> None:
+    for text in NASTY + ["\uff1dSUM(1)"]:
+        assert neutralise(text).startswith("'"), repr(text)
+    for text in ("Anna", "O'Brien", "50823", "", "a=b", "Müller-Lüdenscheidt"):
+        assert neutralise(text) == text
+
+
+def _export(client: FlaskClient, agency_id: int, **form: str) -> Any:
+    data = {"agency": str(agency_id), "kind": "volunteers", "fmt": "xlsx", "delimiter": ";",
+            "status": ""}  # fmt: skip
+    data.update(form)
+    return client.post("/admin/exports", data=data)
+
+
+def test_xlsx_and_csv_hold_every_row_and_no_formula(
+    app: Flask, client: FlaskClient, make_user: Callable[..., Any],
+    agency_with_nasty_people: dict[str, Any],
+) -> None:  # fmt: skip
+    agency = agency_with_nasty_people["agency"]
+    login(client, make_user("admin"))
+    for kind in ("volunteers", "newcomers"):
+        response = _export(client, agency.id, kind=kind, fmt="xlsx")
+        assert response.status_code == 200
+        assert "attachment" in response.headers["Content-Disposition"]
+        rows = _xlsx_rows(response.data)
+        names = [row[1] for row in rows[1:]]
+        assert len(names) == len(NASTY)
+        for name in NASTY:
+            # XML keeps no carriage return: the reader sees a line feed.
+            assert "'" + name.replace("\r", "\n") in names, (kind, name)
+        assert all(_harmless(v) for row in rows for v in row if isinstance(v, str))
+
+        for delimiter in (";", ","):
+            response = _export(client, agency.id, kind=kind, fmt="csv", delimiter=delimiter)
+            assert response.status_code == 200
+            assert response.mimetype == "text/csv"
+            rows = _csv_rows(response.data, delimiter)
+            names = [row[1] for row in rows[1:]]
+            assert sorted(names) == sorted("'" + n for n in NASTY)
+            assert all(_harmless(v) for row in rows for v in row)
+    # Phone numbers starting with + are kept readable, just quoted.
+    rows = _csv_rows(_export(client, agency.id, fmt="csv").data)
+    phone = rows[0].index("Telefon")
+    assert rows[1][phone] == "'+49 170 1234567"
+
+
+def test_matches_export_filters_by_status_and_period_and_is_audited(
+    app: Flask, client: FlaskClient, make_user: Callable[..., Any],
+    agency_with_nasty_people: dict[str, Any],
+) -> None:  # fmt: skip
+    agency = agency_with_nasty_people["agency"]
+    vols, news = agency_with_nasty_people["volunteers"], agency_with_nasty_people["newcomers"]
+    with app.app_context():
+        db.session.add_all([
+            Match(agency_id=agency.id, volunteer_id=vols[0].id, newcomer_id=news[0].id,
+                  status="active", proposed_at=datetime(2026, 3, 1, tzinfo=UTC),
+                  started_at=datetime(2026, 3, 10, tzinfo=UTC)),
+            Match(agency_id=agency.id, volunteer_id=vols[1].id, newcomer_id=news[1].id,
+                  status="ended", end_reason="goal_reached",
+                  proposed_at=datetime(2025, 1, 1, tzinfo=UTC),
+                  started_at=datetime(2025, 1, 10, tzinfo=UTC),
+                  ended_at=datetime(2025, 6, 30, tzinfo=UTC)),
+            Match(agency_id=agency.id, volunteer_id=vols[2].id, newcomer_id=news[2].id,
+                  status="proposed", proposed_at=datetime(2026, 9, 1, tzinfo=UTC)),
+        ])  # fmt: skip
+        db.session.commit()
+    admin = make_user("admin")
+    login(client, admin)
+    rows = _xlsx_rows(_export(client, agency.id, kind="matches").data)
+    assert len(rows) == 4
+    assert all(_harmless(v) for row in rows for v in row if isinstance(v, str))
+    active = _xlsx_rows(_export(client, agency.id, kind="matches", status="active").data)
+    assert [r[1] for r in active[1:]] == ["active"]
+    # Matches that ran during 2026: the one ended in 2025 is left out.
+    in_2026 = _xlsx_rows(
+        _export(
+            client, agency.id, kind="matches", date_from="2026-01-01", date_to="2026-12-31"
+        ).data
+    )
+    assert sorted(r[1] for r in in_2026[1:]) == ["active", "proposed"]
+    # A status of another list is refused with a message, not a 500.
+    refused = _export(client, agency.id, kind="matches", status="waiting")
+    assert refused.status_code == 400
+    assert "Status" in refused.get_data(as_text=True)
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "export.matches")
+        ).all()
+        assert len(events) == 3
+        assert {e.actor_id for e in events} == {admin.id}
+        assert {e.agency_id for e in events} == {agency.id}
+
+
+def test_pseudonymised_export_has_no_names_and_stable_pseudonyms(
+    app: Flask, client: FlaskClient, make_user: Callable[..., Any],
+    agency_with_nasty_people: dict[str, Any],
+) -> None:  # fmt: skip
+    agency = agency_with_nasty_people["agency"]
+    login(client, make_user("admin"))
+    first = _csv_rows(_export(client, agency.id, fmt="csv", pseudonymised="y").data)
+    second = _csv_rows(_export(client, agency.id, fmt="csv", pseudonymised="y").data)
+    assert first == second
+    text = "\n".join(";".join(r) for r in first)
+    for secret in ("Muster", "Tabby", "HYPERLINK", "example.org", "1234567", "50823"):
+        assert secret not in text
+    pseudonyms = [r[0] for r in first[1:]]
+    assert len(set(pseudonyms)) == len(NASTY) and all(p.startswith("V-") for p in pseudonyms)
+    assert {r[1] for r in first[1:]} == {"50"}  # postcode area only
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+        assert actions.count("export.volunteers.pseudonymised") == 2
+
+
+def test_cli_export_writes_the_file_and_audits(
+    app: Flask, tmp_path: Any, agency_with_nasty_people: dict[str, Any]
+) -> None:
+    runner = app.test_cli_runner()
+    out = tmp_path / "matches.xlsx"
+    result = runner.invoke(args=["export", "volunteers", "--agency", "awo", "--format", "xlsx",
+                                 "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = _xlsx_rows(out.read_bytes())
+    assert rows[0][1] == "Vorname" and len(rows) == len(NASTY) + 1
+    out_csv = tmp_path / "n.csv"
+    result = runner.invoke(args=["export", "newcomers", "--agency", "awo", "--format", "csv",
+                                 "--status", "waiting", "--from", "2020-01-01",
+                                 "--pseudonymised", "-o", str(out_csv)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(_csv_rows(out_csv.read_bytes())) == len(NASTY) + 1
+    bad = runner.invoke(args=["export", "matches", "--agency", "nope", "-o", str(out)])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output
+    bad = runner.invoke(args=["export", "matches", "--agency", "awo", "--status", "waiting",
+                              "-o", str(out)])  # fmt: skip
+    assert bad.exit_code != 0 and "Traceback" not in bad.output
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+        assert "export.volunteers" in actions and "export.newcomers.pseudonymised" in actions
+
+
+def test_coordinators_cannot_export(client: FlaskClient, two_agencies: dict[str, Any]) -> None:
+    login(client, two_agencies["a"]["coordinator"])
+    response = _export(client, two_agencies["a"]["agency"].id)
+    assert response.status_code == 403
+    assert client.get("/admin/exports").status_code == 403
+
+
+def test_an_export_of_an_unknown_agency_or_format_is_a_400(
+    client: FlaskClient, make_user: Callable[..., Any], make_agency: Callable[..., Any]
+) -> None:
+    agency = make_agency()
+    login(client, make_user("admin"))
+    assert _export(client, 9999).status_code == 400
+    assert _export(client, agency.id, fmt="pdf").status_code == 400
+    assert (
+        _export(client, agency.id, date_from="2026-02-01", date_to="2026-01-01").status_code == 400
+    )
+    assert _export(client, agency.id, date_from="31.02.2026").status_code == 400
+    assert date.today()  # the period check above used real dates

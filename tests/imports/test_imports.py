@@ -1,0 +1,209 @@
+"""Imports: a good file, a file with bad rows (nothing imported, every error listed), twice."""
+
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import openpyxl
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from matcher.extensions import db
+from matcher.models import AuditEvent, ConsentRecord, Newcomer, Volunteer
+from matcher.services.import_fields import suggest_mapping
+from tests.conftest import login
+
+VOLUNTEERS_CSV = """Vorname;Nachname;E-Mail;Telefon;PLZ;Alter;Geschlecht;Sprachen;Zeiten;Themen;Einwilligung
+Anna;Schmidt;anna@example.org;+49 221 1234;50823;42;w;Deutsch (Muttersprache), Arabisch (gut);Mo abends, Sa vormittags;Behörden, Deutsch;ja
+Ömer;Yılmaz;OMER@example.org;;50667;26_35;m;de:native, tr:native;sat-morning;;nein
+Jean;O'Brien;jean@example.org;;1067;51-65;;Französisch;;;x
+"""
+
+BAD_CSV = """Vorname;Nachname;E-Mail;PLZ;Alter;Sprachen
+Anna;Schmidt;anna@example.org;50823;42;Deutsch
+Bert;;bert@example;5082;200;Elbisch
+Carla;Lenz;carla@example.org;99999;36_50;de:perfect
+Anna;Doppelt;anna@example.org;50823;42;Deutsch
+"""
+
+
+@pytest.fixture
+def admin_client(
+    client: FlaskClient, make_user: Callable[..., Any], make_agency: Callable[..., Any]
+) -> tuple[FlaskClient, Any, Any]:
+    agency = make_agency(slug="awo", name="AWO")
+    admin = make_user("admin")
+    login(client, admin)
+    return client, agency, admin
+
+
+def _upload(client: FlaskClient, agency_id: int, kind: str, name: str, data: bytes) -> str:
+    response = client.post(
+        "/admin/imports",
+        data={"agency": str(agency_id), "kind": kind, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def _selected_mapping(client: FlaskClient, url: str) -> dict[str, str]:
+    """The mapping the page suggests, as form data (what a user submits without changes)."""
+    html = client.get(url).get_data(as_text=True)
+    mapping = {}
+    for name, body in re.findall(r'<select[^>]*name="(map_\w+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(
+            r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', body
+        )
+        mapping[name] = next(g for g in chosen.groups() if g is not None) if chosen else ""
+    return mapping
+
+
+def _count(app: Flask, model: Any) -> int:
+    with app.app_context():
+        return int(db.session.scalar(select(func.count()).select_from(model)))
+
+
+def test_headers_are_recognised_in_german_and_english() -> None:
+    german = ["Vorname", "Nachname", "E-Mail-Adresse", "PLZ", "Alter", "Sprachen", "Einwilligung"]
+    mapping = suggest_mapping("volunteers", german)
+    assert mapping["first_name"] == 0 and mapping["last_name"] == 1 and mapping["email"] == 2
+    assert mapping["postcode"] == 3 and mapping["consent"] == 6 and mapping["phone"] is None
+    english = ["First name", "Last name", "Email", "Postcode", "Age", "Languages"]
+    mapping = suggest_mapping("volunteers", english)
+    assert [mapping[f] for f in ("first_name", "last_name", "email", "postcode")] == [0, 1, 2, 3]
+
+
+def test_a_good_file_is_checked_then_imported_and_a_second_import_adds_nobody(
+    app: Flask, admin_client: tuple[FlaskClient, Any, Any]
+) -> None:
+    client, agency, admin = admin_client
+    url = _upload(client, agency.id, "volunteers", "paten.csv", VOLUNTEERS_CSV.encode("utf-8"))
+    mapping = _selected_mapping(client, url)
+    assert mapping["map_email"] == "2" and mapping["map_languages"] == "7"
+
+    dry = client.post(url, data={**mapping, "check": "1"})
+    assert dry.status_code == 200
+    text = dry.get_data(as_text=True)
+    assert "3 neu" in text or "3 new" in text
+    assert _count(app, Volunteer) == 0  # the dry run saved nothing
+
+    done = client.post(url, data={**mapping, "run": "1"})
+    assert done.status_code == 303
+    with app.app_context():
+        people = {v.email: v for v in db.session.scalars(select(Volunteer))}
+        assert set(people) == {"anna@example.org", "omer@example.org", "jean@example.org"}
+        anna, omer, jean = (
+            people["anna@example.org"],
+            people["omer@example.org"],
+            people["jean@example.org"],
+        )
+        assert {lang.code: lang.level for lang in anna.languages} == {"de": "native", "ar": "good"}
+        assert (
+            anna.age_band == "36_50"
+            and anna.gender == "female"
+            and anna.topics == ["authorities", "german"]
+        )
+        assert anna.lat is not None and jean.postcode == "01067"  # Excel's lost zero put back
+        # Confirmed only with consent on paper, which is recorded with who took it.
+        assert anna.email_confirmed_at is not None and jean.email_confirmed_at is not None
+        assert omer.email_confirmed_at is None
+        consents = db.session.scalars(select(ConsentRecord)).all()
+        assert {c.volunteer_id for c in consents} == {anna.id, jean.id}
+        assert {(c.channel, c.taken_by_id) for c in consents} == {("paper", admin.id)}
+        assert (
+            db.session.scalar(select(func.count()).where(AuditEvent.action == "import.volunteers"))
+            == 1
+        )
+
+    # The same file again: nobody twice.
+    url = _upload(client, agency.id, "volunteers", "paten.csv", VOLUNTEERS_CSV.encode("utf-8"))
+    again = client.post(url, data={**_selected_mapping(client, url), "run": "1"})
+    assert again.status_code == 303
+    assert _count(app, Volunteer) == 3
+    page = client.get("/admin/imports").get_data(as_text=True)
+    assert "0 neu, 3 bereits vorhanden" in page or "0 new, 3 already there" in page
+
+
+def test_a_file_with_bad_rows_imports_nothing_and_lists_every_error_with_its_row(
+    app: Flask, admin_client: tuple[FlaskClient, Any, Any]
+) -> None:
+    client, agency, _admin = admin_client
+    url = _upload(client, agency.id, "volunteers", "bad.csv", BAD_CSV.encode("utf-8"))
+    mapping = _selected_mapping(client, url)
+    for button in ("check", "run"):
+        response = client.post(url, data={**mapping, button: "1"})
+        assert response.status_code == (200 if button == "check" else 400)
+        html = response.get_data(as_text=True)
+        rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", html)
+        by_row: dict[str, list[str]] = {}
+        for row, column, _message in rows:
+            by_row.setdefault(row, []).append(column)
+        # Row 1 holds the headers; row 2 is fine.
+        assert "2" not in by_row
+        assert sorted(by_row["3"]) == sorted(["Nachname", "E-Mail", "PLZ", "Alter", "Sprachen"])
+        assert sorted(by_row["4"]) == ["PLZ", "Sprachen"]  # unknown postcode, unknown level
+        assert "5" in by_row  # the same email as row 2
+        assert _count(app, Volunteer) == 0
+
+
+def test_newcomers_from_xlsx_with_and_without_a_reference_number_are_not_imported_twice(
+    app: Flask, admin_client: tuple[FlaskClient, Any, Any]
+) -> None:
+    client, agency, _admin = admin_client
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(
+        ["Nr.", "Vorname", "PLZ", "Alter", "Sprachen", "Kinder", "Wartet seit", "Einwilligung"]
+    )
+    sheet.append(["A-17", "Nadia", 50825, 30, "Arabisch (Muttersprache)", "ja", "12.03.2025", "ja"])
+    sheet.append([None, "Samir", "50825", "18_25", "fa, de:basic", "nein", None, "nein"])
+    sheet.append([None, "Amal", "50825", "36_50", "ti", "", None, ""])
+    out = io.BytesIO()
+    workbook.save(out)
+    for _ in range(2):
+        url = _upload(client, agency.id, "newcomers", "liste.xlsx", out.getvalue())
+        response = client.post(url, data={**_selected_mapping(client, url), "run": "1"})
+        assert response.status_code == 303, response.get_data(as_text=True)
+    with app.app_context():
+        newcomers = {n.first_name: n for n in db.session.scalars(select(Newcomer))}
+        assert set(newcomers) == {"Nadia", "Samir", "Amal"}
+        nadia = newcomers["Nadia"]
+        assert (
+            nadia.external_ref == "A-17"
+            and nadia.minors
+            and str(nadia.waiting_since) == "2025-03-12"
+        )
+        assert newcomers["Samir"].external_ref.startswith("row:")
+        consents = db.session.scalars(select(ConsentRecord)).all()
+        assert [c.newcomer_id for c in consents] == [nadia.id]
+
+
+def test_unreadable_and_unknown_uploads_get_a_message_not_a_500(
+    app: Flask, admin_client: tuple[FlaskClient, Any, Any]
+) -> None:
+    client, agency, _admin = admin_client
+    for name, data in [("x.xlsx", b"not a zip"), ("x.pdf", b"%PDF"), ("x.csv", b""),
+                       ("x.csv", b"a;b\x00;c")]:  # fmt: skip
+        response = client.post(
+            "/admin/imports",
+            data={"agency": str(agency.id), "kind": "volunteers", "file": (io.BytesIO(data), name)},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 400, name
+        assert 'class="error"' in response.get_data(as_text=True)
+    assert client.get("/admin/imports/" + "A" * 32).status_code == 404
+    assert client.get("/admin/imports/../../etc").status_code == 404
+
+
+def test_another_admin_cannot_use_my_upload(
+    app: Flask, admin_client: tuple[FlaskClient, Any, Any], make_user: Callable[..., Any]
+) -> None:
+    client, agency, _admin = admin_client
+    url = _upload(client, agency.id, "volunteers", "paten.csv", VOLUNTEERS_CSV.encode("utf-8"))
+    other = app.test_client()
+    login(other, make_user("admin"))
+    assert other.get(url).status_code == 404
