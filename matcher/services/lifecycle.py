@@ -117,7 +117,7 @@ def _event(match: Match, before: str | None, actor: User | None, note: str = "")
             match_id=match.id,
             from_status=before,
             to_status=match.status,
-            actor_id=actor.id if actor else None,
+            actor_id=_actor_id(actor),
             note=note,
         )
     )
@@ -158,7 +158,14 @@ def _newcomer_problem(newcomer: Newcomer) -> str | None:
     return None
 
 
+def _actor_id(actor: User | None) -> int | None:
+    """The actor's id, read before any change: reading it later may reload the user and
+    autoflush half a change (two UPDATEs, two versions)."""
+    return actor.id if actor is not None else None
+
+
 def _approve_locked(match: Match, version: int, actor: User | None, agency: Agency) -> None:
+    actor_id = _actor_id(actor)
     match = _reload(match)
     _check_version(match, version)
     _check_status(match, "proposed")
@@ -180,7 +187,7 @@ def _approve_locked(match: Match, version: int, actor: User | None, agency: Agen
     before = match.status
     match.status = "approved"
     match.approved_at = utcnow()
-    match.approved_by_id = actor.id if actor else None
+    match.approved_by_id = actor_id
     match.score = float(pair["score"])
     match.components = dict(pair.get("components", {}))
     match.reasons = matching.structured_reasons(pair)
@@ -222,12 +229,13 @@ def approve_many(items: Sequence[tuple[int, int]], actor: User | None) -> list[M
 
 def reject(match_id: int, version: int, reason: str, actor: User | None) -> Match:
     """Reject a proposal with a reason; the pair is never proposed again."""
+    actor_id = _actor_id(actor)
     match = _get(match_id)
     _check_version(match, version)
     _check_status(match, "proposed")
     match.status = "rejected"
     match.rejected_at = utcnow()
-    match.rejected_by_id = actor.id if actor else None
+    match.rejected_by_id = actor_id
     match.reject_reason = reason.strip()[:500]
     _event(match, "proposed", actor, match.reject_reason)
     _audit("match.reject", match, actor)
@@ -271,9 +279,10 @@ def activate(match_id: int, version: int, actor: User | None, on: date | None = 
     agency = db.session.get(Agency, match.agency_id)
     assert agency is not None
     on = on or matching.today()
+    actor_id = _actor_id(actor)
     match.status = "active"
     match.started_at = utcnow()
-    match.started_by_id = actor.id if actor else None
+    match.started_by_id = actor_id
     match.trial_until = on + timedelta(weeks=agency.trial_weeks)
     # The first check-in is at the end of the trial; each recorded one schedules the next.
     db.session.add(CheckIn(agency_id=match.agency_id, match_id=match.id, due_on=match.trial_until))
@@ -321,10 +330,11 @@ def end(match_id: int, version: int, reason: str, actor: User | None, note: str 
     _check_version(match, version)
     _check_status(match, "approved", "active", "paused")
     before = match.status
+    actor_id = _actor_id(actor)
     match.status = "ended"
     match.end_reason = reason
     match.ended_at = utcnow()
-    match.ended_by_id = actor.id if actor else None
+    match.ended_by_id = actor_id
     # Check-ins that were still to come will not happen.
     for checkin in db.session.scalars(
         select(CheckIn).where(CheckIn.match_id == match.id, CheckIn.done_at.is_(None))

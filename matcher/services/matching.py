@@ -50,10 +50,12 @@ def today() -> date:
 
 
 def structured_reasons(pair: dict[str, Any]) -> list[Any]:
-    """The reasons of an engine pair as stored: structured codes where the engine gives them."""
-    codes = pair.get("codes")
-    if isinstance(codes, list):
-        return codes
+    """The reasons of an engine pair as stored: its structured codes with parameters, so
+    the pages can say them in the coordinator's language (English text as a fallback)."""
+    for key in ("reason_codes", "codes", "reasons"):
+        value = pair.get(key)
+        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+            return value
     return list(pair.get("reasons") or [])
 
 

@@ -41,24 +41,20 @@ def level_text(level: str | None) -> str:
 
 
 def _language(params: Mapping[str, Any]) -> str:
-    code = str(params.get("language") or params.get("code") or "")
-    levels = params.get("levels")
-    if isinstance(levels, list | tuple) and len(levels) == 2:
-        v_level, n_level = levels
-    else:
-        v_level = params.get("volunteer_level")
-        n_level = params.get("newcomer_level")
+    levels = list(params.get("levels") or [None, None]) + [None, None]
     return _(
-        "speaks %(language)s (%(volunteer)s / %(newcomer)s)",
-        language=language_name(code),
-        volunteer=level_text(v_level),
-        newcomer=level_text(n_level),
+        "speaks %(language)s (%(newcomer)s / %(volunteer)s)",
+        language=language_name(str(params.get("language", ""))),
+        newcomer=level_text(levels[0]),
+        volunteer=level_text(levels[1]),
     )
 
 
 def _slots(params: Mapping[str, Any]) -> str:
     slots = [str(s) for s in params.get("slots") or []]
     count = int(params.get("count", len(slots)))
+    if not count:
+        return _("no shared time")
     return ngettext(
         "%(num)d shared time: %(slots)s",
         "%(num)d shared times: %(slots)s",
@@ -68,38 +64,66 @@ def _slots(params: Mapping[str, Any]) -> str:
 
 
 def _topics(params: Mapping[str, Any]) -> str:
-    topics = [str(labels.TOPIC_LABELS.get(t, t)) for t in params.get("topics") or []]
-    if not topics:
+    covered = [str(labels.TOPIC_LABELS.get(t, t)) for t in params.get("covered") or []]
+    needed = len(params.get("needed") or [])
+    if not covered:
         return _("no needed topic covered")
-    return _("helps with %(topics)s", topics=", ".join(topics))
+    return _(
+        "helps with %(topics)s (%(covered)d of %(needed)d topics)",
+        topics=", ".join(covered),
+        covered=len(covered),
+        needed=needed,
+    )
 
 
-def _waiting(params: Mapping[str, Any]) -> str:
-    days = int(params.get("days", 0))
-    return ngettext("waiting for %(num)d day", "waiting for %(num)d days", days)
+def _gender(params: Mapping[str, Any]) -> str:
+    return str(labels.GENDER_LABELS.get(str(params.get("gender")), params.get("gender")))
+
+
+def _pair_texts() -> dict[str, Any]:
+    """Reason codes of a pair (see matcher/engine/explain.py) → their German sentence."""
+    return {
+        "shared_language": _language,
+        "no_shared_language": lambda p: _("no shared language"),
+        "distance_km": lambda p: _("%(distance)s apart", distance=km_text(float(p["km"]))),
+        "distance_unknown": lambda p: _("distance unknown"),
+        "beyond_distance_limit": lambda p: _("further than %(km)s km", km=p.get("max_distance_km")),
+        "shared_slots": _slots,
+        "topics_covered": _topics,
+        "waiting": lambda p: ngettext(
+            "waiting for %(num)d day", "waiting for %(num)d days", int(p.get("days", 0))
+        ),
+        "mentor_gender": lambda p: _(
+            "volunteer's gender as wished (%(gender)s)", gender=_gender(p)
+        ),
+        "mentor_gender_mismatch": lambda p: _(
+            "a volunteer of another gender was wished (%(gender)s)", gender=_gender(p)
+        ),
+        "police_certificate": lambda p: _(
+            "certificate of good conduct inspected (children in the household)"
+        ),
+        "no_police_certificate": lambda p: _(
+            "no inspected certificate of good conduct, but children in the household"
+        ),
+        "forbidden_pair": lambda p: _("rejected before"),
+        "below_min_score": lambda p: _("below the minimum score"),
+        "over_capacity": lambda p: _("more than the volunteer's places"),
+        "pinned": lambda p: _("approved by a coordinator"),
+    }
 
 
 def reason_text(reason: Any) -> str:
     """One reason of a pair in plain words; plain strings (older runs) pass through."""
     if not isinstance(reason, Mapping):
         return str(reason)
-    code = reason.get("code")
-    params = reason.get("params", reason)
-    if code in ("language", "shared_language"):
-        return _language(params)
-    if code in ("distance", "km"):
-        if params.get("km") is None:
-            return _("distance unknown")
-        return _("%(distance)s apart", distance=km_text(float(params["km"])))
-    if code in ("availability", "slots", "shared_slots"):
-        return _slots(params)
-    if code == "topics":
-        return _topics(params)
-    if code == "waiting":
-        return _waiting(params)
-    if code == "pinned":
-        return _("approved by a coordinator")
-    return str(reason.get("text") or code)
+    render = _pair_texts().get(str(reason.get("code")))
+    params = reason.get("params") or {}
+    if render is None:
+        return str(reason.get("text") or reason.get("code") or "")
+    try:
+        return str(render(params))
+    except (KeyError, TypeError, ValueError):
+        return str(reason.get("text") or reason.get("code") or "")
 
 
 def reasons_text(reasons: Iterable[Any] | None) -> list[str]:
@@ -107,37 +131,60 @@ def reasons_text(reasons: Iterable[Any] | None) -> list[str]:
     return [reason_text(r) for r in reasons or []]
 
 
+def structured(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The structured reason of an unmatched entry (the engine adds it beside `detail`)."""
+    for value in entry.values():
+        if isinstance(value, Mapping) and "code" in value:
+            return value
+    return {"code": entry.get("reason"), "params": {}}
+
+
 def unmatched_text(entry: Mapping[str, Any]) -> str:
     """Why a newcomer got no volunteer, in plain words."""
-    reason = entry.get("reason")
-    if reason == "volunteers_taken":
-        return _(
-            "Suitable volunteers exist, but all of them are needed for newcomers who have "
-            "no other option or have waited longer."
+    why = structured(entry)
+    code = why.get("code")
+    p = why.get("params") or {}
+    names = ", ".join(language_name(str(c)) for c in p.get("languages") or [])
+    candidates = int(p.get("candidates") or 0)
+    if code == "volunteers_taken" or entry.get("reason") == "volunteers_taken":
+        return ngettext(
+            "%(num)d suitable volunteer, but all of them are needed for newcomers who have "
+            "no other option or have waited longer.",
+            "%(num)d suitable volunteers, but all of them are needed for newcomers who have "
+            "no other option or have waited longer.",
+            candidates,
         )
-    constraint = entry.get("constraint") or entry.get("code")
-    params = entry.get("params") or entry
+    if code == "no_volunteers":
+        return _("There are no volunteers with free places at the moment.")
+    if code == "language":
+        return _("No available volunteer speaks one of this person's languages.")
     texts = {
-        "language": _("No available volunteer speaks one of this person's languages."),
-        "distance": _(
-            "Volunteers share a language, but none lives within %(km)s km.",
-            km=params.get("max_distance_km", params.get("km", "?")),
+        "distance": lambda: _(
+            "Volunteers speak %(languages)s, but none lives within %(km)s km.",
+            languages=names,
+            km=p.get("max_distance_km"),
         ),
-        "slots": _("Volunteers share a language and live near enough, but have no shared time."),
-        "gender": _("No suitable volunteer of the requested gender."),
-        "certificate": _(
+        "slots": lambda: _(
+            "Volunteers speak %(languages)s and live near enough, but have no shared time.",
+            languages=names,
+        ),
+        "gender": lambda: _(
+            "No suitable volunteer of the wished gender (%(gender)s).", gender=_gender(p)
+        ),
+        "certificate": lambda: _(
             "No suitable volunteer has an inspected certificate of good conduct "
             "(children in the household)."
         ),
-        "forbidden": _("The only suitable volunteers were rejected for this person before."),
-        "min_score": _("The suitable volunteers fall short of the minimum score."),
-        "no_volunteers": _("There are no volunteers with free places at the moment."),
+        "forbidden": lambda: _(
+            "The only suitable volunteers were rejected for this person before."
+        ),
+        "score": lambda: _("The suitable volunteers fall short of the minimum score."),
     }
-    if constraint in texts:
-        return texts[constraint]
-    if reason == "no_feasible_volunteer":
+    if code in texts:
+        return str(texts[str(code)]())
+    if entry.get("reason") == "no_feasible_volunteer":
         return _("No volunteer meets every requirement.")
-    return str(entry.get("detail") or reason or "")
+    return str(entry.get("detail") or entry.get("reason") or "")
 
 
 def error_message(error: LifecycleError) -> str:
