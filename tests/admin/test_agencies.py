@@ -110,3 +110,20 @@ def test_admin_pages_are_for_admins_only(client: FlaskClient, two_agencies: dict
                  "/admin/figures", "/admin/imports"):  # fmt: skip
         assert client.get(path).status_code == 403, path
     assert client.post(f"/admin/agencies/{agency.id}", data=SETTINGS).status_code == 403
+
+
+def test_a_coordinator_sees_their_own_agency_read_only(
+    client: FlaskClient, two_agencies: dict[str, Any]
+) -> None:
+    login(client, two_agencies["a"]["coordinator"])
+    page = client.get("/agency")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert (
+        "Agency A" in html
+        and "Agency B" not in html
+        and '<form method="post" novalidate' not in html
+    )
+    admin = client.application.test_client()
+    login(admin, two_agencies["admin"])
+    assert admin.get("/agency").status_code == 302
