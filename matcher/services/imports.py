@@ -82,8 +82,9 @@ class Plan:
 
 
 def _stash_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(mode=0o700, exist_ok=True)
+    configured = current_app.config.get("IMPORT_STASH_DIR")
+    path = Path(configured) if configured else Path(current_app.instance_path) / "imports"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

@@ -73,3 +73,23 @@ def test_figures_dashboard_and_funder_report(
     screenshot(page, "report")
     assert requests and all(url.startswith(live_server) for url in requests), requests
     assert agency_id
+
+
+def test_settings_preview_updates_live_while_typing(
+    app: Flask, page: Page, live_server: str, make_user: Callable[..., Any],
+    screenshot: Callable[..., Any],
+) -> None:  # fmt: skip
+    agency_id = _a_year_of_patenschaften(app)
+    admin = make_user("admin")
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.goto(live_server + "/login")
+    page.get_by_label("E-Mail").fill(admin.email)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.goto(f"{live_server}/admin/agencies/{agency_id}")
+    feasible = page.locator("p.big [data-count=feasible]")
+    at_15_km = int(feasible.inner_text())
+    page.get_by_label("Höchste Entfernung (km)").fill("1")
+    expect(feasible).not_to_have_text(str(at_15_km))
+    assert int(feasible.inner_text()) < at_15_km
+    screenshot(page, "settings")

@@ -31,6 +31,12 @@ Anna;Doppelt;anna@example.org;50823;42;Deutsch
 
 
 @pytest.fixture
+def app_config(tmp_path: Any) -> dict[str, Any]:
+    """Uploads wait in a folder of the test, not in the instance folder."""
+    return {"IMPORT_STASH_DIR": str(tmp_path / "imports")}
+
+
+@pytest.fixture
 def admin_client(
     client: FlaskClient, make_user: Callable[..., Any], make_agency: Callable[..., Any]
 ) -> tuple[FlaskClient, Any, Any]:

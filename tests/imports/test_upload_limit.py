@@ -11,8 +11,8 @@ from tests.conftest import login
 
 
 @pytest.fixture
-def app_config() -> dict[str, Any]:
-    return {"MAX_CONTENT_LENGTH": 10_000}
+def app_config(tmp_path: Any) -> dict[str, Any]:
+    return {"MAX_CONTENT_LENGTH": 10_000, "IMPORT_STASH_DIR": str(tmp_path / "imports")}
 
 
 def test_a_file_above_the_limit_is_a_413(
