@@ -28,7 +28,10 @@ demo: install
 	$(FLASK) db upgrade
 	$(FLASK) demo-data
 	$(FLASK) demo-logins
-	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl+C stops)"
+	@echo "Serving on http://127.0.0.1:$(PORT); mails are shown here, not sent  (Ctrl+C stops both)"
+	@export MAIL_BACKEND=console; \
+	$(FLASK) outbox work & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install

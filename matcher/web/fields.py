@@ -159,7 +159,7 @@ class LanguagesField(FieldList):
     @property
     def list_errors(self) -> list[str]:
         """The errors about the whole list (not about one row)."""
-        return [e for e in self.errors if isinstance(e, str)]
+        return [e for e in self.errors if not isinstance(e, dict)]
 
     def as_dict(self) -> dict[str, str]:
         """The chosen languages as {code: level}."""
