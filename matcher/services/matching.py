@@ -78,7 +78,7 @@ def run(agency: Agency, actor: User | None, *, on: date | None = None) -> MatchR
     built = match_problem.build(agency, on)
     engine = _engine()
     try:
-        result = engine.solve(built.document)
+        result = engine.solve(built.document, with_codes=True)
     except engine.ProblemError as e:
         db.session.rollback()
         _record_failure(agency, actor, on, str(e))
@@ -211,7 +211,7 @@ def alternatives(match: Match, agency: Agency) -> list[Alternative]:
         return []
     engine = _engine()
     try:
-        result = engine.solve(built.document, candidates=ALTERNATIVES + 1)
+        result = engine.solve(built.document, candidates=ALTERNATIVES + 1, with_codes=True)
     except engine.ProblemError:
         return []
     proposed = set(
@@ -247,7 +247,7 @@ def check_pair(
     )
     engine = _engine()
     try:
-        result = engine.solve(document)
+        result = engine.solve(document, with_codes=True)
     except engine.ProblemError as e:
         return None, {"reason": "invalid", "detail": str(e)}
     for pair in result["pairs"]:

@@ -1,0 +1,145 @@
+"""Benchmark the matching run from the web: the coordinator's button, end to end over HTTP.
+
+Usage::
+
+    .venv/bin/python benchmarks/web_matching.py [--volunteers 2000] [--newcomers 2000]
+        [--repeat 3] [--database-url URL]
+
+It creates a fresh database (SQLite in a temporary folder unless --database-url names an
+empty one), loads the demo agency with the given numbers of people, serves the app on
+127.0.0.1 with werkzeug, logs in as the demo coordinator through the real login form
+(CSRF on), and times a real HTTP POST of the run button: the response comes back once the
+problem is built from the database, solved, and the run and its proposals are stored.
+It then times the review page the button redirects to. Re-runs replace the proposals of
+the run before, as in daily use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import logging
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from werkzeug.serving import make_server  # noqa: E402
+
+from matcher import create_app  # noqa: E402
+from matcher.extensions import db  # noqa: E402
+from matcher.models import Base, Match, MatchRun  # noqa: E402
+from matcher.services import demo  # noqa: E402
+
+TARGET_SECONDS = 3.0
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+SLUG = "bench"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _token(html: str) -> str:
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    if not found:
+        raise SystemExit("no CSRF token on the page")
+    return found.group(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--volunteers", type=int, default=2000)
+    parser.add_argument("--newcomers", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False}
+        )
+        t0 = time.perf_counter()
+        with app.app_context():
+            Base.metadata.create_all(db.engine)
+            agency = demo.load(SLUG, args.volunteers, args.newcomers, 1, date.today())
+            if agency is None:
+                raise SystemExit("the database already has the benchmark agency; use an empty one")
+            logins = {role: (email, pw) for role, email, pw in demo.reset_logins(SLUG)}
+        print(
+            f"loaded {args.volunteers} volunteers and {args.newcomers} newcomers "
+            f"in {time.perf_counter() - t0:.1f} s ({url.split(':')[0]})"
+        )
+
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        jar = http.cookiejar.CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        button = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(jar), _NoRedirect()
+        )
+
+        def post(opener: urllib.request.OpenerDirector, path: str, data: dict[str, str]) -> int:
+            body = urllib.parse.urlencode(data).encode()
+            try:
+                with opener.open(base + path, data=body, timeout=120) as response:
+                    response.read()
+                    return int(response.status)
+            except urllib.error.HTTPError as e:  # the 302 of the button, not followed
+                return int(e.code)
+
+        try:
+            email, password = logins["coordinator"]
+            login_page = browser.open(base + "/login").read().decode()
+            post(browser, "/login", {"email": email, "password": password,
+                                     "csrf_token": _token(login_page)})  # fmt: skip
+            token = _token(browser.open(base + "/dashboard").read().decode())
+            runs, reviews = [], []
+            for i in range(args.repeat):
+                started = time.perf_counter()
+                status = post(button, "/matching/run", {"csrf_token": token})
+                runs.append(time.perf_counter() - started)
+                if status != 302:
+                    raise SystemExit(f"the run answered {status}")
+                started = time.perf_counter()
+                browser.open(base + "/matching/proposals").read()
+                reviews.append(time.perf_counter() - started)
+                with app.app_context():
+                    last = db.session.query(MatchRun).order_by(MatchRun.id.desc()).first()
+                    proposals = db.session.query(Match).filter(Match.status == "proposed").count()
+                assert last is not None
+                print(
+                    f"run {i + 1}: POST /matching/run {runs[-1]:.2f} s "
+                    f"(in the service {last.seconds:.2f} s; {last.pairs} proposals stored, "
+                    f"{proposals} open, {len(last.unmatched)} unmatched, "
+                    f"{last.feasible_pairs} feasible pairs); review page {reviews[-1]:.2f} s"
+                )
+        finally:
+            server.shutdown()
+            thread.join(timeout=5)
+            with app.app_context():
+                db.engine.dispose()
+
+    median = statistics.median(runs)
+    verdict = "under" if median < TARGET_SECONDS else "OVER"
+    print(
+        f"median end to end: {median:.2f} s for the run button "
+        f"({verdict} the {TARGET_SECONDS:.0f} s target), review page {statistics.median(reviews):.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
