@@ -1,0 +1,50 @@
+"""The matching engine: proposes volunteer–newcomer pairs, exactly and explained.
+
+It imports only numpy and scipy (no Flask, no SQLAlchemy) and works on plain
+data, so the web app, scripts and the command line all call the same code::
+
+    from matcher.engine import ProblemError, solve
+
+    try:
+        result = solve(problem_dict, candidates=5, with_codes=True)
+    except ProblemError as error:
+        show(error.errors)  # one line per problem, naming its place
+
+``solve(problem, candidates=None, *, with_codes=False) -> dict`` takes a
+``matcher.problem/1`` document (see ``shared/spec/engine.md``) and returns a
+``matcher.result/1`` document:
+
+- ``pairs``: ``{"volunteer", "newcomer", "score", "pinned", "components",
+  "reasons"}``, sorted by newcomer id; ``reasons`` are English strings.
+  With ``with_codes=True`` each pair also has ``reason_codes``: a list of
+  ``{"code", "params", "text"}`` dicts in the same order as ``reasons``, e.g.
+  ``{"code": "shared_language", "params": {"language": "ar", "levels":
+  ["native", "fluent"]}, "text": "shares Arabic (native / fluent)"}``.
+  Codes: ``shared_language``, ``no_shared_language``, ``distance_km`` (km),
+  ``distance_unknown``, ``beyond_distance_limit`` (max_distance_km),
+  ``shared_slots`` (count, slots), ``topics_covered`` (covered, needed),
+  ``waiting`` (days), ``mentor_gender`` / ``mentor_gender_mismatch``
+  (gender), ``police_certificate`` / ``no_police_certificate``,
+  ``forbidden_pair``, ``below_min_score`` (min_score), ``over_capacity``
+  (capacity), ``pinned``. Levels are listed newcomer first.
+- ``unmatched_newcomers``: ``{"newcomer", "reason", "detail"}`` with reason
+  ``no_feasible_volunteer`` or ``volunteers_taken``; with ``with_codes`` also
+  ``detail_code``: ``{"code", "params", "text"}`` where code names the
+  blocking constraint (``language``, ``distance``, ``slots``, ``gender``,
+  ``certificate``, ``forbidden``, ``score``, ``no_volunteers``) or is
+  ``volunteers_taken``; params give ``candidates`` (how many volunteers were
+  left before it) and the constraint's setting.
+- ``unmatched_volunteers``: ``{"volunteer", "free_capacity"}``.
+- ``candidates`` (only when asked): newcomer id -> ``[{"volunteer", "score"}]``.
+- ``stats``: volunteers, newcomers, feasible_pairs, pairs, total_score, seconds.
+
+Lower level: :func:`parse_problem` validates into a :class:`Problem`;
+:func:`solve_parsed` solves one.
+"""
+
+from __future__ import annotations
+
+from .problem import Problem, ProblemError, parse_problem
+from .solve import solve, solve_parsed
+
+__all__ = ["Problem", "ProblemError", "parse_problem", "solve", "solve_parsed"]

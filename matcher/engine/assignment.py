@@ -1,0 +1,342 @@
+"""Exact assignment: the most pairs, then the largest total score, with capacities.
+
+The objective is lexicographic and exact. Scores are integer units (<= 1e6),
+and each pair is worth ``bonus + units`` with ``bonus`` larger than any total
+of units, so one more pair always beats any gain in score. All costs are
+integers far below 2**53, so scipy's float solvers compute them without
+rounding.
+
+Large problems are solved on a sparse candidate graph (each newcomer's best
+pairs) and then *certified* on the full graph: shortest-path potentials of
+the residual graph prove that no left-out pair could improve the result; any
+pair that could is added and the candidate graph solved again. The answer is
+therefore the optimum over all feasible pairs, not a heuristic.
+
+Everything works on id-sorted indices and sorted arrays, so the result is a
+function of the problem alone, not of the input order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .feasibility import Edges
+from .vocab import SCORE_UNITS
+
+#: Best pairs per newcomer that enter the first candidate graph.
+CANDIDATES_PER_ROW = 12
+#: Pairs per newcomer spread evenly over its feasible volunteers (ids are
+#: unrelated to scores), so the first candidate graph can match nearly everyone.
+SPREAD_PER_ROW = 6
+#: Improving pairs added per newcomer and round of certification.
+ADD_PER_ROW = 8
+#: Components up to this many matrix cells are solved dense with linear_sum_assignment.
+DENSE_CELLS = 1_500_000
+#: Rows per chunk when checking all pairs against the potentials.
+CHECK_ROWS = 512
+_FAR = 1 << 60
+
+
+@dataclass(frozen=True)
+class SolverEdges:
+    """A subset of pairs as parallel arrays, sorted by (newcomer, volunteer)."""
+
+    row: NDArray[np.int64]
+    col: NDArray[np.int64]
+    units: NDArray[np.int64]
+
+
+def pair_bonus(n_rows: int, capacity: NDArray[np.int64]) -> int:
+    """A bonus per pair larger than any possible total of score units."""
+    return (min(n_rows, int(capacity.sum())) + 1) * SCORE_UNITS
+
+
+def _subset(edges: Edges, positions: NDArray[np.int64]) -> SolverEdges:
+    rows = np.searchsorted(edges.indptr, positions, side="right") - 1
+    return SolverEdges(
+        rows.astype(np.int64),
+        edges.volunteer[positions].astype(np.int64),
+        edges.units[positions].astype(np.int64),
+    )
+
+
+def _spread(edges: Edges, per_row: int) -> NDArray[np.int64]:
+    """Positions of ``per_row`` pairs per row, evenly spaced over its volunteers."""
+    degree = np.diff(edges.indptr)
+    picks = [edges.indptr[:-1] + (2 * k + 1) * degree // (2 * per_row) for k in range(per_row)]
+    positions = np.concatenate(picks)
+    valid = np.concatenate([degree > 0] * per_row)
+    return np.unique(positions[valid])
+
+
+def _best_per_group(
+    group: NDArray[np.int64], other: NDArray[np.int64], units: NDArray[np.int64], per: int
+) -> NDArray[np.int64]:
+    """Indices of the ``per`` best entries of each group (units descending, then ``other``)."""
+    order = np.lexsort((other, -units, group))
+    sorted_group = group[order]
+    rank = np.arange(len(order)) - np.searchsorted(sorted_group, sorted_group)
+    return order[rank < per]
+
+
+def solve(
+    edges: Edges,
+    free_rows: NDArray[np.bool_],
+    capacity: NDArray[np.int64],
+    hint: NDArray[np.int64] | None = None,
+    dense_cells: int = DENSE_CELLS,
+) -> NDArray[np.int64]:
+    """Exact lexicographic optimum; returns the positions of the chosen pairs, sorted.
+
+    :param free_rows: newcomers the solver may match (not pinned).
+    :param capacity: free places per volunteer, after pinned pairs.
+    :param hint: positions of pairs to try first (e.g. each row's best); the
+        result is certified optimal over all usable pairs whatever the hint.
+    """
+    n_rows = len(free_rows)
+    row_of = np.repeat(np.arange(n_rows), np.diff(edges.indptr))
+    usable_edge = free_rows[row_of] & (capacity[edges.volunteer] > 0)
+    del row_of
+    if not usable_edge.any():
+        return np.zeros(0, dtype=np.int64)
+    bonus = pair_bonus(int(free_rows.sum()), capacity)
+    start = _spread(edges, SPREAD_PER_ROW)
+    if hint is not None:
+        start = np.union1d(start, hint)
+    picked = start[usable_edge[start]]
+    while True:
+        sub = _subset(edges, picked)
+        chosen = picked[_solve_graph(sub, capacity, bonus, dense_cells)]
+        violated = _violations(edges, free_rows, capacity, bonus, sub, picked, chosen)
+        if len(violated) == 0:
+            return chosen
+        more = _subset(edges, violated)
+        violated = violated[_best_per_group(more.row, more.col, more.units, ADD_PER_ROW)]
+        picked = np.union1d(picked, violated)
+
+
+def _solve_graph(
+    edges: SolverEdges, capacity: NDArray[np.int64], bonus: int, dense_cells: int
+) -> NDArray[np.int64]:
+    """Exact optimum on the given edges, component by component; positions of chosen edges."""
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    if len(edges.row) == 0:
+        return np.zeros(0, dtype=np.int64)
+    n_rows = int(edges.row.max()) + 1
+    n_cols = len(capacity)
+    graph = coo_array(
+        (np.ones(len(edges.row), dtype=np.int8), (edges.row, n_rows + edges.col)),
+        shape=(n_rows + n_cols, n_rows + n_cols),
+    ).tocsr()
+    _, label = connected_components(graph, directed=False)
+    edge_label = label[edges.row]
+    order = np.argsort(edge_label, kind="stable")
+    bounds = np.flatnonzero(np.diff(edge_label[order])) + 1
+    chosen: list[NDArray[np.int64]] = []
+    for part in np.split(order, bounds):
+        chosen.append(part[_solve_component(edges, part, capacity, bonus, dense_cells)])
+    return np.sort(np.concatenate(chosen))
+
+
+def _solve_component(
+    edges: SolverEdges,
+    part: NDArray[np.int64],
+    capacity: NDArray[np.int64],
+    bonus: int,
+    dense_cells: int,
+) -> NDArray[np.int64]:
+    """Chosen positions within ``part`` (edges of one connected component, sorted)."""
+    rows, row_local = np.unique(edges.row[part], return_inverse=True)
+    cols, col_local = np.unique(edges.col[part], return_inverse=True)
+    units = edges.units[part]
+    if len(rows) == 1:
+        # One newcomer: the best volunteer; argmax keeps the lowest id on ties.
+        return np.array([int(np.argmax(units))], dtype=np.int64)
+    cap = np.minimum(capacity[cols], np.bincount(col_local, minlength=len(cols)))
+    if len(cols) == 1:
+        # One volunteer: the best newcomers, lowest id first on ties.
+        ranked = np.lexsort((row_local, -units))
+        return np.sort(ranked[: int(cap[0])])
+    # Capacity by column replication: a volunteer with c places becomes c
+    # identical columns; places beyond the volunteer's degree are never used.
+    first = np.zeros(len(cols) + 1, dtype=np.int64)
+    np.cumsum(cap, out=first[1:])
+    copies = cap[col_local]
+    edge_of = np.repeat(np.arange(len(part)), copies)
+    slot = first[col_local][edge_of] + (
+        np.arange(len(edge_of)) - np.repeat(np.cumsum(copies) - copies, copies)
+    )
+    n_slots = int(first[-1])
+    value = (units + bonus)[edge_of].astype(np.float64)
+    r = row_local[edge_of]
+    if len(rows) * n_slots <= dense_cells:
+        pair_rows, pair_slots = _dense(r, slot, value, len(rows), n_slots)
+    else:
+        pair_rows, pair_slots = _sparse(r, slot, value, len(rows), n_slots, bonus)
+    # Map (row, slot) back to the edge: slots of one column are one volunteer.
+    key_edge = r * n_slots + slot
+    key_pick = pair_rows * n_slots + pair_slots
+    order = np.argsort(key_edge)
+    found = order[np.searchsorted(key_edge[order], key_pick)]
+    return np.sort(edge_of[found])
+
+
+def _dense(
+    r: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    value: NDArray[np.float64],
+    n_rows: int,
+    n_slots: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    from scipy.optimize import linear_sum_assignment
+
+    # Infeasible cells cost 0, not infinity: scipy then finds a full
+    # assignment, and pairs at cost 0 are simply dropped afterwards.
+    if n_rows <= n_slots:
+        cost = np.zeros((n_rows, n_slots))
+        cost[r, slot] = -value
+        a, b = linear_sum_assignment(cost)
+        rows_, slots_ = a, b
+    else:
+        cost = np.zeros((n_slots, n_rows))
+        cost[slot, r] = -value
+        a, b = linear_sum_assignment(cost)
+        rows_, slots_ = b, a
+    real = cost[a, b] < 0
+    return rows_[real].astype(np.int64), slots_[real].astype(np.int64)
+
+
+def _sparse(
+    r: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    value: NDArray[np.float64],
+    n_rows: int,
+    n_slots: int,
+    bonus: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    # The full matching scipy demands is made always possible by a private
+    # "stay unmatched" column per row; all costs stay positive (explicit
+    # zeros would be dropped): a real pair costs top - value >= 1.
+    top = float(bonus + SCORE_UNITS + 1)
+    if n_rows <= n_slots:
+        a, b, n_a, n_b = r, slot, n_rows, n_slots
+    else:
+        a, b, n_a, n_b = slot, r, n_slots, n_rows
+    own = np.arange(n_a, dtype=np.int64)
+    matrix = csr_array(
+        (
+            np.concatenate([top - value, np.full(n_a, top)]),
+            (np.concatenate([a, own]), np.concatenate([b, n_b + own])),
+        ),
+        shape=(n_a, n_b + n_a),
+    )
+    matched_a, matched_b = min_weight_full_bipartite_matching(matrix)
+    real = matched_b < n_b
+    pa, pb = matched_a[real].astype(np.int64), matched_b[real].astype(np.int64)
+    return (pa, pb) if n_rows <= n_slots else (pb, pa)
+
+
+def _violations(
+    edges: Edges,
+    free_rows: NDArray[np.bool_],
+    capacity: NDArray[np.int64],
+    bonus: int,
+    sub: SolverEdges,
+    picked: NDArray[np.int64],
+    chosen: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Positions of pairs outside the candidate graph that could improve its optimum.
+
+    Nodes: 0 is source and sink merged, rows follow, then columns. The
+    residual graph of an optimal solution has no negative cycle, so shortest
+    distances from a virtual root exist and give every residual arc a
+    non-negative reduced cost. A left-out pair (i, j) is the arc i -> j with
+    cost -(bonus + units); it cannot help iff bonus + units <= pot[i] - pot[j].
+    If no pair can help, the candidate optimum is the optimum over all pairs.
+    """
+    n_rows, n_cols = len(free_rows), len(capacity)
+    matched = np.isin(picked, chosen, assume_unique=True)
+    value = sub.units + bonus
+    row_node, col_node = sub.row + 1, sub.col + 1 + n_rows
+    row_used = np.zeros(n_rows, dtype=bool)
+    row_used[sub.row[matched]] = True
+    load = np.bincount(sub.col[matched], minlength=n_cols)
+    rows = np.arange(n_rows, dtype=np.int64) + 1
+    cols = np.arange(n_cols, dtype=np.int64) + 1 + n_rows
+    room = load < capacity
+    taken = load > 0
+    zero = np.zeros
+    src = np.concatenate([
+        row_node[~matched], col_node[matched],
+        zero(int((~row_used).sum()), np.int64), rows[row_used],
+        cols[room], zero(int(taken.sum()), np.int64),
+    ])  # fmt: skip
+    dst = np.concatenate([
+        col_node[~matched], row_node[matched],
+        rows[~row_used], zero(int(row_used.sum()), np.int64),
+        zero(int(room.sum()), np.int64), cols[taken],
+    ])  # fmt: skip
+    cost = np.concatenate([-value[~matched], value[matched], zero(len(src) - len(value), np.int64)])
+    pot = _potentials(src, dst, cost, 1 + n_rows + n_cols)
+    # Pair (i, j) helps iff units > (pot[i] - bonus) - pot[j]; pinned rows and
+    # full volunteers get bounds no pair can pass.
+    row_bound = np.where(free_rows, pot[1 : 1 + n_rows] - bonus, _FAR)
+    col_bound = np.where(capacity > 0, pot[1 + n_rows :], -_FAR)
+    found: list[NDArray[np.int64]] = []
+    for lo_row in range(0, n_rows, CHECK_ROWS):
+        hi_row = min(n_rows, lo_row + CHECK_ROWS)
+        lo, hi = int(edges.indptr[lo_row]), int(edges.indptr[hi_row])
+        if lo == hi:
+            continue
+        bound = np.repeat(row_bound[lo_row:hi_row], np.diff(edges.indptr[lo_row : hi_row + 1]))
+        bound -= col_bound[edges.volunteer[lo:hi]]
+        found.append(lo + np.flatnonzero(edges.units[lo:hi] > bound))
+    violated = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    # Pairs already in the graph satisfy their own arcs; matched ones may
+    # show up here (their arc runs the other way) and are not news.
+    return violated[~np.isin(violated, picked)]
+
+
+def _potentials(
+    src: NDArray[np.int64], dst: NDArray[np.int64], cost: NDArray[np.int64], n_nodes: int
+) -> NDArray[np.int64]:
+    """Shortest distances from node 0 (Bellman-Ford); unreachable nodes get 0.
+
+    Distances from the source give every row its largest and every column its
+    smallest dual value, the choice that certifies the most left-out pairs
+    when volunteers have places to spare. Only nodes whose distance changed
+    are relaxed again, so later rounds cost only what still moves.
+    """
+    order = np.argsort(src, kind="stable")
+    src, dst, cost = src[order], dst[order], cost[order]
+    starts = np.searchsorted(src, np.arange(n_nodes + 1))
+    dist = np.full(n_nodes, _FAR, dtype=np.int64)
+    dist[0] = 0
+    active = np.zeros(1, dtype=np.int64)
+    for _ in range(n_nodes + 1):
+        counts = starts[active + 1] - starts[active]
+        total = int(counts.sum())
+        if total == 0:
+            break
+        arcs = np.repeat(starts[active] - np.cumsum(counts) + counts, counts) + np.arange(total)
+        candidate = dist[src[arcs]] + cost[arcs]
+        before = dist[dst[arcs]]
+        np.minimum.at(dist, dst[arcs], candidate)
+        moved = dst[arcs][dist[dst[arcs]] < before]
+        active = np.unique(moved)
+        if len(active) == 0:
+            break
+    else:
+        raise RuntimeError("negative cycle: the candidate solution is not optimal")
+    # Nodes the source cannot reach (volunteers outside the candidate graph)
+    # only have arcs back to it; 0 is a valid and natural value for them.
+    dist[dist >= _FAR // 2] = 0
+    return dist

@@ -1,0 +1,251 @@
+"""Reasons a coordinator can read: structured codes with parameters, plus English text.
+
+The web app renders the codes in its own language; ``text`` is the English
+rendering used by the command line and the result file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .languages import join_names, language_name
+from .problem import Person, Problem
+from .scoring import meets_min_score, pair_facts
+from .tables import Tables
+from .vocab import LEVELS, SLOTS, slot_label
+
+Reason = dict[str, Any]
+
+_LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
+
+
+def reason(code: str, text: str, **params: Any) -> Reason:
+    """A reason as the library returns it: code, parameters and English text."""
+    return {"code": code, "params": params, "text": text}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+@dataclass(frozen=True)
+class PairContext:
+    """What the reasons of one pair are built from."""
+
+    newcomer: Person
+    volunteer: Person
+    km: float
+    pinned: bool
+    forbidden: bool
+    below_min_score: bool
+    over_capacity: bool
+
+
+def _best_language(newcomer: Person, volunteer: Person) -> tuple[str, str, str] | None:
+    best: tuple[int, int, int] | None = None
+    found: tuple[str, str, str] | None = None
+    # Sorted by code, so the order of the input never decides a tie.
+    for order, (code, n_level) in enumerate(sorted(newcomer.languages.items())):
+        v_level = volunteer.languages.get(code)
+        if v_level is None:
+            continue
+        low = min(_LEVEL_RANK[n_level], _LEVEL_RANK[v_level])
+        high = max(_LEVEL_RANK[n_level], _LEVEL_RANK[v_level])
+        rank = (low, high, -order)
+        if best is None or rank > best:
+            best, found = rank, (code, n_level, v_level)
+    return found
+
+
+def pair_reasons(problem: Problem, context: PairContext) -> list[Reason]:
+    """The reasons for one proposed (or pinned) pair, most important first."""
+    n, v = context.newcomer, context.volunteer
+    settings = problem.settings
+    reasons: list[Reason] = []
+    shared = _best_language(n, v)
+    if shared is None:
+        reasons.append(reason("no_shared_language", "no shared language"))
+    else:
+        code, n_level, v_level = shared
+        reasons.append(
+            reason(
+                "shared_language",
+                f"shares {language_name(code)} ({n_level} / {v_level})",
+                language=code,
+                levels=[n_level, v_level],
+            )
+        )
+    if np.isnan(context.km):
+        reasons.append(reason("distance_unknown", "distance unknown (no location)"))
+    else:
+        km = round(context.km, 1)
+        reasons.append(reason("distance_km", f"{km:.1f} km apart", km=km))
+        limit = settings.max_distance_km
+        if limit is not None and context.km > limit:
+            reasons.append(
+                reason(
+                    "beyond_distance_limit",
+                    f"beyond the {limit:g} km limit",
+                    max_distance_km=limit,
+                )
+            )
+    slots = [slot for slot in SLOTS if slot in n.slots and slot in v.slots]
+    if slots:
+        text = f"{_plural(len(slots), 'shared slot')}: " + ", ".join(map(slot_label, slots))
+    else:
+        text = "no shared slot"
+    reasons.append(reason("shared_slots", text, count=len(slots), slots=slots))
+    if n.topics:
+        covered = sorted(n.topics & v.topics)
+        needed = len(n.topics)
+        if covered:
+            text = f"covers {len(covered)} of {_plural(needed, 'needed topic')}: " + ", ".join(
+                covered
+            )
+        else:
+            text = f"covers none of {_plural(needed, 'needed topic')}"
+        reasons.append(reason("topics_covered", text, covered=covered, needed=sorted(n.topics)))
+    if n.waiting_since is not None:
+        days = max(0, (problem.today - n.waiting_since).days)
+        reasons.append(reason("waiting", f"waiting {_plural(days, 'day')}", days=days))
+    if n.mentor_gender is not None:
+        if v.gender == n.mentor_gender:
+            reasons.append(
+                reason(
+                    "mentor_gender",
+                    f"{n.mentor_gender} mentor as wished",
+                    gender=n.mentor_gender,
+                )
+            )
+        else:
+            reasons.append(
+                reason(
+                    "mentor_gender_mismatch",
+                    f"a {n.mentor_gender} mentor was wished",
+                    gender=n.mentor_gender,
+                )
+            )
+    if n.minors:
+        if v.police_certificate:
+            reasons.append(
+                reason("police_certificate", "police certificate for a household with children")
+            )
+        else:
+            reasons.append(
+                reason(
+                    "no_police_certificate",
+                    "no police certificate, household with children",
+                )
+            )
+    if context.forbidden:
+        reasons.append(reason("forbidden_pair", "marked as never to be proposed"))
+    if context.below_min_score:
+        reasons.append(
+            reason(
+                "below_min_score",
+                f"score below the minimum of {settings.min_score:g}",
+                min_score=settings.min_score,
+            )
+        )
+    if context.over_capacity:
+        reasons.append(
+            reason(
+                "over_capacity",
+                f"beyond the volunteer's capacity of {v.capacity}",
+                capacity=v.capacity,
+            )
+        )
+    if context.pinned:
+        reasons.append(reason("pinned", "pinned by a coordinator"))
+    return reasons
+
+
+#: The hard constraints in the fixed order the detail of an unmatched newcomer walks.
+STAGES = ("language", "distance", "slots", "gender", "certificate", "forbidden", "score")
+
+
+def stage_counts(problem: Problem, tables: Tables, newcomer: int) -> list[int]:
+    """How many volunteers remain after each hard constraint, applied in ``STAGES`` order."""
+    n, v = tables.newcomers, tables.volunteers
+    settings = problem.settings
+    n_cols = len(v.slots)
+    rows = np.full(n_cols, newcomer, dtype=np.int64)
+    cols = np.arange(n_cols, dtype=np.int64)
+    facts = pair_facts(tables, settings, rows, cols)
+    limit = settings.max_distance_km
+    masks: list[NDArray[np.bool_]] = [
+        facts.components["language"] > 0,
+        np.ones(n_cols, dtype=bool) if limit is None else ~(facts.km > limit),
+        facts.shared_slots >= settings.min_shared_slots,
+        v.gender == n.gender[newcomer] if n.gender[newcomer] >= 0 else np.ones(n_cols, bool),
+        v.flag if n.flag[newcomer] else np.ones(n_cols, dtype=bool),
+        ~np.isin(cols, [j for i, j in problem.forbidden if i == newcomer]),
+        meets_min_score(facts.units, settings.min_score),
+    ]
+    counts = []
+    alive = np.ones(n_cols, dtype=bool)
+    for mask in masks:
+        alive &= mask
+        counts.append(int(alive.sum()))
+    return counts
+
+
+def no_feasible_detail(problem: Problem, tables: Tables, newcomer: int) -> tuple[str, Reason]:
+    """Why a newcomer has no feasible volunteer: the constraint that rules the last ones out."""
+    person = problem.newcomers[newcomer]
+    settings = problem.settings
+    if not problem.volunteers:
+        return "no volunteers", reason("no_volunteers", "no volunteers")
+    counts = stage_counts(problem, tables, newcomer)
+    stage = next(k for k, count in enumerate(counts) if count == 0)
+    # Strongest language first, then by code: independent of the input order.
+    langs = sorted(person.languages, key=lambda code: (-_LEVEL_RANK[person.languages[code]], code))
+    if stage == 0:
+        text = f"no volunteer shares {join_names(langs)}"
+        return text, reason("language", text, languages=langs, candidates=0)
+    # tables.languages holds exactly the codes spoken on both sides.
+    shared = [code for code in langs if code in tables.languages]
+    before = counts[stage - 1]
+    prefix = f"{_plural(before, 'volunteer')} share{'s' if before == 1 else ''} "
+    prefix += join_names(shared)
+    limit = settings.max_distance_km
+    if stage > 1 and limit is not None:
+        prefix += f" within {limit:g} km"
+    if stage > 2 and settings.min_shared_slots > 0:
+        prefix += _slots_phrase(settings.min_shared_slots)
+    ending = {
+        1: f"none within {limit:g} km" if limit is not None else "",
+        2: "none" + _slots_phrase(settings.min_shared_slots),
+        3: f"none is {person.mentor_gender}",
+        4: "none has a police certificate (household with children)",
+        5: "all of them are forbidden for this newcomer",
+        6: f"none reaches the minimum score {settings.min_score:g}",
+    }[stage]
+    text = f"{prefix}; {ending}"
+    params: dict[str, Any] = {"candidates": before, "languages": shared}
+    if stage == 1:
+        params["max_distance_km"] = limit
+    elif stage == 2:
+        params["min_shared_slots"] = settings.min_shared_slots
+    elif stage == 3:
+        params["gender"] = person.mentor_gender
+    elif stage == 6:
+        params["min_score"] = settings.min_score
+    return text, reason(STAGES[stage], text, **params)
+
+
+def _slots_phrase(minimum: int) -> str:
+    return " with a shared slot" if minimum == 1 else f" with {minimum} shared slots"
+
+
+def taken_detail(feasible: int) -> tuple[str, Reason]:
+    """Why a newcomer with feasible volunteers stays unmatched."""
+    text = (
+        f"{_plural(feasible, 'feasible volunteer')}, "
+        "all paused or needed for other newcomers in the best assignment"
+    )
+    return text, reason("volunteers_taken", text, candidates=feasible)

