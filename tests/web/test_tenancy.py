@@ -23,7 +23,8 @@ ID_PARAMETERS = {
 
 
 def id_routes(app: Flask) -> list[Any]:
-    """Every GET route with an id parameter, outside the static files and public blueprints."""
+    """Every GET route with an id parameter that coordinators may use (not static, public or
+    admin-only: the admin area is closed to coordinators by its guard, see tests/security)."""
     return [
         rule
         for rule in app.url_map.iter_rules()
@@ -31,7 +32,13 @@ def id_routes(app: Flask) -> list[Any]:
         and rule.endpoint != "static"
         and "GET" in (rule.methods or ())
         and not _is_public(app, rule.endpoint)
+        and _admits_coordinators(app, rule.endpoint)
     ]
+
+
+def _admits_coordinators(app: Flask, endpoint: str) -> bool:
+    bp = app.blueprints.get(endpoint.rpartition(".")[0])
+    return bp is None or "coordinator" in (getattr(bp, "guarded_roles", None) or ())
 
 
 def _is_public(app: Flask, endpoint: str) -> bool:
