@@ -180,18 +180,30 @@ def open_counts(agency_id: int) -> dict[int, int]:
     return {v: int(c) for v, c in rows}
 
 
+_RULED_OUT = or_(
+    Match.status == "rejected",
+    and_(Match.status == "ended", Match.end_reason == "conflict"),
+)
+
+
 def forbidden_pairs(agency_id: int) -> set[tuple[int, int]]:
     """Pairs rejected before or ended in conflict: never proposed again."""
     rows = db.session.execute(
         select(Match.volunteer_id, Match.newcomer_id).where(
-            Match.agency_id == agency_id,
-            or_(
-                Match.status == "rejected",
-                and_(Match.status == "ended", Match.end_reason == "conflict"),
-            ),
+            Match.agency_id == agency_id, _RULED_OUT
         )
     ).all()
     return {(v, n) for v, n in rows}
+
+
+def is_forbidden(volunteer_id: int, newcomer_id: int) -> bool:
+    """Whether this one pair was rejected before or ended in conflict."""
+    found = db.session.scalar(
+        select(Match.id)
+        .where(Match.volunteer_id == volunteer_id, Match.newcomer_id == newcomer_id, _RULED_OUT)
+        .limit(1)
+    )
+    return found is not None
 
 
 def _volunteers(agency_id: int, ids: Iterable[int] | None = None) -> list[Volunteer]:

@@ -14,8 +14,18 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from matcher.engine import ProblemError, solve
 from matcher.extensions import db
-from matcher.models import Agency, Match, MatchEvent, MatchRun, User, Volunteer, utcnow
+from matcher.models import (
+    Agency,
+    Match,
+    MatchEvent,
+    MatchRun,
+    Newcomer,
+    User,
+    Volunteer,
+    utcnow,
+)
 from matcher.models.vocab import OPEN_MATCH_STATUSES
 from matcher.services import audit, match_problem
 from matcher.services.match_problem import newcomer_key, parse_key, volunteer_key
@@ -35,13 +45,6 @@ class Alternative:
     volunteer: Volunteer
     score: float
     proposed_elsewhere: bool
-
-
-def _engine() -> Any:
-    """The engine package, imported on first use (it loads numpy and scipy)."""
-    import matcher.engine as engine
-
-    return engine
 
 
 def today() -> date:
@@ -76,10 +79,9 @@ def run(agency: Agency, actor: User | None, *, on: date | None = None) -> MatchR
     started = perf_counter()
     on = on or today()
     built = match_problem.build(agency, on)
-    engine = _engine()
     try:
-        result = engine.solve(built.document, with_codes=True)
-    except engine.ProblemError as e:
+        result = solve(built.document, with_codes=True)
+    except ProblemError as e:
         db.session.rollback()
         _record_failure(agency, actor, on, str(e))
         raise MatchingError(str(e)) from None
@@ -209,10 +211,9 @@ def alternatives(match: Match, agency: Agency) -> list[Alternative]:
     )
     if match.newcomer_id not in built.newcomers:
         return []
-    engine = _engine()
     try:
-        result = engine.solve(built.document, candidates=ALTERNATIVES + 1, with_codes=True)
-    except engine.ProblemError:
+        result = solve(built.document, candidates=ALTERNATIVES + 1, with_codes=True)
+    except ProblemError:
         return []
     proposed = set(
         db.session.scalars(
@@ -237,18 +238,14 @@ def check_pair(
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Solve the pair alone: (the engine's pair, None) if it meets every hard rule now,
     else (None, the engine's unmatched entry)."""
-    from matcher.models import Newcomer
-
-    newcomer = db.session.get(Newcomer, newcomer_id)
-    assert newcomer is not None
-    forbidden = (volunteer.id, newcomer.id) in match_problem.forbidden_pairs(agency.id)
+    newcomer = db.get_or_404(Newcomer, newcomer_id)
+    forbidden = match_problem.is_forbidden(volunteer.id, newcomer.id)
     document = match_problem.pair_document(
         agency, volunteer, newcomer, on or today(), forbidden=forbidden
     )
-    engine = _engine()
     try:
-        result = engine.solve(document, with_codes=True)
-    except engine.ProblemError as e:
+        result = solve(document, with_codes=True)
+    except ProblemError as e:
         return None, {"reason": "invalid", "detail": str(e)}
     for pair in result["pairs"]:
         if pair["volunteer"] == volunteer_key(volunteer.id):

@@ -249,3 +249,23 @@ def test_approving_several_is_all_or_nothing(
     assert forged.status_code == 302 and load_match(app, good).status == "proposed"
     client.post("/matching/proposals/approve", data={"selected": [f"{good}:1"]})
     assert load_match(app, good).status == "approved"
+
+
+def test_a_rejected_pair_cannot_be_approved_later(
+    app: Flask,
+    office: Office,
+    make_volunteer: Callable[..., Volunteer],
+    make_newcomer: Callable[..., Newcomer],
+    propose: Callable[..., int],
+) -> None:
+    volunteer, newcomer = make_volunteer(office.agency), make_newcomer(office.agency)
+    client = app.test_client()
+    login(client, office.coordinator)
+    first = propose(volunteer, newcomer)
+    client.post(f"/matching/proposals/{first}/reject", data={"version": 1, "reason": "nein"})
+    again = propose(volunteer, newcomer)  # e.g. from a run that started before the rejection
+    response = client.post(
+        f"/matching/proposals/{again}/approve", data={"version": 1}, follow_redirects=True
+    )
+    assert "schon einmal abgelehnt" in response.get_data(as_text=True)
+    assert load_match(app, again).status == "proposed"
