@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from matcher.extensions import db
 from matcher.models import Agency, ConsentRecord, Match, Newcomer, Volunteer
+from matcher.models.vocab import OPEN_MATCH_STATUSES
 
 EARTH_RADIUS_KM = 6371.0088
 BLOCK = 512
@@ -54,6 +55,15 @@ def _people(agency: Agency) -> tuple[list[Volunteer], list[Newcomer]]:
         )
         .order_by(Volunteer.id)
     ).all()
+    # A volunteer whose places are all taken is no candidate for anyone else.
+    taken = dict(
+        db.session.execute(
+            select(Match.volunteer_id, func.count())
+            .where(Match.agency_id == agency.id, Match.status.in_(OPEN_MATCH_STATUSES))
+            .group_by(Match.volunteer_id)
+        ).all()
+    )
+    volunteers = [v for v in volunteers if v.capacity > taken.get(v.id, 0)]
     newcomers = db.session.scalars(
         select(Newcomer)
         .options(selectinload(Newcomer.languages))
