@@ -215,6 +215,8 @@ class _Scanner:
     def _best(
         self, rows: NDArray[np.int64], cols: NDArray[np.int64], units: NDArray[np.int64]
     ) -> NDArray[np.int64]:
+        if self.top == 0:
+            return np.zeros(0, dtype=np.int64)
         # One packed sort key per pair: row, then units descending, then column.
         usable = np.flatnonzero(self.usable[cols])
         key = (rows[usable] << 42) | ((SCORE_UNITS - units[usable]) << 21) | cols[usable]

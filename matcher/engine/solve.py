@@ -62,7 +62,7 @@ def solve_parsed(
         capacity[volunteer] -= 1
     capacity = np.maximum(capacity, 0)
     edges = feasible_edges(problem, tables, capacity > 0, assignment.CANDIDATES_PER_ROW)
-    chosen = assignment.solve(edges, free_rows, capacity, edges.top)
+    chosen = assignment.solve(edges, free_rows, capacity, edges.top if len(edges.top) else None)
     partner = np.full(n_new, -1, dtype=np.int64)
     chosen_rows = np.searchsorted(edges.indptr, chosen, side="right") - 1
     partner[chosen_rows] = edges.volunteer[chosen]

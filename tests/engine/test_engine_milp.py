@@ -75,13 +75,33 @@ def _milp_optimum(
     return count, round(-second.fun)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_engine_agrees_with_milp(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A small first candidate graph forces several certification rounds.
-    monkeypatch.setattr(assignment, "CANDIDATES_PER_ROW", 2 if seed % 2 else 12)
-    monkeypatch.setattr(assignment, "SPREAD_PER_ROW", 1 if seed % 2 else 6)
+MODES = {
+    # Small problems are solved whole, dense.
+    "whole": {},
+    # Candidate rounds with a tiny start, certified; sparse solver throughout.
+    "rounds-sparse": {"DENSE_CELLS": 0, "SPREAD_PER_ROW": 1, "ADD_PER_ROW": 2},
+    # Candidate rounds, small components dense, larger ones sparse.
+    "rounds-mixed": {"DENSE_CELLS": 300, "SPREAD_PER_ROW": 2, "CANDIDATES_PER_ROW": 1},
+}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("seed", range(4))
+def test_engine_agrees_with_milp(seed: int, mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in MODES[mode].items():
+        monkeypatch.setattr(assignment, name, value)
+    solves = []
+    inner = assignment._solve_graph
+
+    def counting(*args: Any) -> Any:
+        solves.append(1)
+        return inner(*args)
+
+    monkeypatch.setattr(assignment, "_solve_graph", counting)
     doc = _random_problem(seed, 45, 60)
     result = solve(doc, candidates="all")
+    # The rounds modes really go through certification rounds.
+    assert (len(solves) > 1) == mode.startswith("rounds")
     pairs, scores = [], []
     for n, listed in result["candidates"].items():
         for c in listed:
