@@ -60,19 +60,25 @@ def _claim(now: datetime, limit: int) -> list[tuple[int, datetime]]:
     order = (OutboxMessage.next_attempt_at, OutboxMessage.id)
     candidates = select(OutboxMessage.id).where(*_due(now)).order_by(*order).limit(limit)
     if is_sqlite(db.engine):
-        ids = list(db.session.scalars(candidates))
-        db.session.commit()
-        claimed = []
-        for message_id in ids:
-            # Compare-and-set: only one worker's UPDATE still finds the row unclaimed.
-            result = db.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, *_due(now))
-                .values(locked_until=until)
-            )
+        claimed: list[int] = []
+        lost: set[int] = set()
+        while len(claimed) < limit:
+            ids = list(db.session.scalars(candidates.where(OutboxMessage.id.not_in(lost))))
             db.session.commit()
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(message_id)
+            if not ids:
+                break
+            for message_id in ids[: limit - len(claimed)]:
+                # Compare-and-set: only one worker's UPDATE still finds the row unclaimed.
+                result = db.session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == message_id, *_due(now))
+                    .values(locked_until=until)
+                )
+                db.session.commit()
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(message_id)
+                else:  # another worker was quicker: look further down the queue
+                    lost.add(message_id)
     else:
         claimed = list(db.session.scalars(candidates.with_for_update(skip_locked=True)))
         if claimed:

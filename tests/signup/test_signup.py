@@ -263,3 +263,41 @@ def test_a_language_row_is_added_without_javascript_keeping_what_was_typed(
     assert response.status_code == 200
     assert 'name="languages-2-code"' in html and 'value="Zoë"' in html
     assert row_counts(app) == before
+
+
+def test_signup_and_confirmation_work_with_csrf_protection_on(
+    make_app: Callable[..., Flask], make_agency: Callable[..., Any]
+) -> None:
+    from tests.conftest import csrf_token
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    make_agency(slug="awo-koeln")
+    client = app.test_client()
+    token = csrf_token(client, "/signup/awo-koeln")
+    assert client.post("/signup/awo-koeln", data=signup_form()).status_code == 400  # no token
+    response = client.post("/signup/awo-koeln", data={**signup_form(), "csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        link = link_in(db.session.scalars(select(OutboxMessage)).one().body)
+    visitor = app.test_client()  # the mail is opened in another browser
+    form_token = csrf_token(visitor, path_of(link))
+    confirmed = visitor.post(
+        "/signup/confirm",
+        data={"token": link.rpartition("token=")[2], "csrf_token": form_token},
+    )
+    assert confirmed.status_code == 200 and "bestätigt" in confirmed.get_data(as_text=True)
+
+
+def test_the_mail_is_written_in_the_language_the_volunteer_used(
+    app: Flask, client: Any, agency: Any, smtp_server: Any
+) -> None:
+    client.post("/language", data={"lang": "en", "next": "/signup/awo-koeln"})
+    page = client.get("/signup/awo-koeln").get_data(as_text=True)
+    assert "Become a mentor" in page
+    client.post("/signup/awo-koeln", data=signup_form())
+    deliver(app)
+    mail = smtp_server.wait_for(1)[0]
+    assert mail["Subject"] == "Please confirm your sign-up with AWO Köln"
+    assert body_of(mail).startswith("Hello Seán,")
+    with app.app_context():
+        assert {c.language for c in db.session.scalars(select(ConsentRecord))} == {"en"}

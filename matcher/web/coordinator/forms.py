@@ -80,7 +80,7 @@ class NewcomerForm(FlaskForm):
         choices=lambda: choices(AGE_BAND_LABELS, blank=_l("— please choose —")),
         validators=[DataRequired(REQUIRED)],
     )
-    languages = LanguagesField(_l("Languages"), min_entries=2)
+    languages = LanguagesField(_l("Languages they speak, with level"), min_entries=2)
     add_language = SubmitField(_l("Add another language"))
     slots = MultiCheckboxField(
         _l("When do they have time?"),
