@@ -22,7 +22,7 @@ from matcher.models import (
     utcnow,
 )
 from matcher.models.vocab import OPEN_MATCH_STATUSES
-from matcher.services import audit
+from matcher.services import audit, outbox
 
 
 def erase_volunteer(volunteer: Volunteer, actor: User | None, *, commit: bool = True) -> None:
@@ -34,6 +34,8 @@ def erase_volunteer(volunteer: Volunteer, actor: User | None, *, commit: bool = 
         delete(VolunteerLanguage).where(VolunteerLanguage.volunteer_id == volunteer.id)
     )
     db.session.execute(delete(ConsentRecord).where(ConsentRecord.volunteer_id == volunteer.id))
+    # Mails to them (sent or queued) carry their name and address too.
+    outbox.forget_address(volunteer.email)
     volunteer.first_name = ""
     volunteer.last_name = ""
     volunteer.email = f"erased-{volunteer.id}@invalid"

@@ -183,8 +183,7 @@ def end_session(volunteer: Volunteer) -> None:
 
 
 def erase(volunteer: Volunteer) -> None:
-    """Delete everything about the volunteer, leaving only anonymous counts."""
-    outbox.forget_address(volunteer.email)
+    """Delete everything about the volunteer (their mails too), leaving only anonymous counts."""
     erasure.erase_volunteer(volunteer, actor=None, commit=False)
     db.session.commit()
 
