@@ -115,10 +115,9 @@ def solve(
     """
     if dense_cells is None:
         dense_cells = DENSE_CELLS
-    n_rows = len(free_rows)
-    row_of = np.repeat(np.arange(n_rows), np.diff(edges.indptr))
-    usable_edge = free_rows[row_of] & (capacity[edges.volunteer] > 0)
-    del row_of
+    usable_edge = capacity[edges.volunteer] > 0
+    for row in np.flatnonzero(~free_rows).tolist():
+        usable_edge[edges.indptr[row] : edges.indptr[row + 1]] = False
     if not usable_edge.any():
         return np.zeros(0, dtype=np.int64)
     bonus = pair_bonus(int(free_rows.sum()), capacity)
@@ -182,8 +181,8 @@ def _solve_component(
     dense_cells: int,
 ) -> NDArray[np.int64]:
     """Chosen positions within ``part`` (edges of one connected component, sorted)."""
-    rows, row_local = np.unique(edges.row[part], return_inverse=True)
-    cols, col_local = np.unique(edges.col[part], return_inverse=True)
+    rows, row_local = _compact(edges.row[part])
+    cols, col_local = _compact(edges.col[part])
     units = edges.units[part]
     if len(rows) == 1:
         # One newcomer: the best volunteer; argmax keeps the lowest id on ties.
@@ -209,12 +208,19 @@ def _solve_component(
         pair_rows, pair_slots = _dense(r, slot, value, len(rows), n_slots)
     else:
         pair_rows, pair_slots = _sparse(r, slot, value, len(rows), n_slots, bonus)
-    # Map (row, slot) back to the edge: slots of one column are one volunteer.
-    key_edge = r * n_slots + slot
-    key_pick = pair_rows * n_slots + pair_slots
-    order = np.argsort(key_edge)
-    found = order[np.searchsorted(key_edge[order], key_pick)]
-    return np.sort(edge_of[found])
+    # Map (row, slot) back to the edge: slots of one column are one volunteer,
+    # and the component's edges are sorted by (row, column), so their keys are too.
+    pair_cols = np.searchsorted(first, pair_slots, side="right") - 1
+    key_edge = row_local * len(cols) + col_local
+    return np.sort(np.searchsorted(key_edge, pair_rows * len(cols) + pair_cols))
+
+
+def _compact(values: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Sorted distinct values and each value's index among them (for small ids)."""
+    mark = np.zeros(int(values.max()) + 1, dtype=bool)
+    mark[values] = True
+    index = np.cumsum(mark) - 1
+    return np.flatnonzero(mark), index[values]
 
 
 def _dense(
@@ -352,7 +358,11 @@ def _violations(
     violated = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
     # Pairs already in the graph satisfy their own arcs; matched ones may
     # show up here (their arc runs the other way) and are not news.
-    return violated[~np.isin(violated, picked)]
+    if len(picked) == 0:
+        return violated
+    spot = np.minimum(np.searchsorted(picked, violated), len(picked) - 1)
+    fresh: NDArray[np.int64] = violated[picked[spot] != violated]
+    return fresh
 
 
 def _potentials(

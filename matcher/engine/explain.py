@@ -168,39 +168,63 @@ def pair_reasons(problem: Problem, context: PairContext) -> list[Reason]:
 STAGES = ("language", "distance", "slots", "gender", "certificate", "forbidden", "score")
 
 
-def stage_counts(problem: Problem, tables: Tables, newcomer: int) -> list[int]:
-    """How many volunteers remain after each hard constraint, applied in ``STAGES`` order."""
-    n, v = tables.newcomers, tables.volunteers
-    settings = problem.settings
+def stage_counts(
+    problem: Problem, tables: Tables, newcomers: NDArray[np.int64], chunk: int = 1_000_000
+) -> NDArray[np.int64]:
+    """Volunteers remaining after each hard constraint, applied in ``STAGES`` order.
+
+    :return: one row per newcomer, one column per stage.
+    """
+    v = tables.volunteers
     n_cols = len(v.slots)
-    rows = np.full(n_cols, newcomer, dtype=np.int64)
-    cols = np.arange(n_cols, dtype=np.int64)
-    facts = pair_facts(tables, settings, rows, cols)
-    limit = settings.max_distance_km
-    masks: list[NDArray[np.bool_]] = [
-        facts.components["language"] > 0,
-        np.ones(n_cols, dtype=bool) if limit is None else ~(facts.km > limit),
-        facts.shared_slots >= settings.min_shared_slots,
-        v.gender == n.gender[newcomer] if n.gender[newcomer] >= 0 else np.ones(n_cols, bool),
-        v.flag if n.flag[newcomer] else np.ones(n_cols, dtype=bool),
-        ~np.isin(cols, [j for i, j in problem.forbidden if i == newcomer]),
-        meets_min_score(facts.units, settings.min_score),
-    ]
-    counts = []
-    alive = np.ones(n_cols, dtype=bool)
-    for mask in masks:
-        alive &= mask
-        counts.append(int(alive.sum()))
+    counts = np.zeros((len(newcomers), len(STAGES)), dtype=np.int64)
+    forbidden = np.array(sorted(i * n_cols + j for i, j in problem.forbidden), dtype=np.int64)
+    per = max(1, chunk // max(1, n_cols))
+    for lo in range(0, len(newcomers), per):
+        block = newcomers[lo : lo + per]
+        rows = np.repeat(block, n_cols)
+        cols = np.tile(np.arange(n_cols, dtype=np.int64), len(block))
+        alive = np.ones(len(rows), dtype=bool)
+        for stage, mask in enumerate(_stage_masks(problem, tables, rows, cols, forbidden)):
+            alive &= mask
+            counts[lo : lo + len(block), stage] = alive.reshape(len(block), n_cols).sum(axis=1)
     return counts
 
 
-def no_feasible_detail(problem: Problem, tables: Tables, newcomer: int) -> tuple[str, Reason]:
-    """Why a newcomer has no feasible volunteer: the constraint that rules the last ones out."""
+def _stage_masks(
+    problem: Problem,
+    tables: Tables,
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    forbidden: NDArray[np.int64],
+) -> list[NDArray[np.bool_]]:
+    n, v = tables.newcomers, tables.volunteers
+    settings = problem.settings
+    facts = pair_facts(tables, settings, rows, cols)
+    limit = settings.max_distance_km
+    wanted = n.gender[rows]
+    return [
+        facts.components["language"] > 0,
+        np.ones(len(rows), dtype=bool) if limit is None else ~(facts.km > limit),
+        facts.shared_slots >= settings.min_shared_slots,
+        (wanted < 0) | (v.gender[cols] == wanted),
+        ~n.flag[rows] | v.flag[cols],
+        ~np.isin(rows * len(v.slots) + cols, forbidden),
+        meets_min_score(facts.units, settings.min_score),
+    ]
+
+
+def no_feasible_detail(
+    problem: Problem, tables: Tables, newcomer: int, counts: list[int]
+) -> tuple[str, Reason]:
+    """Why a newcomer has no feasible volunteer: the constraint that rules the last ones out.
+
+    :param counts: the newcomer's row of :func:`stage_counts`.
+    """
     person = problem.newcomers[newcomer]
     settings = problem.settings
     if not problem.volunteers:
         return "no volunteers", reason("no_volunteers", "no volunteers")
-    counts = stage_counts(problem, tables, newcomer)
     stage = next(k for k, count in enumerate(counts) if count == 0)
     # Strongest language first, then by code: independent of the input order.
     langs = sorted(person.languages, key=lambda code: (-_LEVEL_RANK[person.languages[code]], code))

@@ -63,9 +63,10 @@ def _workers() -> int:
 
 
 def _cos_limit(limit: float) -> float:
-    # A hair looser than the limit: the exact haversine on the survivors
+    # A little looser than the limit (the slack dwarfs rounding in the dot
+    # product, even for a limit of 0): the exact haversine on the survivors
     # decides, so the block test can never drop a feasible pair.
-    return math.cos(min(math.pi, (limit * (1 + 1e-9) + 1e-9) / EARTH_RADIUS_KM))
+    return math.cos(min(math.pi, limit / EARTH_RADIUS_KM)) - 1e-12
 
 
 @dataclass
@@ -160,7 +161,6 @@ class _Scanner:
             else:
                 np.not_equal(lang, 0, out=cond)
                 mask |= cond
-        dot: NDArray[np.float64] | None = None
         if self.limit is not None:
             # Elementwise on purpose: a BLAS product would start its own
             # threads inside ours and slow both down.
@@ -171,6 +171,7 @@ class _Scanner:
                 np.multiply(n.xyz[start:stop, axis, None], columns[axis][None, :], out=term)
                 dot += term
             np.greater_equal(dot, self.cos_limit, out=cond)
+            # A quick, slightly loose test; the haversine of the survivors decides.
             # Without both locations the distance rule does not apply.
             cond[~n.located[start:stop]] = True
             cond[:, self.unlocated_v] = True
@@ -187,7 +188,6 @@ class _Scanner:
             np.take(self.allowed, self.kind[start:stop], axis=0, out=cond)
             mask &= cond
         rows, cols = np.nonzero(mask)
-        dots = dot[rows, cols] if dot is not None else None
         level: NDArray[np.uint8] | None = None
         if words == 1:
             # Thermometer bits: the best shared level is 1 + (any good) + (any fluent).
@@ -202,9 +202,7 @@ class _Scanner:
             rows, cols = rows[keep], cols[keep]
             if level is not None:
                 level = level[keep]
-            if dots is not None:
-                dots = dots[keep]
-        facts = pair_facts(self.tables, settings, rows, cols, level, dots)
+        facts = pair_facts(self.tables, settings, rows, cols, level)
         keep = meets_min_score(facts.units, settings.min_score)
         if self.limit is not None:
             keep &= ~(facts.km > self.limit)

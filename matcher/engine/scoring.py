@@ -48,40 +48,19 @@ class PairFacts:
 def haversine_km(
     lat1: NDArray[np.float64],
     lon1: NDArray[np.float64],
+    cos_lat1: NDArray[np.float64],
     lat2: NDArray[np.float64],
     lon2: NDArray[np.float64],
+    cos_lat2: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Great-circle distance in km by the haversine formula, points in radians.
+    """Great-circle distance in km by the haversine formula (radians, cosines given).
 
-    The engine itself uses :func:`unit_dot` and :func:`dot_to_km`, the same
-    distance computed from unit vectors; this form serves as the reference.
+    The haversine stays precise for short distances, where the dot product of
+    unit vectors loses them to cancellation: a shorter way must never score lower.
     """
-    a = (
-        np.sin((lat2 - lat1) * 0.5) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) * 0.5) ** 2
-    )
+    a = np.sin((lat2 - lat1) * 0.5) ** 2
+    a += cos_lat1 * cos_lat2 * np.sin((lon2 - lon1) * 0.5) ** 2
     result: NDArray[np.float64] = (2 * EARTH_RADIUS_KM) * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-    return result
-
-
-def unit_dot(xyz1: NDArray[np.float64], xyz2: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Row-wise dot products of unit vectors, summed in the fixed order x, y, z."""
-    # The block scan sums in exactly this order, so a pair's distance is
-    # bit-for-bit the same wherever it is computed.
-    dot = xyz1[:, 0] * xyz2[:, 0]
-    dot += xyz1[:, 1] * xyz2[:, 1]
-    dot += xyz1[:, 2] * xyz2[:, 2]
-    return dot
-
-
-def dot_to_km(dot: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Great-circle distance in km from the dot product of two unit vectors.
-
-    The haversine of the central angle is (1 - dot) / 2, so this is the
-    haversine distance, without a trigonometric call per coordinate.
-    """
-    hav = np.clip((1.0 - dot) * 0.5, 0.0, 1.0)
-    result: NDArray[np.float64] = (2 * EARTH_RADIUS_KM) * np.arcsin(np.sqrt(hav))
     return result
 
 
@@ -109,20 +88,19 @@ def pair_facts(
     newcomer: NDArray[np.int64],
     volunteer: NDArray[np.int64],
     level: NDArray[np.uint8] | None = None,
-    dot: NDArray[np.float64] | None = None,
 ) -> PairFacts:
     """Compute every component and the score for the given pairs, all at once.
 
     :param level: best shared level codes when already known (saves the work).
-    :param dot: dot products of the pairs' unit vectors when already known.
     """
     n, v = tables.newcomers, tables.volunteers
     if level is None:
         level = best_levels(tables, newcomer, volunteer)
     located = n.located[newcomer] & v.located[volunteer]
-    if dot is None:
-        dot = unit_dot(n.xyz[newcomer], v.xyz[volunteer])
-    km = dot_to_km(dot)
+    km = haversine_km(
+        n.lat[newcomer], n.lon[newcomer], n.cos_lat[newcomer],
+        v.lat[volunteer], v.lon[volunteer], v.cos_lat[volunteer],
+    )  # fmt: skip
     km[~located] = np.nan
     limit = settings.max_distance_km
     with np.errstate(invalid="ignore"):

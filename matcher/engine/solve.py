@@ -9,7 +9,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import assignment
-from .explain import PairContext, no_feasible_detail, pair_reasons, taken_detail
+from .explain import (
+    PairContext,
+    no_feasible_detail,
+    pair_reasons,
+    stage_counts,
+    taken_detail,
+)
 from .feasibility import Edges, feasible_edges
 from .problem import Problem, parse_problem
 from .scoring import meets_min_score, pair_facts
@@ -140,9 +146,11 @@ def _unmatched_newcomers(
 ) -> list[dict[str, Any]]:
     degree = np.diff(edges.indptr)
     unmatched = []
+    lonely = np.flatnonzero((partner < 0) & (degree == 0))
+    counts = dict(zip(lonely.tolist(), stage_counts(problem, tables, lonely).tolist()))
     for i in np.flatnonzero(partner < 0).tolist():
         if degree[i] == 0:
-            text, code = no_feasible_detail(problem, tables, i)
+            text, code = no_feasible_detail(problem, tables, i, counts[i])
             entry: dict[str, Any] = {
                 "newcomer": problem.newcomers[i].id,
                 "reason": "no_feasible_volunteer",

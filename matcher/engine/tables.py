@@ -26,6 +26,7 @@ class Side:
     xyz_columns: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
     lat: NDArray[np.float64]
     lon: NDArray[np.float64]
+    cos_lat: NDArray[np.float64]
     located: NDArray[np.bool_]
     slots: NDArray[np.uint32]
     #: (n, words) thermometer bits: bit 3k+t set when the level of language k exceeds t
@@ -138,6 +139,7 @@ def _side(
     return Side(
         levels=levels,
         language_bits=language_bits,
+        cos_lat=np.cos(lat),
         xyz=np.ascontiguousarray(xyz),
         xyz_columns=(
             np.ascontiguousarray(xyz[:, 0]),

@@ -287,3 +287,15 @@ def test_today_fixes_the_waiting_reference() -> None:
 def test_empty_problem() -> None:
     result = solve(problem([], []))
     assert result["pairs"] == [] and result["stats"]["feasible_pairs"] == 0
+
+
+@pytest.mark.parametrize("limit", [0, 0.001, 0.5])
+def test_distance_limit_is_exact_even_when_tiny(limit: float) -> None:
+    here = offset(0)
+    doc = problem(
+        [volunteer("v1", location=here), volunteer("v2", location=offset(limit + 0.0002))],
+        [newcomer("n1", location=here), newcomer("n2", location=here)],
+        settings={"max_distance_km": limit},
+    )
+    result = solve(doc, candidates="all")
+    assert {c["volunteer"] for c in result["candidates"]["n1"]} == {"v1"}
