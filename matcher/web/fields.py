@@ -1,6 +1,7 @@
 """Form pieces shared by sign-up, self-service and intake: languages, the week grid, checks."""
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import get_locale
@@ -15,7 +16,8 @@ from wtforms import (
     SelectMultipleField,
 )
 from wtforms.validators import ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from markupsafe import Markup, escape
+from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
 from matcher.models.vocab import LEVELS, SLOTS
 from matcher.services import vocabulary
@@ -104,6 +106,28 @@ def plain_choices(*values: str) -> list[SelectChoice]:
     return [SelectChoice(v, v) for v in values]
 
 
+@lru_cache(maxsize=64)
+def _options_html(choices: tuple[tuple[str, str], ...]) -> str:
+    return "".join(f'<option value="{escape(v)}">{escape(label)}</option>' for v, label in choices)
+
+
+class CachedSelect:
+    """A <select> whose options are rendered once per list and reused.
+
+    The language lists have over 600 options; rendering them option by option took longer
+    than the rest of the page together. The options differ only in which one is selected.
+    """
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        choices = tuple((str(c.value), str(c.label)) for c in field.iter_choices())
+        options = _options_html(choices)
+        if field.data:
+            value = f'<option value="{escape(field.data)}">'
+            options = options.replace(value, value[:-1] + " selected>", 1)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Several choices as checkboxes, which work without JavaScript."""
 
@@ -114,7 +138,9 @@ class MultiCheckboxField(SelectMultipleField):
 class LanguageEntryForm(Form):
     """One language with its level; a row left blank is ignored."""
 
-    code = SelectField(_l("Language"), choices=language_choices, validate_choice=False)
+    code = SelectField(
+        _l("Language"), choices=language_choices, validate_choice=False, widget=CachedSelect()
+    )
     level = SelectField(_l("Level"), choices=level_choices, validate_choice=False)
 
     def validate_code(self, field: Field) -> None:

@@ -20,6 +20,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optio
 from matcher.models.vocab import CERTIFICATE_RESULTS
 from matcher.services import vocabulary
 from matcher.web.fields import (
+    CachedSelect,
     LanguagesField,
     MultiCheckboxField,
     at_least_one,
@@ -54,7 +55,11 @@ class PeopleFilterForm(FlaskForm):
     q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)])
     status = SelectField(_l("Status"), choices=[], validators=[Optional()], validate_choice=True)
     language = SelectField(
-        _l("Language"), choices=_filter_languages, validators=[Optional()], validate_choice=True
+        _l("Language"),
+        choices=_filter_languages,
+        validators=[Optional()],
+        validate_choice=True,
+        widget=CachedSelect(),
     )
     area = StringField(
         _l("Postcode area"),
@@ -113,6 +118,7 @@ class IntakeForm(NewcomerForm):
         _l("Language the privacy notice was explained in"),
         choices=_consent_languages,
         validators=[DataRequired(REQUIRED)],
+        widget=CachedSelect(),
     )
     consent_channel = RadioField(
         _l("Consent given"),
