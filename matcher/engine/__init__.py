@@ -44,7 +44,7 @@ Lower level: :func:`parse_problem` validates into a :class:`Problem`;
 
 from __future__ import annotations
 
+from .pipeline import solve, solve_parsed
 from .problem import Problem, ProblemError, parse_problem
-from .solve import solve, solve_parsed
 
 __all__ = ["Problem", "ProblemError", "parse_problem", "solve", "solve_parsed"]

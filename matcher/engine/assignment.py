@@ -35,9 +35,15 @@ CANDIDATES_PER_ROW = 0
 SPREAD_PER_ROW = 12
 #: Improving pairs added per newcomer and round of certification (best score first).
 ADD_PER_ROW = 32
-#: Components up to this many matrix cells are solved dense with linear_sum_assignment
-#: (64 MB of costs); a whole problem that small is solved without candidate rounds.
-DENSE_CELLS = 8_000_000
+#: Components up to this many matrix cells, with at least this share of them
+#: feasible, are solved dense with linear_sum_assignment; the rest sparse with
+#: min_weight_full_bipartite_matching (measured faster on realistic cities,
+#: where about a third of the cells are feasible).
+DENSE_CELLS = 4_000_000
+DENSE_SHARE = 0.5
+#: Problems up to this many cells (newcomers x places) are solved whole, all pairs
+#: at once, without candidate rounds.
+WHOLE_CELLS = 8_000_000
 #: Rows per chunk when checking all pairs against the potentials.
 CHECK_ROWS = 512
 _FAR = 1 << 60
@@ -122,7 +128,7 @@ def solve(
         return np.zeros(0, dtype=np.int64)
     bonus = pair_bonus(int(free_rows.sum()), capacity)
     rows_used = int(np.count_nonzero(free_rows & (np.diff(edges.indptr) > 0)))
-    if rows_used * int(capacity.sum()) <= dense_cells:
+    if rows_used * int(capacity.sum()) <= WHOLE_CELLS:
         # Small enough to solve everything at once (dense, one component at a
         # time): nothing is left out, so nothing needs certifying.
         picked = np.flatnonzero(usable_edge)
@@ -152,17 +158,21 @@ def _solve_graph(
     edges: SolverEdges, capacity: NDArray[np.int64], bonus: int, dense_cells: int
 ) -> NDArray[np.int64]:
     """Exact optimum on the given edges, component by component; positions of chosen edges."""
-    from scipy.sparse import coo_array
+    from scipy.sparse import csr_array
     from scipy.sparse.csgraph import connected_components
 
     if len(edges.row) == 0:
         return np.zeros(0, dtype=np.int64)
     n_rows = int(edges.row.max()) + 1
     n_cols = len(capacity)
-    graph = coo_array(
-        (np.ones(len(edges.row), dtype=np.int8), (edges.row, n_rows + edges.col)),
+    # Edges are sorted by row, so the row -> column graph is CSR as it stands.
+    indptr = np.zeros(n_rows + n_cols + 1, dtype=np.int64)
+    np.cumsum(np.bincount(edges.row, minlength=n_rows), out=indptr[1 : n_rows + 1])
+    indptr[n_rows + 1 :] = indptr[n_rows]
+    graph = csr_array(
+        (np.ones(len(edges.row), dtype=np.int8), n_rows + edges.col, indptr),
         shape=(n_rows + n_cols, n_rows + n_cols),
-    ).tocsr()
+    )
     _, label = connected_components(graph, directed=False)
     edge_label = label[edges.row]
     order = np.argsort(edge_label, kind="stable")
@@ -204,7 +214,8 @@ def _solve_component(
     n_slots = int(first[-1])
     value = (units + bonus)[edge_of].astype(np.float64)
     r = row_local[edge_of]
-    if len(rows) * n_slots <= dense_cells:
+    cells = len(rows) * n_slots
+    if cells <= dense_cells and len(edge_of) >= DENSE_SHARE * cells:
         pair_rows, pair_slots = _dense(r, slot, value, len(rows), n_slots)
     else:
         pair_rows, pair_slots = _sparse(r, slot, value, len(rows), n_slots, bonus)
@@ -264,17 +275,28 @@ def _sparse(
     # zeros would be dropped): a real pair costs top - value >= 1.
     top = float(bonus + SCORE_UNITS + 1)
     if n_rows <= n_slots:
-        a, b, n_a, n_b = r, slot, n_rows, n_slots
+        # (row, slot) pairs arrive sorted by row: build CSR directly, each
+        # row's own "unmatched" column last.
+        n_a, n_b = n_rows, n_slots
+        counts = np.bincount(r, minlength=n_rows) + 1
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        place = np.arange(len(r)) + r  # each earlier row adds one own column
+        data = np.full(int(indptr[-1]), top)
+        indices = n_slots + np.repeat(np.arange(n_rows, dtype=np.int64), counts)
+        data[place] = top - value
+        indices[place] = slot
+        matrix = csr_array((data, indices, indptr), shape=(n_a, n_b + n_a))
     else:
         a, b, n_a, n_b = slot, r, n_slots, n_rows
-    own = np.arange(n_a, dtype=np.int64)
-    matrix = csr_array(
-        (
-            np.concatenate([top - value, np.full(n_a, top)]),
-            (np.concatenate([a, own]), np.concatenate([b, n_b + own])),
-        ),
-        shape=(n_a, n_b + n_a),
-    )
+        own = np.arange(n_a, dtype=np.int64)
+        matrix = csr_array(
+            (
+                np.concatenate([top - value, np.full(n_a, top)]),
+                (np.concatenate([a, own]), np.concatenate([b, n_b + own])),
+            ),
+            shape=(n_a, n_b + n_a),
+        )
     matched_a, matched_b = min_weight_full_bipartite_matching(matrix)
     real = matched_b < n_b
     pa, pb = matched_a[real].astype(np.int64), matched_b[real].astype(np.int64)

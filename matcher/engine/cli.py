@@ -75,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     # Imported only now: the engine pulls in numpy and scipy, which a typo in
     # the command line should not have to wait for.
+    from .pipeline import solve
     from .problem import ProblemError
-    from .solve import solve
 
     try:
         result = solve(document, args.candidates)

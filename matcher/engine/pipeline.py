@@ -1,4 +1,4 @@
-"""Solve a problem end to end and build the ``matcher.result/1`` document."""
+"""The pipeline: validate, score, assign, explain; builds the ``matcher.result/1`` document."""
 
 from __future__ import annotations
 

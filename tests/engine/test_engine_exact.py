@@ -115,18 +115,24 @@ def _brute(edges: Edges, free: np.ndarray, capacity: np.ndarray) -> tuple[int, i
 
 
 @ENGINE_MORE
-@given(edge_sets(), st.sampled_from([0, 10**9]), st.sampled_from([1, 2, 12]))
+@given(
+    edge_sets(),
+    st.sampled_from([0, 10**9]),
+    st.sampled_from([0, 10**9]),
+    st.sampled_from([1, 2, 12]),
+)
 def test_solver_paths_are_exact(
-    case: tuple[Edges, np.ndarray, np.ndarray], dense_cells: int, spread: int
+    case: tuple[Edges, np.ndarray, np.ndarray], dense_cells: int, whole_cells: int, spread: int
 ) -> None:
-    """Dense and sparse solvers, and the certification rounds from a tiny start, agree."""
+    """Dense and sparse solvers, whole or in certified rounds from a tiny start, agree."""
     edges, free, capacity = case
-    saved = assignment.SPREAD_PER_ROW
-    assignment.SPREAD_PER_ROW = spread
+    saved = assignment.SPREAD_PER_ROW, assignment.WHOLE_CELLS, assignment.DENSE_SHARE
+    assignment.SPREAD_PER_ROW, assignment.WHOLE_CELLS = spread, whole_cells
+    assignment.DENSE_SHARE = 0
     try:
         chosen = assignment.solve(edges, free, capacity, None, dense_cells)
     finally:
-        assignment.SPREAD_PER_ROW = saved
+        assignment.SPREAD_PER_ROW, assignment.WHOLE_CELLS, assignment.DENSE_SHARE = saved
     rows = np.searchsorted(edges.indptr, chosen, side="right") - 1
     cols = edges.volunteer[chosen]
     assert len(set(rows.tolist())) == len(rows)

@@ -76,12 +76,19 @@ def _milp_optimum(
 
 
 MODES = {
-    # Small problems are solved whole, dense.
-    "whole": {},
+    # Small problems are solved whole, dense or sparse.
+    "whole-dense": {"DENSE_SHARE": 0},
+    "whole-sparse": {"DENSE_CELLS": 0},
     # Candidate rounds with a tiny start, certified; sparse solver throughout.
-    "rounds-sparse": {"DENSE_CELLS": 0, "SPREAD_PER_ROW": 1, "ADD_PER_ROW": 2},
+    "rounds-sparse": {"WHOLE_CELLS": 0, "DENSE_CELLS": 0, "SPREAD_PER_ROW": 1, "ADD_PER_ROW": 2},
     # Candidate rounds, small components dense, larger ones sparse.
-    "rounds-mixed": {"DENSE_CELLS": 300, "SPREAD_PER_ROW": 2, "CANDIDATES_PER_ROW": 1},
+    "rounds-mixed": {
+        "WHOLE_CELLS": 0,
+        "DENSE_CELLS": 300,
+        "DENSE_SHARE": 0,
+        "SPREAD_PER_ROW": 2,
+        "CANDIDATES_PER_ROW": 1,
+    },
 }
 
 
