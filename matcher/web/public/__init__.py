@@ -6,5 +6,4 @@ from matcher.web.guards import public
 
 bp = public(Blueprint("public", __name__))
 
-from matcher.web.public import routes  # noqa: E402,F401  (registers the views)
-from matcher.web.public import signup  # noqa: E402,F401  (volunteer sign-up)
+from matcher.web.public import routes, signup  # noqa: E402,F401  (registers the views)
