@@ -169,49 +169,49 @@ STAGES = ("language", "distance", "slots", "gender", "certificate", "forbidden",
 
 
 def stage_counts(
-    problem: Problem, tables: Tables, newcomers: NDArray[np.int64], chunk: int = 1_000_000
+    problem: Problem, tables: Tables, newcomers: NDArray[np.int64], chunk: int = 2_000_000
 ) -> NDArray[np.int64]:
     """Volunteers remaining after each hard constraint, applied in ``STAGES`` order.
 
+    Each stage only looks at the pairs that survived the ones before, so the
+    expensive ones (distance, score) see few pairs.
+
     :return: one row per newcomer, one column per stage.
     """
-    v = tables.volunteers
+    n, v = tables.newcomers, tables.volunteers
+    settings = problem.settings
     n_cols = len(v.slots)
     counts = np.zeros((len(newcomers), len(STAGES)), dtype=np.int64)
     forbidden = np.array(sorted(i * n_cols + j for i, j in problem.forbidden), dtype=np.int64)
+    limit = settings.max_distance_km
     per = max(1, chunk // max(1, n_cols))
     for lo in range(0, len(newcomers), per):
         block = newcomers[lo : lo + per]
-        rows = np.repeat(block, n_cols)
+        which = np.repeat(np.arange(len(block)), n_cols)
+        rows = block[which]
         cols = np.tile(np.arange(n_cols, dtype=np.int64), len(block))
-        alive = np.ones(len(rows), dtype=bool)
-        for stage, mask in enumerate(_stage_masks(problem, tables, rows, cols, forbidden)):
-            alive &= mask
-            counts[lo : lo + len(block), stage] = alive.reshape(len(block), n_cols).sum(axis=1)
+        shared = (n.language_bits[rows] & v.language_bits[cols]).any(axis=1)
+        alive = np.flatnonzero(shared)
+        for stage in range(len(STAGES)):
+            r, c = rows[alive], cols[alive]
+            if stage == 1 and limit is not None:
+                facts = pair_facts(tables, settings, r, c)
+                alive = alive[~(facts.km > limit)]
+            elif stage == 2:
+                shared_slots = np.bitwise_count(n.slots[r] & v.slots[c])
+                alive = alive[shared_slots >= settings.min_shared_slots]
+            elif stage == 3:
+                wanted = n.gender[r]
+                alive = alive[(wanted < 0) | (v.gender[c] == wanted)]
+            elif stage == 4:
+                alive = alive[~n.flag[r] | v.flag[c]]
+            elif stage == 5:
+                alive = alive[~np.isin(r * n_cols + c, forbidden)]
+            elif stage == 6:
+                facts = pair_facts(tables, settings, r, c)
+                alive = alive[meets_min_score(facts.units, settings.min_score)]
+            counts[lo : lo + len(block), stage] = np.bincount(which[alive], minlength=len(block))
     return counts
-
-
-def _stage_masks(
-    problem: Problem,
-    tables: Tables,
-    rows: NDArray[np.int64],
-    cols: NDArray[np.int64],
-    forbidden: NDArray[np.int64],
-) -> list[NDArray[np.bool_]]:
-    n, v = tables.newcomers, tables.volunteers
-    settings = problem.settings
-    facts = pair_facts(tables, settings, rows, cols)
-    limit = settings.max_distance_km
-    wanted = n.gender[rows]
-    return [
-        facts.components["language"] > 0,
-        np.ones(len(rows), dtype=bool) if limit is None else ~(facts.km > limit),
-        facts.shared_slots >= settings.min_shared_slots,
-        (wanted < 0) | (v.gender[cols] == wanted),
-        ~n.flag[rows] | v.flag[cols],
-        ~np.isin(rows * len(v.slots) + cols, forbidden),
-        meets_min_score(facts.units, settings.min_score),
-    ]
 
 
 def no_feasible_detail(

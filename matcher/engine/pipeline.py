@@ -17,6 +17,7 @@ from .explain import (
     taken_detail,
 )
 from .feasibility import Edges, feasible_edges
+from .memory import reuse_freed_memory
 from .problem import Problem, parse_problem
 from .scoring import meets_min_score, pair_facts
 from .tables import Tables, build_tables
@@ -37,8 +38,9 @@ def solve(
     :raises ProblemError: when the document is invalid (``.errors`` lists why).
     """
     started = time.perf_counter()
-    parsed = parse_problem(problem)
-    return solve_parsed(parsed, candidates, with_codes=with_codes, started=started)
+    with reuse_freed_memory():
+        parsed = parse_problem(problem)
+        return _solve(parsed, candidates, with_codes, started)
 
 
 def solve_parsed(
@@ -49,8 +51,13 @@ def solve_parsed(
     started: float | None = None,
 ) -> dict[str, Any]:
     """Solve an already validated problem (see :func:`solve`)."""
-    if started is None:
-        started = time.perf_counter()
+    with reuse_freed_memory():
+        return _solve(problem, candidates, with_codes, started or time.perf_counter())
+
+
+def _solve(
+    problem: Problem, candidates: Candidates, with_codes: bool, started: float
+) -> dict[str, Any]:
     if (
         candidates is not None
         and candidates != "all"

@@ -257,6 +257,22 @@ def test_unmatched_detail_for_each_constraint(
     assert expected in solve(doc)["unmatched_newcomers"][0]["detail"]
 
 
+def test_unmatched_detail_for_forbidden_and_min_score() -> None:
+    forbidden = problem(
+        [volunteer("v1"), volunteer("v2")],
+        [newcomer("n")],
+        forbidden=[{"volunteer": "v1", "newcomer": "n"}, {"volunteer": "v2", "newcomer": "n"}],
+    )
+    assert solve(forbidden)["unmatched_newcomers"][0]["detail"] == (
+        "2 volunteers share German within 15 km with a shared slot; "
+        "all of them are forbidden for this newcomer"
+    )
+    strict = problem([volunteer("v")], [newcomer("n")], settings={"min_score": 0.99})
+    entry = solve(strict, with_codes=True)["unmatched_newcomers"][0]
+    assert entry["detail"].endswith("; none reaches the minimum score 0.99")
+    assert entry["detail_code"]["code"] == "score"
+
+
 def test_volunteers_taken_when_others_get_them() -> None:
     doc = problem([volunteer("v1")], [newcomer("n1"), newcomer("n2")])
     result = solve(doc)
