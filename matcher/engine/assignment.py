@@ -43,7 +43,7 @@ DENSE_CELLS = 4_000_000
 DENSE_SHARE = 0.5
 #: Problems up to this many cells (newcomers x places) are solved whole, all pairs
 #: at once, without candidate rounds.
-WHOLE_CELLS = 8_000_000
+WHOLE_CELLS = 1_000_000
 #: Rows per chunk when checking all pairs against the potentials.
 CHECK_ROWS = 512
 _FAR = 1 << 60
@@ -88,7 +88,17 @@ def _spread(edges: Edges, per_row: int) -> NDArray[np.int64]:
     ]
     positions = np.concatenate(picks)
     valid = np.concatenate([degree > 0] * per_row)
-    return np.unique(positions[valid])
+    return _merge(positions[valid], np.zeros(0, dtype=np.int64))
+
+
+def _merge(a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Sorted union of two arrays of positions."""
+    merged = np.concatenate([a, b])
+    merged.sort()
+    keep = np.ones(len(merged), dtype=bool)
+    np.not_equal(merged[1:], merged[:-1], out=keep[1:])
+    result: NDArray[np.int64] = merged[keep]
+    return result
 
 
 def _best_per_row(
@@ -135,7 +145,7 @@ def solve(
         return picked[_solve_graph(_subset(edges, picked), capacity, bonus, dense_cells)]
     start = _spread(edges, SPREAD_PER_ROW)
     if hint is not None:
-        start = np.union1d(start, hint)
+        start = _merge(start, hint)
     picked = start[usable_edge[start]]
     while True:
         sub = _subset(edges, picked)
@@ -151,7 +161,7 @@ def solve(
         # fewer rounds than adding those that break their bound the most.
         rows = np.searchsorted(edges.indptr, violated, side="right") - 1
         best = _best_per_row(rows, edges.volunteer[violated], edges.units[violated], ADD_PER_ROW)
-        picked = np.union1d(picked, violated[best])
+        picked = _merge(picked, violated[best])
 
 
 def _solve_graph(
@@ -402,6 +412,7 @@ def _potentials(
     starts = np.searchsorted(src, np.arange(n_nodes + 1))
     dist = np.full(n_nodes, _FAR, dtype=np.int64)
     dist[0] = 0
+    flag = np.zeros(n_nodes, dtype=bool)
     active = np.zeros(1, dtype=np.int64)
     for _ in range(n_nodes + 1):
         counts = starts[active + 1] - starts[active]
@@ -410,12 +421,14 @@ def _potentials(
             break
         arcs = np.repeat(starts[active] - np.cumsum(counts) + counts, counts) + np.arange(total)
         candidate = dist[src[arcs]] + cost[arcs]
-        before = dist[dst[arcs]]
-        np.minimum.at(dist, dst[arcs], candidate)
-        moved = dst[arcs][dist[dst[arcs]] < before]
-        active = np.unique(moved)
+        targets = dst[arcs]
+        before = dist[targets]
+        np.minimum.at(dist, targets, candidate)
+        flag[targets[dist[targets] < before]] = True
+        active = np.flatnonzero(flag)
         if len(active) == 0:
             break
+        flag[active] = False
     else:
         raise RuntimeError("negative cycle: the candidate solution is not optimal")
     # Nodes the source cannot reach (volunteers outside the candidate graph)

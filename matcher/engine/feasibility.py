@@ -26,7 +26,7 @@ from .tables import LANGUAGES_PER_WORD, Tables
 from .vocab import EARTH_RADIUS_KM, SCORE_UNITS
 
 #: Cells (newcomers x volunteers) per block: some tens of MB of scratch per thread.
-BLOCK_CELLS = 1_000_000
+BLOCK_CELLS = 500_000
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ def feasible_edges(
     tables: Tables,
     usable: NDArray[np.bool_] | None = None,
     top: int = 0,
-    block_cells: int = BLOCK_CELLS,
+    block_cells: int | None = None,
 ) -> Edges:
     """Every pair that meets the hard constraints 1-7, with its score in units.
 
@@ -252,7 +252,7 @@ def feasible_edges(
         raise ValueError("more than 2 million people on one side")
     if usable is None:
         usable = np.ones(n_cols, dtype=bool)
-    block = max(1, min(n_rows, block_cells // n_cols))
+    block = max(1, min(n_rows, (block_cells or BLOCK_CELLS) // n_cols))
     scanner = _Scanner(problem, tables, block, usable, top)
     starts = range(0, n_rows, block)
     workers = min(_workers(), len(starts))
