@@ -34,7 +34,8 @@ data, so the web app, scripts and the command line all call the same code::
   ``certificate``, ``forbidden``, ``score``, ``no_volunteers``) or is
   ``volunteers_taken``; params give ``candidates`` (how many volunteers were
   left before it) and the constraint's setting.
-- ``unmatched_volunteers``: ``{"volunteer", "free_capacity"}``.
+- ``unmatched_volunteers``: ``{"volunteer", "free_capacity"}`` for every
+  volunteer left without a newcomer (paused ones, capacity 0, are not listed).
 - ``candidates`` (only when asked): newcomer id -> ``[{"volunteer", "score"}]``.
 - ``stats``: volunteers, newcomers, feasible_pairs, pairs, total_score, seconds.
 

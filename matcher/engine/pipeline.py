@@ -87,10 +87,11 @@ def _solve(
         "format": FORMAT_RESULT,
         "pairs": pairs,
         "unmatched_newcomers": _unmatched_newcomers(problem, tables, edges, partner, with_codes),
+        # Volunteers left without any newcomer, and not paused.
         "unmatched_volunteers": [
-            {"volunteer": person.id, "free_capacity": int(person.capacity - load[j])}
+            {"volunteer": person.id, "free_capacity": person.capacity}
             for j, person in enumerate(problem.volunteers)
-            if person.capacity > load[j]
+            if load[j] == 0 and person.capacity > 0
         ],
     }
     if candidates is not None:

@@ -97,6 +97,19 @@ def test_capacity_limits_a_volunteer_and_zero_means_paused() -> None:
     assert result["unmatched_newcomers"][0]["reason"] == "volunteers_taken"
 
 
+def test_unmatched_volunteers_are_those_without_a_newcomer() -> None:
+    doc = problem(
+        [
+            volunteer("v1", capacity=2),
+            volunteer("v2", capacity=3, languages={"fr": "native"}),
+            volunteer("v3", capacity=0, languages={"fr": "native"}),
+        ],
+        [newcomer("n1")],
+    )
+    # v1 keeps a place but has a newcomer; v3 is paused.
+    assert solve(doc)["unmatched_volunteers"] == [{"volunteer": "v2", "free_capacity": 3}]
+
+
 def test_capacity_defaults_to_one() -> None:
     v = volunteer("v")
     del v["capacity"]
