@@ -1,4 +1,4 @@
-"""Keep freed memory for reuse while a problem is solved (glibc only; elsewhere a no-op).
+"""Keep freed memory for reuse while a problem is solved (glibc; elsewhere a no-op).
 
 The vectorised scoring and the solver's checks allocate and free many arrays
 of a few megabytes. glibc hands such blocks back to the kernel at once, so
@@ -7,6 +7,10 @@ scoring 2.5 times slower than with the memory kept. During a solve the
 allocator therefore keeps blocks up to 32 MiB and does not trim its heap;
 afterwards the defaults return and the heap is trimmed, so a long-running
 web process does not keep the peak.
+
+For the same reason numpy's huge-page advice is switched off during a solve
+(as ``NUMPY_MADVISE_HUGEPAGE=0`` would): first writes to fresh arrays ran
+3-4 times slower with it on these machines.
 """
 
 from __future__ import annotations
@@ -42,28 +46,44 @@ def _libc() -> Any:
     return libc
 
 
+def _hugepage_switch() -> Any:
+    # numpy's own switch behind NUMPY_MADVISE_HUGEPAGE; private, so optional.
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # pragma: no cover - other numpy layouts
+        return None
+    return getattr(multiarray, "_set_madvise_hugepage", None)
+
+
+_hugepage_before = True
+
+
 @contextmanager
 def reuse_freed_memory() -> Iterator[None]:
     """Within the block, keep freed memory for reuse instead of returning it.
 
     Nested and concurrent uses are counted: the last one out restores the defaults.
     """
-    global _active
+    global _active, _hugepage_before
     libc = _libc()
-    if libc is None:
-        yield
-        return
+    switch = _hugepage_switch()
     with _lock:
         _active += 1
         if _active == 1:
-            libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_BLOCKS)
-            libc.mallopt(_M_TRIM_THRESHOLD, _NO_TRIM)
+            if switch is not None:
+                _hugepage_before = bool(switch(False))
+            if libc is not None:
+                libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_BLOCKS)
+                libc.mallopt(_M_TRIM_THRESHOLD, _NO_TRIM)
     try:
         yield
     finally:
         with _lock:
             _active -= 1
             if _active == 0:
-                libc.mallopt(_M_MMAP_THRESHOLD, _DEFAULT_THRESHOLD)
-                libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_THRESHOLD)
-                libc.malloc_trim(0)
+                if switch is not None:
+                    switch(_hugepage_before)
+                if libc is not None:
+                    libc.mallopt(_M_MMAP_THRESHOLD, _DEFAULT_THRESHOLD)
+                    libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_THRESHOLD)
+                    libc.malloc_trim(0)
