@@ -137,7 +137,8 @@ def main() -> None:
     verdict = "under" if median < TARGET_SECONDS else "OVER"
     print(
         f"median end to end: {median:.2f} s for the run button "
-        f"({verdict} the {TARGET_SECONDS:.0f} s target), review page {statistics.median(reviews):.2f} s"
+        f"({verdict} the {TARGET_SECONDS:.0f} s target), "
+        f"review page {statistics.median(reviews):.2f} s"
     )
 
 
