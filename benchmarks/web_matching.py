@@ -88,9 +88,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{server.server_port}"
         jar = http.cookiejar.CookieJar()
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        button = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(jar), _NoRedirect()
-        )
+        button = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
 
         def post(opener: urllib.request.OpenerDirector, path: str, data: dict[str, str]) -> int:
             body = urllib.parse.urlencode(data).encode()
