@@ -5,8 +5,9 @@ of a few megabytes. glibc hands such blocks back to the kernel at once, so
 every new array page-faults its memory in again: measured here, that made
 scoring 2.5 times slower than with the memory kept. During a solve the
 allocator therefore keeps blocks up to 32 MiB and does not trim its heap;
-afterwards the defaults return and the heap is trimmed, so a long-running
-web process does not keep the peak.
+afterwards the defaults return and the heap is trimmed down to 256 MiB, so a
+long-running web process keeps enough for the next typical solve but not the
+peak of a huge one.
 
 For the same reason numpy's huge-page advice is switched off during a solve
 (as ``NUMPY_MADVISE_HUGEPAGE=0`` would): first writes to fresh arrays ran
@@ -28,6 +29,7 @@ _M_MMAP_THRESHOLD = -3
 _DEFAULT_THRESHOLD = 128 * 1024
 _KEEP_BLOCKS = 32 * 1024 * 1024
 _NO_TRIM = 1 << 30
+_KEEP_AFTER = 256 * 1024 * 1024
 _lock = Lock()
 _active = 0
 
@@ -86,4 +88,4 @@ def reuse_freed_memory() -> Iterator[None]:
                 if libc is not None:
                     libc.mallopt(_M_MMAP_THRESHOLD, _DEFAULT_THRESHOLD)
                     libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_THRESHOLD)
-                    libc.malloc_trim(0)
+                    libc.malloc_trim(ctypes.c_size_t(_KEEP_AFTER))
