@@ -251,7 +251,7 @@ def _baseline(doc: dict[str, Any]) -> None:
     import numpy as np
     from scipy.optimize import linear_sum_assignment
 
-    from matcher.engine.problem import parse_problem
+    from matcher.engine import parse_problem
     from matcher.engine.scoring import pair_facts
     from matcher.engine.tables import build_tables
 

@@ -46,6 +46,7 @@ Lower level: :func:`parse_problem` validates into a :class:`Problem`;
 from __future__ import annotations
 
 from .pipeline import solve, solve_parsed
-from .problem import Problem, ProblemError, parse_problem
+from .problem import Problem, ProblemError
+from .validation import parse_problem
 
 __all__ = ["Problem", "ProblemError", "parse_problem", "solve", "solve_parsed"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -42,11 +41,6 @@ class Edges:
     units: NDArray[np.int32]
     #: Positions of each newcomer's best pairs to usable volunteers (a solver hint).
     top: NDArray[np.int64]
-
-    def newcomer(self) -> NDArray[np.int64]:
-        """The newcomer index of every edge."""
-        counts = np.diff(self.indptr)
-        return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
 
     @property
     def count(self) -> int:
@@ -270,9 +264,3 @@ def feasible_edges(
         units=np.concatenate([p[2] for p in parts]),
         top=np.concatenate([p[3] + offset for p, offset in zip(parts, offsets)]),
     )
-
-
-def iter_rows(edges: Edges) -> Iterator[tuple[int, int, int]]:
-    """Yield (newcomer, start, stop) for every newcomer's slice of the edges."""
-    for row in range(len(edges.indptr) - 1):
-        yield row, int(edges.indptr[row]), int(edges.indptr[row + 1])

@@ -18,9 +18,10 @@ from .explain import (
 )
 from .feasibility import Edges, feasible_edges
 from .memory import reuse_freed_memory
-from .problem import Problem, parse_problem
+from .problem import Problem
 from .scoring import meets_min_score, pair_facts
 from .tables import Tables, build_tables
+from .validation import parse_problem
 from .vocab import COMPONENTS, FORMAT_RESULT, SCORE_UNITS
 
 Candidates = int | Literal["all"] | None

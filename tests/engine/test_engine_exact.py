@@ -18,7 +18,7 @@ from engine_support import (
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from matcher.engine import assignment, solve
+from matcher.engine import assignment, components, solve
 from matcher.engine.feasibility import Edges
 
 pytestmark = pytest.mark.engine
@@ -126,13 +126,13 @@ def test_solver_paths_are_exact(
 ) -> None:
     """Dense and sparse solvers, whole or in certified rounds from a tiny start, agree."""
     edges, free, capacity = case
-    saved = assignment.SPREAD_PER_ROW, assignment.WHOLE_CELLS, assignment.DENSE_SHARE
+    saved = assignment.SPREAD_PER_ROW, assignment.WHOLE_CELLS, components.DENSE_SHARE
     assignment.SPREAD_PER_ROW, assignment.WHOLE_CELLS = spread, whole_cells
-    assignment.DENSE_SHARE = 0
+    components.DENSE_SHARE = 0
     try:
         chosen = assignment.solve(edges, free, capacity, None, dense_cells)
     finally:
-        assignment.SPREAD_PER_ROW, assignment.WHOLE_CELLS, assignment.DENSE_SHARE = saved
+        assignment.SPREAD_PER_ROW, assignment.WHOLE_CELLS, components.DENSE_SHARE = saved
     rows = np.searchsorted(edges.indptr, chosen, side="right") - 1
     cols = edges.volunteer[chosen]
     assert len(set(rows.tolist())) == len(rows)

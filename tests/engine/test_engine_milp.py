@@ -11,7 +11,7 @@ from engine_support import LANGS, LEVELS, SLOT_CHOICES, TOPIC_CHOICES, offset, p
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_array
 
-from matcher.engine import assignment, solve
+from matcher.engine import assignment, components, solve
 
 pytestmark = pytest.mark.engine
 
@@ -75,19 +75,19 @@ def _milp_optimum(
     return count, round(-second.fun)
 
 
-MODES = {
+MODES: dict[str, dict[str, dict[str, float]]] = {
     # Small problems are solved whole, dense or sparse.
-    "whole-dense": {"DENSE_SHARE": 0},
-    "whole-sparse": {"DENSE_CELLS": 0},
+    "whole-dense": {"components": {"DENSE_SHARE": 0}},
+    "whole-sparse": {"components": {"DENSE_CELLS": 0}},
     # Candidate rounds with a tiny start, certified; sparse solver throughout.
-    "rounds-sparse": {"WHOLE_CELLS": 0, "DENSE_CELLS": 0, "SPREAD_PER_ROW": 1, "ADD_PER_ROW": 2},
+    "rounds-sparse": {
+        "assignment": {"WHOLE_CELLS": 0, "SPREAD_PER_ROW": 1, "ADD_PER_ROW": 2},
+        "components": {"DENSE_CELLS": 0},
+    },
     # Candidate rounds, small components dense, larger ones sparse.
     "rounds-mixed": {
-        "WHOLE_CELLS": 0,
-        "DENSE_CELLS": 300,
-        "DENSE_SHARE": 0,
-        "SPREAD_PER_ROW": 2,
-        "CANDIDATES_PER_ROW": 1,
+        "assignment": {"WHOLE_CELLS": 0, "SPREAD_PER_ROW": 2, "CANDIDATES_PER_ROW": 1},
+        "components": {"DENSE_CELLS": 300, "DENSE_SHARE": 0},
     },
 }
 
@@ -95,16 +95,18 @@ MODES = {
 @pytest.mark.parametrize("mode", sorted(MODES))
 @pytest.mark.parametrize("seed", range(4))
 def test_engine_agrees_with_milp(seed: int, mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in MODES[mode].items():
-        monkeypatch.setattr(assignment, name, value)
+    modules = {"assignment": assignment, "components": components}
+    for module, values in MODES[mode].items():
+        for name, value in values.items():
+            monkeypatch.setattr(modules[module], name, value)
     solves = []
-    inner = assignment._solve_graph
+    inner = components.solve_graph
 
     def counting(*args: Any) -> Any:
         solves.append(1)
         return inner(*args)
 
-    monkeypatch.setattr(assignment, "_solve_graph", counting)
+    monkeypatch.setattr(components, "solve_graph", counting)
     doc = _random_problem(seed, 45, 60)
     result = solve(doc, candidates="all")
     # The rounds modes really go through certification rounds.
