@@ -13,10 +13,10 @@ EXIT_BAD_INPUT = 2
 
 
 class _Parser(argparse.ArgumentParser):
-    # argparse prints usage and exits 2 on its own errors; keep that, but as
-    # one line naming the problem like every other input error.
+    # argparse prints usage and exits 2 on its own errors; keep the status,
+    # but as one line naming the problem like every other input error.
     def error(self, message: str) -> Any:
-        sys.stderr.write(f"usage: {message}\n")
+        sys.stderr.write(f"{self.prog}: {message}\n")
         raise SystemExit(EXIT_BAD_INPUT)
 
 
@@ -27,10 +27,10 @@ def _candidates(value: str) -> int | str:
         number = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f'--candidates: expected a whole number or "all", got "{value}"'
+            f'expected a whole number or "all", got "{value}"'
         ) from None
     if number < 0:
-        raise argparse.ArgumentTypeError(f"--candidates: must not be negative, got {number}")
+        raise argparse.ArgumentTypeError(f"must not be negative, got {number}")
     return number
 
 
@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     path = Path(args.problem)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: spreadsheet exports often start with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         return _fail([f"{args.problem}: cannot read file: {reason}"])

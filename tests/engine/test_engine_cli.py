@@ -106,3 +106,18 @@ def test_bad_arguments_exit_2_without_traceback(tmp_path: Path) -> None:
         assert done.returncode == 2
         assert len(done.stderr.splitlines()) == 1
         assert "Traceback" not in done.stderr
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(_doc()).encode())
+    done = _run("solve", str(path))
+    assert done.returncode == 0, done.stderr
+
+
+def test_argument_errors_name_the_option(tmp_path: Path) -> None:
+    done = _run("solve", _write(tmp_path, _doc()), "--candidates", "-3")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "python -m matcher.engine solve: argument --candidates: must not be negative, got -3"
+    ]
