@@ -39,6 +39,17 @@ data, so the web app, scripts and the command line all call the same code::
 - ``candidates`` (only when asked): newcomer id -> ``[{"volunteer", "score"}]``.
 - ``stats``: volunteers, newcomers, feasible_pairs, pairs, total_score, seconds.
 
+``candidates`` is a whole number or ``"all"``. Components, each in [0, 1] and
+monotone: ``language`` the best shared level (the lower of both sides:
+basic 1/3, good 2/3, fluent or native 1); ``distance`` 1 - km / limit (no
+limit: 15 / (15 + km); unknown location: 0); ``availability`` shared slots / 3,
+capped at 1; ``topics`` needed topics covered / needed (nothing needed: 1);
+``waiting`` days waited / 365, capped at 1. Scores are multiples of 1e-6 and
+exactly the weighted mean of the (6-decimal) components.
+
+The command line ``python -m matcher.engine solve PROBLEM.json [-o RESULT.json]
+[--candidates K|all]`` runs the same code (see ``cli.py``).
+
 Lower level: :func:`parse_problem` validates into a :class:`Problem`;
 :func:`solve_parsed` solves one.
 """
