@@ -44,8 +44,9 @@ monotone: ``language`` the best shared level (the lower of both sides:
 basic 1/3, good 2/3, fluent or native 1); ``distance`` 1 - km / limit (no
 limit: 15 / (15 + km); unknown location: 0); ``availability`` shared slots / 3,
 capped at 1; ``topics`` needed topics covered / needed (nothing needed: 1);
-``waiting`` days waited / 365, capped at 1. Scores are multiples of 1e-6 and
-exactly the weighted mean of the (6-decimal) components.
+``waiting`` days waited / 365, capped at 1. Components are rounded to 6
+decimals; the score is their weighted mean rounded to a multiple of 1e-6, and
+the solver maximises exactly those numbers.
 
 The command line ``python -m matcher.engine solve PROBLEM.json [-o RESULT.json]
 [--candidates K|all]`` runs the same code (see ``cli.py``).
