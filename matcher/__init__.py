@@ -1,14 +1,19 @@
 """matcher: volunteers and newcomers, matched for Patenschaft programmes."""
 
-from typing import Any
+from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
-from matcher import config
+if TYPE_CHECKING:  # the engine (matcher.engine) must import without Flask
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application; reads like a table of contents."""
+    from flask import Flask
+
+    from matcher import config
+
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, test_config)
     register_proxy(app)
