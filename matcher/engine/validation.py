@@ -256,6 +256,8 @@ class _Reader:
         if not isinstance(ident, str) or not ident:
             if "id" not in value:
                 self.error(f"{path}.id", "missing")
+            elif ident == "":
+                self.error(f"{path}.id", "must not be empty")
             else:
                 self.expect(f"{path}.id", ident, "a non-empty string")
             ident = ""

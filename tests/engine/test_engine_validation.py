@@ -62,7 +62,7 @@ CASES = [
     (["volunteers"], {}, "volunteers: expected a list, got an object"),
     (["newcomers"], None, "newcomers: missing (expected a list)"),
     (["volunteers", 1], "v2", "volunteers[1]: expected an object, got a string"),
-    (["volunteers", 1, "id"], "", "volunteers[1].id: expected a non-empty string, got a string"),
+    (["volunteers", 1, "id"], "", "volunteers[1].id: must not be empty"),
     (["volunteers", 1, "id"], 7, "volunteers[1].id: expected a non-empty string, got a number"),
     (["volunteers", 1, "id"], "v1", 'volunteers[1].id: duplicate id "v1" (also volunteers[0])'),
     (["newcomers", 0, "languages"], {}, "newcomers[0].languages: at least one language is required"),
