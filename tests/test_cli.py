@@ -1,5 +1,7 @@
 """The `flask` commands: agencies, users, demo data."""
 
+from typing import Any
+
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
@@ -125,3 +127,17 @@ def test_demo_logins_print_fresh_passwords_that_work(app: Flask, runner: FlaskCl
         assert login(app.test_client(), email, password).status_code == 302
     old = first.output.splitlines()[1].split()
     assert login(app.test_client(), old[1], old[2]).status_code == 401
+
+
+def test_a_slug_that_collides_with_a_sign_up_path_is_refused(
+    app: Flask, runner: FlaskCliRunner, make_user: Any
+) -> None:
+    result = runner.invoke(args=["create-agency", "confirm", "Confirm e.V."])
+    assert result.exit_code != 0 and "reserved" in result.output
+    client = app.test_client()
+    login(client, make_user("admin"))
+    response = client.post(
+        "/admin/agencies", data={"slug": "confirm", "name": "X", "umbrella": "awo"}
+    )
+    assert response.status_code == 400
+    assert "reserviert" in response.get_data(as_text=True)

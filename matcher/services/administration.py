@@ -17,11 +17,17 @@ class AdminError(ValueError):
     """An administrative request that cannot be carried out."""
 
 
+# Slugs that would collide with fixed paths under /signup/<slug>.
+RESERVED_SLUGS = frozenset({"confirm"})
+
+
 def create_agency(slug: str, name: str, city: str = "", umbrella: str = "other") -> Agency:
     """Create an agency with default settings."""
     slug = slug.strip().lower()
     if not slug or not slug.replace("-", "").isalnum() or len(slug) > 64:
         raise AdminError("the slug may contain only letters, digits and dashes")
+    if slug in RESERVED_SLUGS:
+        raise AdminError(f"the slug {slug} is reserved")
     if db.session.scalar(select(Agency.id).where(Agency.slug == slug)) is not None:
         raise AdminError(f"an agency with the slug {slug} exists already")
     agency = Agency(slug=slug, name=name.strip(), city=city, umbrella=umbrella)

@@ -30,6 +30,7 @@ from wtforms.validators import (
 )
 
 from matcher.models.vocab import UMBRELLAS
+from matcher.services.administration import RESERVED_SLUGS
 
 UMBRELLA_LABELS = {
     "awo": "AWO",
@@ -70,6 +71,11 @@ class AgencyCreateForm(FlaskForm):
         _l("Welfare association"), choices=[SelectChoice(k, v) for k, v in UMBRELLA_LABELS.items()]
     )
     submit = SubmitField(_l("Create agency"))
+
+    def validate_slug(self, field: StringField) -> None:
+        """Not a word the sign-up links use themselves."""
+        if field.data in RESERVED_SLUGS:
+            raise ValidationError(_l("This short name is reserved; please choose another."))
 
 
 class AgencySettingsForm(FlaskForm):
