@@ -52,6 +52,23 @@ DAY_LABELS = {
     "sat": _l("Sat"),
     "sun": _l("Sun"),
 }
+MATCH_STATUS_LABELS = {
+    "proposed": _l("proposed"),
+    "approved": _l("approved"),
+    "active": _l("active"),
+    "paused": _l("paused"),
+    "ended": _l("ended"),
+    "rejected": _l("rejected"),
+}
+END_REASON_LABELS = {
+    "goal_reached": _l("goal reached"),
+    "drifted_apart": _l("drifted apart"),
+    "conflict": _l("conflict"),
+    "no_time": _l("no time"),
+    "illness": _l("illness"),
+    "moved_away": _l("moved away"),
+    "other": _l("other reason"),
+}
 PART_LABELS = {"morning": _l("morning"), "afternoon": _l("afternoon"), "evening": _l("evening")}
 
 

@@ -2,23 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 
-MATCH_STATUS_LABELS = {
-    "proposed": _l("proposed"),
-    "approved": _l("approved"),
-    "active": _l("active"),
-    "paused": _l("paused"),
-    "ended": _l("ended"),
-    "rejected": _l("rejected"),
-}
-END_REASON_LABELS = {
-    "goal_reached": _l("goal reached"),
-    "drifted_apart": _l("drifted apart"),
-    "conflict": _l("conflict"),
-    "no_time": _l("no time"),
-    "illness": _l("illness"),
-    "moved_away": _l("moved away"),
-    "other": _l("other reason"),
-}
+from matcher.web.labels import END_REASON_LABELS, MATCH_STATUS_LABELS
+
+__all__ = ["END_REASON_LABELS", "MATCH_STATUS_LABELS", "WAIT_BUCKET_LABELS", "reason_labels"]
+
 WAIT_BUCKET_LABELS = {
     "under_1": _l("under 1 month"),
     "1_3": _l("1–3 months"),

@@ -2,23 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 
-MATCH_STATUS_LABELS = {
-    "proposed": _l("proposed"),
-    "approved": _l("approved"),
-    "active": _l("active"),
-    "paused": _l("paused"),
-    "ended": _l("ended"),
-    "rejected": _l("rejected"),
-}
-END_REASON_LABELS = {
-    "goal_reached": _l("goal reached"),
-    "drifted_apart": _l("drifted apart"),
-    "conflict": _l("conflict"),
-    "no_time": _l("no time"),
-    "illness": _l("illness"),
-    "moved_away": _l("moved away"),
-    "other": _l("other reason"),
-}
+from matcher.web.labels import END_REASON_LABELS, MATCH_STATUS_LABELS
+
+__all__ = [
+    "COMPONENT_LABELS",
+    "END_REASON_LABELS",
+    "LIGHT_LABELS",
+    "MATCH_STATUS_LABELS",
+]
+
 LIGHT_LABELS = {
     "green": _l("fine"),
     "yellow": _l("needs attention"),
