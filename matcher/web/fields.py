@@ -6,22 +6,25 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
     Field,
     FieldList,
     Form,
     FormField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
+    SubmitField,
 )
-from wtforms.validators import ValidationError
+from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
 from matcher.models.vocab import LEVELS, SLOTS
 from matcher.services import vocabulary
-from matcher.web.labels import LEVEL_LABELS
+from matcher.web.labels import LEVEL_LABELS, TOPIC_LABELS, choices
 
 MAX_LANGUAGES = 12
 
@@ -206,3 +209,27 @@ class LanguagesField(FieldList):
 def slot_choices() -> list[SelectChoice]:
     """The 21 weekly slots (the template lays them out as a grid)."""
     return plain_choices(*SLOTS)
+
+
+class VolunteerOfferForm(FlaskForm):
+    """What a volunteer offers and keeps up to date: languages, times, topics, places.
+
+    Shared by the sign-up and the self-service profile, so both ask in the same words.
+    """
+
+    languages = LanguagesField(_l("Languages you speak"), min_entries=2)
+    add_language = SubmitField(_l("Add another language"))
+    slots = MultiCheckboxField(
+        _l("When do you have time?"),
+        choices=slot_choices,
+        validators=[at_least_one(_l("Please tick at least one time."))],
+    )
+    topics = MultiCheckboxField(
+        _l("What would you like to help with?"), choices=lambda: choices(TOPIC_LABELS)
+    )
+    capacity = RadioField(
+        _l("How many Patenschaften at once?"),
+        choices=plain_choices("1", "2", "3"),
+        default="1",
+        validators=[InputRequired(_l("Please fill in this field."))],
+    )

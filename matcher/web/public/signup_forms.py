@@ -1,37 +1,31 @@
 """The volunteer sign-up form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    RadioField,
     SelectField,
     StringField,
     SubmitField,
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from matcher.web.fields import (
-    LanguagesField,
-    MultiCheckboxField,
-    at_least_one,
+    VolunteerOfferForm,
     german_postcode,
     person_name,
     phone_number,
-    plain_choices,
     plain_text,
-    slot_choices,
     strip,
 )
-from matcher.web.labels import AGE_BAND_LABELS, GENDER_LABELS, TOPIC_LABELS, choices
+from matcher.web.labels import AGE_BAND_LABELS, GENDER_LABELS, choices
 
 REQUIRED = _l("Please fill in this field.")
 
 
-class SignupForm(FlaskForm):
+class SignupForm(VolunteerOfferForm):
     """Everything a volunteer tells about themselves, and their consent per purpose."""
 
     first_name = StringField(
@@ -54,22 +48,6 @@ class SignupForm(FlaskForm):
     phone = TelField(_l("Phone (optional)"), validators=[Optional(), Length(max=40), phone_number])
     postcode = StringField(
         _l("Postcode"), validators=[DataRequired(REQUIRED), Length(max=5), german_postcode]
-    )
-    languages = LanguagesField(_l("Languages you speak"), min_entries=2)
-    add_language = SubmitField(_l("Add another language"))
-    slots = MultiCheckboxField(
-        _l("When do you have time?"),
-        choices=slot_choices,
-        validators=[at_least_one(_l("Please tick at least one time."))],
-    )
-    topics = MultiCheckboxField(
-        _l("What would you like to help with?"), choices=choices(TOPIC_LABELS)
-    )
-    capacity = RadioField(
-        _l("How many Patenschaften at once?"),
-        choices=plain_choices("1", "2", "3"),
-        default="1",
-        validators=[InputRequired(REQUIRED)],
     )
     age_band = SelectField(
         _l("Age"),

@@ -2,19 +2,16 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, SubmitField
-from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, SubmitField
+from wtforms.validators import AnyOf, DataRequired, Email, Length
 
 from matcher.models.vocab import CONSENT_PURPOSES
 from matcher.web.fields import (
     LanguagesField,
-    MultiCheckboxField,
-    at_least_one,
+    VolunteerOfferForm,
     plain_choices,
-    slot_choices,
     strip,
 )
-from matcher.web.labels import TOPIC_LABELS, choices
 
 
 class LinkRequestForm(FlaskForm):
@@ -38,24 +35,10 @@ class OpenLinkForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Length(max=500)])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(VolunteerOfferForm):
     """What a volunteer can change themselves."""
 
     languages = LanguagesField(_l("Languages you speak"), min_entries=1)
-    add_language = SubmitField(_l("Add another language"))
-    slots = MultiCheckboxField(
-        _l("When do you have time?"),
-        choices=slot_choices,
-        validators=[at_least_one(_l("Please tick at least one time."))],
-    )
-    topics = MultiCheckboxField(
-        _l("What would you like to help with?"), choices=choices(TOPIC_LABELS)
-    )
-    capacity = RadioField(
-        _l("How many Patenschaften at once?"),
-        choices=plain_choices("1", "2", "3"),
-        validators=[InputRequired(_l("Please fill in this field."))],
-    )
     submit = SubmitField(_l("Save changes"))
 
 
