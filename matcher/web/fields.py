@@ -123,7 +123,12 @@ class CachedSelect:
 
     def __call__(self, field: Field, **kwargs: Any) -> Markup:
         kwargs.setdefault("id", field.id)
-        choices = tuple((str(c.value), str(c.label)) for c in field.iter_choices())
+        raw = field.choices() if callable(field.choices) else (field.choices or [])
+        # Plain pairs, not WTForms' per-option Choice objects: building those was the cost.
+        choices = tuple(
+            (str(c.value), str(c.label)) if isinstance(c, SelectChoice) else (str(c[0]), str(c[1]))
+            for c in raw
+        )
         options = _options_html(choices)
         if field.data:
             value = f'<option value="{escape(field.data)}">'

@@ -15,7 +15,15 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from matcher.models.vocab import CERTIFICATE_RESULTS
 from matcher.services import vocabulary
@@ -58,13 +66,20 @@ class PeopleFilterForm(FlaskForm):
         _l("Language"),
         choices=_filter_languages,
         validators=[Optional()],
-        validate_choice=True,
+        # Checked against the language list directly (validate_language), which is
+        # much cheaper than WTForms walking all 600 choices on every page view.
+        validate_choice=False,
         widget=CachedSelect(),
     )
     area = StringField(
         _l("Postcode area"),
         validators=[Optional(), Regexp(r"^\d{1,5}$", message=_l("1 to 5 digits, e.g. 508."))],
     )
+
+    def validate_language(self, field: SelectField) -> None:
+        """A known language code, or none."""
+        if field.data and not vocabulary.is_language(field.data):
+            raise ValidationError(_l("Unknown language."))
 
 
 class NewcomerForm(FlaskForm):
@@ -132,8 +147,6 @@ class IntakeForm(NewcomerForm):
 
     def validate_consent_language(self, field: StringField) -> None:
         """A known language."""
-        from wtforms.validators import ValidationError
-
         if field.data and not vocabulary.is_language(field.data):
             raise ValidationError(_l("Unknown language."))
 
