@@ -160,18 +160,24 @@ def _sparse(
     # zeros would be dropped): a real pair costs top - value >= 1.
     top = float(bonus + SCORE_UNITS + 1)
     if n_rows <= n_slots:
-        # (row, slot) pairs arrive sorted by row: build CSR directly, each
-        # row's own "unmatched" column last.
+        # (row, slot) pairs arrive sorted by row: build CSR directly, with an
+        # own "unmatched" column last for each row that needs one (see
+        # _rows_left_out); fewer columns make every augmentation cheaper.
+        need = _rows_left_out(r, slot, n_rows, n_slots)
         n_a, n_b = n_rows, n_slots
-        counts = np.bincount(r, minlength=n_rows) + 1
+        own = np.zeros(n_rows, dtype=np.int64)
+        own[need] = 1
+        before = np.cumsum(own) - own  # own columns of earlier rows
+        counts = np.bincount(r, minlength=n_rows) + own
         indptr = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        place = np.arange(len(r)) + r  # each earlier row adds one own column
+        place = np.arange(len(r)) + before[r]
         data = np.full(int(indptr[-1]), top)
-        indices = n_slots + np.repeat(np.arange(n_rows, dtype=np.int64), counts)
+        indices = np.empty(int(indptr[-1]), dtype=np.int64)
         data[place] = top - value
         indices[place] = slot
-        matrix = csr_array((data, indices, indptr), shape=(n_a, n_b + n_a))
+        indices[indptr[1:][need] - 1] = n_slots + before[need]
+        matrix = csr_array((data, indices, indptr), shape=(n_a, n_b + len(need)))
     else:
         a, b, n_a, n_b = slot, r, n_slots, n_rows
         own = np.arange(n_a, dtype=np.int64)
@@ -186,3 +192,36 @@ def _sparse(
     real = matched_b < n_b
     pa, pb = matched_a[real].astype(np.int64), matched_b[real].astype(np.int64)
     return (pa, pb) if n_rows <= n_slots else (pb, pa)
+
+
+def _rows_left_out(
+    r: NDArray[np.int64], slot: NDArray[np.int64], n_rows: int, n_slots: int
+) -> NDArray[np.int64]:
+    """Rows that some maximum matching leaves unmatched (sorted).
+
+    Every optimum has the most pairs, so it is a maximum matching, and a row
+    that every maximum matching covers never uses its "unmatched" column;
+    leaving that column out keeps every optimum feasible. These rows are the
+    ones reachable from a row a maximum matching leaves out, by alternating
+    paths (Dulmage-Mendelsohn).
+    """
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import breadth_first_order, maximum_bipartite_matching
+
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=n_rows), out=indptr[1:])
+    graph = csr_array((np.ones(len(r), dtype=np.int8), slot, indptr), shape=(n_rows, n_slots))
+    partner = maximum_bipartite_matching(graph, perm_type="column").astype(np.int64)
+    alone = np.flatnonzero(partner < 0)
+    if len(alone) == 0:
+        return alone
+    # Nodes: rows, then slots, then one start node; row -> its slots,
+    # matched slot -> its row, start -> every row left out.
+    matched = np.flatnonzero(partner >= 0)
+    n_nodes = n_rows + n_slots + 1
+    src = np.concatenate([r, n_rows + partner[matched], np.full(len(alone), n_nodes - 1)])
+    dst = np.concatenate([n_rows + slot, matched, alone])
+    walk = csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n_nodes, n_nodes))
+    reached = breadth_first_order(walk, n_nodes - 1, directed=True, return_predecessors=False)
+    result: NDArray[np.int64] = np.sort(reached[reached < n_rows]).astype(np.int64)
+    return result

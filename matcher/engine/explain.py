@@ -6,6 +6,7 @@ rendering used by the command line and the result file.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,25 @@ def _best_language(newcomer: Person, volunteer: Person) -> tuple[str, str, str] 
     return found
 
 
+#: Shared slots (in week order) and their text, by set of shared slots: few
+#: distinct sets recur across many pairs.
+_SLOT_TEXTS: dict[frozenset[str], tuple[tuple[str, ...], str]] = {}
+
+
+def _shared_slots(shared: frozenset[str]) -> tuple[tuple[str, ...], str]:
+    found = _SLOT_TEXTS.get(shared)
+    if found is None:
+        slots = tuple(slot for slot in SLOTS if slot in shared)
+        if slots:
+            text = f"{_plural(len(slots), 'shared slot')}: " + ", ".join(map(slot_label, slots))
+        else:
+            text = "no shared slot"
+        if len(_SLOT_TEXTS) >= 100_000:
+            _SLOT_TEXTS.clear()
+        found = _SLOT_TEXTS[shared] = (slots, text)
+    return found
+
+
 def pair_reasons(problem: Problem, context: PairContext) -> list[Reason]:
     """The reasons for one proposed (or pinned) pair, most important first."""
     n, v = context.newcomer, context.volunteer
@@ -79,7 +99,7 @@ def pair_reasons(problem: Problem, context: PairContext) -> list[Reason]:
                 levels=[n_level, v_level],
             )
         )
-    if np.isnan(context.km):
+    if math.isnan(context.km):
         reasons.append(reason("distance_unknown", "distance unknown (no location)"))
     else:
         km = round(context.km, 1)
@@ -93,12 +113,8 @@ def pair_reasons(problem: Problem, context: PairContext) -> list[Reason]:
                     max_distance_km=limit,
                 )
             )
-    slots = [slot for slot in SLOTS if slot in n.slots and slot in v.slots]
-    if slots:
-        text = f"{_plural(len(slots), 'shared slot')}: " + ", ".join(map(slot_label, slots))
-    else:
-        text = "no shared slot"
-    reasons.append(reason("shared_slots", text, count=len(slots), slots=slots))
+    slots, text = _shared_slots(n.slots & v.slots)
+    reasons.append(reason("shared_slots", text, count=len(slots), slots=list(slots)))
     if n.topics:
         covered = sorted(n.topics & v.topics)
         needed = len(n.topics)

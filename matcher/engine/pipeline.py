@@ -116,8 +116,12 @@ def _pairs(
     cols = partner[rows]
     facts = pair_facts(tables, problem.settings, rows, cols)
     pinned = set(problem.pinned)
-    load = np.bincount(cols, minlength=len(problem.volunteers))
-    below = ~meets_min_score(facts.units, problem.settings.min_score)
+    load = np.bincount(cols, minlength=len(problem.volunteers)).tolist()
+    below = (~meets_min_score(facts.units, problem.settings.min_score)).tolist()
+    # Plain Python values up front: indexing numpy arrays per pair is slow.
+    km = facts.km.tolist()
+    units = facts.units.tolist()
+    parts = [(key, facts.components[key].tolist()) for key in COMPONENTS]
     pairs = []
     for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist())):
         is_pinned = (i, j) in pinned
@@ -125,19 +129,19 @@ def _pairs(
         context = PairContext(
             newcomer=problem.newcomers[i],
             volunteer=volunteer,
-            km=float(facts.km[k]),
+            km=float(km[k]),
             pinned=is_pinned,
             forbidden=(i, j) in problem.forbidden,
-            below_min_score=bool(below[k]) and is_pinned,
-            over_capacity=is_pinned and bool(load[j] > volunteer.capacity),
+            below_min_score=below[k] and is_pinned,
+            over_capacity=is_pinned and load[j] > volunteer.capacity,
         )
         reasons = pair_reasons(problem, context)
         pair: dict[str, Any] = {
             "volunteer": volunteer.id,
             "newcomer": problem.newcomers[i].id,
-            "score": int(facts.units[k]) / SCORE_UNITS,
+            "score": int(units[k]) / SCORE_UNITS,
             "pinned": is_pinned,
-            "components": {key: float(facts.components[key][k]) for key in COMPONENTS},
+            "components": {key: float(values[k]) for key, values in parts},
             "reasons": [r["text"] for r in reasons],
         }
         if with_codes:
