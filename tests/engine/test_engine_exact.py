@@ -120,19 +120,38 @@ def _brute(edges: Edges, free: np.ndarray, capacity: np.ndarray) -> tuple[int, i
     st.sampled_from([0, 10**9]),
     st.sampled_from([0, 10**9]),
     st.sampled_from([1, 2, 12]),
+    st.sampled_from([(1, 0), (2, 20_000), (0, 0)]),
 )
 def test_solver_paths_are_exact(
-    case: tuple[Edges, np.ndarray, np.ndarray], dense_cells: int, whole_cells: int, spread: int
+    case: tuple[Edges, np.ndarray, np.ndarray],
+    dense_cells: int,
+    whole_cells: int,
+    spread: int,
+    prune: tuple[int, int],
 ) -> None:
-    """Dense and sparse solvers, whole or in certified rounds from a tiny start, agree."""
+    """Dense and sparse solvers, whole or in certified rounds from a tiny start
+    (with the candidate graph pruned after some round, or never), agree."""
     edges, free, capacity = case
-    saved = assignment.SPREAD_PER_ROW, assignment.WHOLE_CELLS, components.DENSE_SHARE
+    saved = (
+        assignment.SPREAD_PER_ROW,
+        assignment.WHOLE_CELLS,
+        components.DENSE_SHARE,
+        assignment.PRUNE_AFTER_ROUNDS,
+        assignment.PRUNE_SLACK,
+    )
     assignment.SPREAD_PER_ROW, assignment.WHOLE_CELLS = spread, whole_cells
+    assignment.PRUNE_AFTER_ROUNDS, assignment.PRUNE_SLACK = prune
     components.DENSE_SHARE = 0
     try:
         chosen = assignment.solve(edges, free, capacity, None, dense_cells)
     finally:
-        assignment.SPREAD_PER_ROW, assignment.WHOLE_CELLS, components.DENSE_SHARE = saved
+        (
+            assignment.SPREAD_PER_ROW,
+            assignment.WHOLE_CELLS,
+            components.DENSE_SHARE,
+            assignment.PRUNE_AFTER_ROUNDS,
+            assignment.PRUNE_SLACK,
+        ) = saved
     rows = np.searchsorted(edges.indptr, chosen, side="right") - 1
     cols = edges.volunteer[chosen]
     assert len(set(rows.tolist())) == len(rows)

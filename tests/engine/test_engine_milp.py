@@ -84,6 +84,17 @@ MODES: dict[str, dict[str, dict[str, float]]] = {
         "assignment": {"WHOLE_CELLS": 0, "SPREAD_PER_ROW": 1, "ADD_PER_ROW": 2},
         "components": {"DENSE_CELLS": 0},
     },
+    # Candidate rounds, pruned to the chosen and tight pairs after the first.
+    "rounds-pruned": {
+        "assignment": {
+            "WHOLE_CELLS": 0,
+            "SPREAD_PER_ROW": 2,
+            "ADD_PER_ROW": 3,
+            "PRUNE_AFTER_ROUNDS": 1,
+            "PRUNE_SLACK": 0,
+        },
+        "components": {"DENSE_CELLS": 0},
+    },
     # Candidate rounds, small components dense, larger ones sparse.
     "rounds-mixed": {
         "assignment": {"WHOLE_CELLS": 0, "SPREAD_PER_ROW": 2, "CANDIDATES_PER_ROW": 1},
