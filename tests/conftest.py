@@ -5,7 +5,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 import pytest
@@ -53,6 +53,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
+def missing_service(message: str) -> NoReturn:
+    """A service the tests need is not installed: a failure in CI, a skip on a laptop."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message}; it is required in CI")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     """The URL of a PostgreSQL server: TEST_DATABASE_URL, or one this run starts itself."""
@@ -63,9 +70,7 @@ def postgres_server_url() -> Iterator[str]:
         server = PostgresServer()
         url = server.start()
     except PostgresUnavailable as e:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL is required in CI: {e}")
-        pytest.skip(f"PostgreSQL tests skipped: {e}. Install PostgreSQL to run them.")
+        missing_service(f"PostgreSQL tests skipped: {e}. Install PostgreSQL to run them")
     try:
         yield url
     finally:

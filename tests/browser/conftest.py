@@ -3,7 +3,6 @@
 Screenshots go to test-output/screenshots/ (kept by CI as the journeys' evidence).
 """
 
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -13,6 +12,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
+
+from tests.conftest import missing_service
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
@@ -36,9 +37,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Use Debian's Chromium; Playwright's own browser download is not possible here."""
     if not shutil.which(CHROMIUM):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is required in CI (apt-get install chromium)")
-        pytest.skip("Browser tests skipped: Debian's chromium is not installed")
+        missing_service("Browser tests skipped: Debian's chromium is not installed")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS}
 
 
