@@ -38,7 +38,7 @@ from werkzeug.serving import make_server  # noqa: E402
 from matcher import create_app  # noqa: E402
 from matcher.extensions import db  # noqa: E402
 from matcher.models import Base, Match, MatchRun  # noqa: E402
-from matcher.services import demo  # noqa: E402
+from matcher.services.platform import demo  # noqa: E402
 
 TARGET_SECONDS = 3.0
 logging.getLogger("werkzeug").setLevel(logging.WARNING)

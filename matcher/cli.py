@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from matcher.services import accounts, administration, demo
+from matcher.services.platform import accounts, administration, demo
 
 
 def register(app: Flask) -> None:

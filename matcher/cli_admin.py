@@ -7,7 +7,9 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from matcher.services import administration, exports, gdpr
+from matcher.services.lists import exports
+from matcher.services.people import gdpr
+from matcher.services.platform import administration
 
 
 @click.command("export")

@@ -3,7 +3,9 @@
 import click
 from flask.cli import AppGroup
 
-from matcher.services import administration, checkins, matching
+from matcher.services.matching import checkins
+from matcher.services.matching import run as matching
+from matcher.services.platform import administration
 
 group = AppGroup("match", help="Run the matching and follow the Patenschaften.")
 

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from matcher.services import outbox
+from matcher.services.platform import outbox
 
 group = AppGroup("outbox", help="Deliver queued mail.")
 

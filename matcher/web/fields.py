@@ -23,7 +23,7 @@ from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
 from matcher.models.vocab import LEVELS, SLOTS
-from matcher.services import vocabulary
+from matcher.services.platform import vocabulary
 from matcher.web.labels import LEVEL_LABELS, TOPIC_LABELS, choices
 
 MAX_LANGUAGES = 12

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import AuditEvent, Match
-from matcher.services import figures
+from matcher.services.lists import figures
 from tests.conftest import login
 
 

@@ -8,7 +8,9 @@ from flask import Flask
 from matcher.engine import solve
 from matcher.extensions import db
 from matcher.models import Agency
-from matcher.services import demo, match_problem, settings_preview
+from matcher.services.matching import preview as settings_preview
+from matcher.services.matching import problem as match_problem
+from matcher.services.platform import demo
 
 
 @pytest.mark.parametrize("max_distance_km", [15.0, 3.0, None])

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from matcher.extensions import db
 from matcher.models import Match, Newcomer, Volunteer
-from matcher.services import demo
+from matcher.services.platform import demo
 from tests.conftest import PASSWORD
 
 

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from matcher.services import outbox
+from matcher.services.platform import outbox
 from tests.browser.conftest import PHONE, SCREENSHOTS
 from tests.conftest import mail_config
 from tests.forms import link_in, path_of

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import AuditEvent, Match
-from matcher.services.spreadsheet import neutralise
+from matcher.services.lists.spreadsheet import neutralise
 from tests.conftest import login
 
 # Names a spreadsheet would run as formulas or misread.

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import Match, Newcomer, Volunteer, utcnow
-from matcher.services import gdpr
+from matcher.services.people import gdpr
 from tests.security.routes import snapshot
 
 LONG_AGO = utcnow() - timedelta(days=400)  # the agency keeps data for 12 months

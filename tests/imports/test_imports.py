@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import AuditEvent, ConsentRecord, Newcomer, Volunteer
-from matcher.services.import_fields import suggest_mapping
+from matcher.services.lists.import_fields import suggest_mapping
 from tests.conftest import login
 
 VOLUNTEERS_CSV = """Vorname;Nachname;E-Mail;Telefon;PLZ;Alter;Geschlecht;Sprachen;Zeiten;Themen;Einwilligung

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import Match, Newcomer, User, Volunteer
-from matcher.services import lifecycle
+from matcher.services.matching import lifecycle
 from tests.matching.conftest import Office
 
 

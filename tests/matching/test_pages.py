@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import Agency, AuditEvent, Match, MatchRun, Newcomer, User, Volunteer
-from matcher.services import lifecycle, matching
+from matcher.services.matching import lifecycle
+from matcher.services.matching import run as matching
 from tests.conftest import login
 from tests.matching.conftest import Office, matches
 

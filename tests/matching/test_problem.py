@@ -6,7 +6,7 @@ from flask import Flask
 
 from matcher.extensions import db
 from matcher.models import Agency, Match, Newcomer, Volunteer, utcnow
-from matcher.services import match_problem
+from matcher.services.matching import problem as match_problem
 from tests.matching.conftest import Office, set_values, today
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import AuditEvent, Match, MatchEvent, MatchRun, Newcomer, OutboxMessage, User
-from matcher.services import demo
+from matcher.services.platform import demo
 from tests.matching.conftest import load_match, matches
 
 

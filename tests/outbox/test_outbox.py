@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import OutboxMessage, utcnow
-from matcher.services import outbox
+from matcher.services.platform import outbox
 from tests.conftest import mail_config
 from tests.forms import signup_form
 from tests.mailserver import MailServer, free_port

@@ -20,7 +20,7 @@ from matcher.models import (
     Volunteer,
 )
 from matcher.models.vocab import mask_to_slots
-from matcher.services import outbox
+from matcher.services.platform import outbox
 from tests.conftest import mail_config
 from tests.forms import errors, link_in, profile_form, row_counts
 from tests.mailserver import body_of

@@ -9,7 +9,7 @@ from sqlalchemy import String, Text, func, select
 
 from matcher.extensions import db
 from matcher.models import Base, CheckIn, Match, MatchEvent, Newcomer, Volunteer
-from matcher.services import erasure
+from matcher.services.people import erasure
 
 
 def _all_text(app: Flask) -> str:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import AuditEvent, ConsentRecord, OutboxMessage, Volunteer, utcnow
-from matcher.services import outbox, signup
+from matcher.services.people import signup
+from matcher.services.platform import outbox
 from tests.conftest import mail_config
 from tests.forms import link_in, path_of, row_counts, signup_form
 from tests.mailserver import body_of

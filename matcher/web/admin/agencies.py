@@ -7,7 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from matcher.services import administration, settings_preview
+from matcher.services.matching import preview as settings_preview
+from matcher.services.platform import administration
 from matcher.web.admin import bp
 from matcher.web.admin.forms import WEIGHT_LABELS, AgencyCreateForm, AgencySettingsForm, PreviewForm
 

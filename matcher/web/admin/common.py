@@ -3,7 +3,7 @@
 from flask import abort, request
 from wtforms import SelectChoice, SelectField
 
-from matcher.services import administration
+from matcher.services.platform import administration
 
 
 def agency_choices(field: SelectField, blank: str | None = None) -> None:

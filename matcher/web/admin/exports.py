@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice, SelectField
 
-from matcher.services import administration, exports
+from matcher.services.lists import exports
+from matcher.services.platform import administration
 from matcher.web.admin import bp
 from matcher.web.admin.common import agency_choices
 from matcher.web.admin.forms import ExportForm

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matcher.models import Agency
-from matcher.services import administration, figures
+from matcher.services.lists import figures
+from matcher.services.platform import administration
 from matcher.web.admin import bp
 from matcher.web.admin.charts import horizontal_chart, monthly_chart
 from matcher.web.admin.common import agency_choices

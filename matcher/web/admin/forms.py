@@ -30,7 +30,7 @@ from wtforms.validators import (
 )
 
 from matcher.models.vocab import UMBRELLAS
-from matcher.services.administration import RESERVED_SLUGS
+from matcher.services.platform.administration import RESERVED_SLUGS
 
 UMBRELLA_LABELS = {
     "awo": "AWO",

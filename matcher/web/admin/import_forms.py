@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import RadioField, SelectChoice, SelectField, SubmitField
 
-from matcher.services.import_fields import FIELDS
+from matcher.services.lists.import_fields import FIELDS
 
 
 class UploadForm(FlaskForm):

@@ -5,7 +5,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from matcher.services import administration, imports
+from matcher.services.lists import imports
+from matcher.services.platform import administration
 from matcher.web.admin import bp
 from matcher.web.admin.common import agency_choices
 from matcher.web.admin.import_forms import UploadForm, mapping_form

@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from matcher.extensions import db
 from matcher.models import Newcomer, Volunteer
-from matcher.services import administration, gdpr
+from matcher.services.people import gdpr
+from matcher.services.platform import administration
 from matcher.web.admin import bp
 from matcher.web.admin.common import agency_choices, page_number
 from matcher.web.admin.forms import AuditFilterForm, ConfirmForm, EraseForm, PersonSearchForm

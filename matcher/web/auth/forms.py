@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from matcher.services.accounts import MIN_PASSWORD_LENGTH
+from matcher.services.platform.accounts import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from matcher.extensions import limiter
-from matcher.services import accounts
+from matcher.services.platform import accounts
 from matcher.web.auth import bp
 from matcher.web.auth.forms import LoginForm, PasswordForm
 from matcher.web.safety import safe_next

@@ -4,7 +4,7 @@ from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from matcher.services import administration
+from matcher.services.platform import administration
 from matcher.web.admin.forms import UMBRELLA_LABELS, WEIGHT_LABELS
 from matcher.web.coordinator import bp
 

@@ -26,7 +26,7 @@ from wtforms.validators import (
 )
 
 from matcher.models.vocab import CERTIFICATE_RESULTS
-from matcher.services import vocabulary
+from matcher.services.platform import vocabulary
 from matcher.web.fields import (
     CachedSelect,
     LanguagesField,

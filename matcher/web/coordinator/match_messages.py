@@ -10,7 +10,7 @@ from typing import Any
 import flask_babel
 from flask_babel import format_decimal
 
-from matcher.services.lifecycle import LifecycleError
+from matcher.services.matching.lifecycle import LifecycleError
 from matcher.web import labels
 from matcher.web.coordinator.match_labels import MATCH_STATUS_LABELS
 from matcher.web.templating import language_name

@@ -10,7 +10,9 @@ from flask_login import current_user
 
 from matcher.extensions import db
 from matcher.models import Agency, Match
-from matcher.services import lifecycle, match_views, matching
+from matcher.services.matching import lifecycle
+from matcher.services.matching import run as matching
+from matcher.services.matching import views as match_views
 from matcher.web.coordinator import bp
 from matcher.web.coordinator import match_labels as match_labels_module
 from matcher.web.coordinator.match_messages import (

@@ -8,7 +8,8 @@ from flask_login import current_user
 
 from matcher.extensions import db
 from matcher.models import Match
-from matcher.services import checkins, lifecycle, match_views
+from matcher.services.matching import checkins, lifecycle
+from matcher.services.matching import views as match_views
 from matcher.web.coordinator import bp
 from matcher.web.coordinator.match_labels import MATCH_STATUS_LABELS
 from matcher.web.coordinator.matching import page_arg, refused

@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from matcher.models import Newcomer, Volunteer
 from matcher.models.vocab import mask_to_slots
-from matcher.services import certificates, intake, people
-from matcher.services import volunteers as screening
+from matcher.services.people import certificates, intake, screening
+from matcher.services.people import directory as people
 from matcher.web.coordinator import bp
 from matcher.web.coordinator.forms import (
     CertificateForm,

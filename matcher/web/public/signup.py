@@ -10,8 +10,8 @@ from wtforms.validators import DataRequired, Length
 from matcher import tenancy
 from matcher.extensions import limiter
 from matcher.models import Agency
-from matcher.services import administration
-from matcher.services import signup as signup_service
+from matcher.services.people import signup as signup_service
+from matcher.services.platform import administration
 from matcher.web.public import bp
 from matcher.web.public.signup_forms import SignupForm
 

@@ -27,7 +27,7 @@ from matcher import tenancy
 from matcher.extensions import limiter
 from matcher.models import Volunteer, utcnow
 from matcher.models.vocab import mask_to_slots
-from matcher.services import selfservice, signup
+from matcher.services.people import selfservice, signup
 from matcher.web.volunteer import bp
 from matcher.web.volunteer.forms import (
     ActionForm,

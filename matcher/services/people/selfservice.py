@@ -13,7 +13,8 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.models import ConsentRecord, Volunteer, VolunteerLanguage, utcnow
 from matcher.models.vocab import CONSENT_PURPOSES, TOPICS, slots_to_mask
-from matcher.services import audit, certificates, erasure, mail, outbox, tokens, vocabulary
+from matcher.services.people import certificates, erasure
+from matcher.services.platform import audit, mail, outbox, tokens, vocabulary
 
 
 class SelfServiceError(ValueError):

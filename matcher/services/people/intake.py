@@ -20,7 +20,8 @@ from matcher.models.vocab import (
     TOPICS,
     slots_to_mask,
 )
-from matcher.services import audit, erasure, vocabulary
+from matcher.services.people import erasure
+from matcher.services.platform import audit, vocabulary
 
 
 class IntakeError(ValueError):

@@ -14,8 +14,9 @@ from sqlalchemy.orm import joinedload
 from matcher.extensions import db
 from matcher.models import Agency, CheckIn, Match, User, Volunteer, utcnow
 from matcher.models.vocab import CHECKIN_LIGHTS
-from matcher.services import audit, match_mail
-from matcher.services.lifecycle import LifecycleError, StaleError
+from matcher.services.matching import mails as match_mail
+from matcher.services.matching.lifecycle import LifecycleError, StaleError
+from matcher.services.platform import audit
 
 #: Statuses in which a Patenschaft gets check-ins.
 RUNNING = ("active", "paused")

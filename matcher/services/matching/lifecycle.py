@@ -26,7 +26,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from matcher.extensions import db
 from matcher.models import Agency, CheckIn, Match, MatchEvent, Newcomer, User, Volunteer, utcnow
 from matcher.models.vocab import END_REASONS
-from matcher.services import audit, match_mail, match_problem, matching
+from matcher.services.matching import mails as match_mail
+from matcher.services.matching import problem as match_problem
+from matcher.services.matching import run as matching
+from matcher.services.platform import audit
 
 #: End reasons after which the newcomer does not wait for another volunteer.
 CLOSING_END_REASONS = ("goal_reached", "moved_away")

@@ -23,8 +23,9 @@ from matcher.models.vocab import (
     TOPICS,
     slots_to_mask,
 )
-from matcher.services import audit, mail, outbox, selfservice, tokens, vocabulary
-from matcher.services.accounts import normalise_email
+from matcher.services.people import selfservice
+from matcher.services.platform import audit, mail, outbox, tokens, vocabulary
+from matcher.services.platform.accounts import normalise_email
 
 
 class SignupError(vocabulary.InvalidProfile):

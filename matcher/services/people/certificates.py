@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from matcher.extensions import db
 from matcher.models import Newcomer, User, Volunteer, utcnow
 from matcher.models.vocab import CERTIFICATE_RESULTS
-from matcher.services import audit
+from matcher.services.platform import audit
 
 # An agency asks for a fresh certificate after five years (common practice under §72a).
 VALID_YEARS = 5

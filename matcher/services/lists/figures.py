@@ -25,7 +25,8 @@ from matcher.models import (
     VolunteerLanguage,
 )
 from matcher.models.vocab import END_REASONS
-from matcher.services import audit, spreadsheet
+from matcher.services.lists import spreadsheet
+from matcher.services.platform import audit
 
 SUPPRESS_BELOW = 5
 WAIT_BUCKETS = ((30, "under_1"), (91, "1_3"), (182, "3_6"), (365, "6_12"), (None, "over_12"))

@@ -6,7 +6,7 @@ from werkzeug.security import generate_password_hash
 from matcher.extensions import db
 from matcher.models import Agency, User, utcnow
 from matcher.models.vocab import ROLES
-from matcher.services import audit
+from matcher.services.platform import audit
 
 # Checked against when the email is unknown, so both answers take the same time.
 _DUMMY_HASH = generate_password_hash("matcher-timing-equaliser", method="scrypt")

@@ -7,7 +7,8 @@ coordinator introduces the two.
 """
 
 from matcher.models import CheckIn, Match, Newcomer, User, Volunteer
-from matcher.services import mail, match_problem, outbox
+from matcher.services.matching import problem as match_problem
+from matcher.services.platform import mail, outbox
 
 MAIL_LANGUAGE = "de"
 

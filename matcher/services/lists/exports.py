@@ -21,8 +21,9 @@ from sqlalchemy.orm import selectinload
 from matcher.extensions import db
 from matcher.models import Agency, Match, Newcomer, User, Volunteer, utcnow
 from matcher.models.vocab import MATCH_STATUSES, NEWCOMER_STATUSES, VOLUNTEER_STATUSES
-from matcher.services import audit, spreadsheet
-from matcher.services.spreadsheet import Cell
+from matcher.services.lists import spreadsheet
+from matcher.services.lists.spreadsheet import Cell
+from matcher.services.platform import audit
 
 KINDS = ("matches", "volunteers", "newcomers")
 FORMATS = ("csv", "xlsx")

@@ -17,7 +17,9 @@ from sqlalchemy.orm import selectinload
 from matcher.extensions import db
 from matcher.models import Agency, Match, MatchEvent, MatchRun, Newcomer, User, Volunteer, utcnow
 from matcher.models.vocab import mask_to_slots
-from matcher.services import audit, checkins, match_problem
+from matcher.services.matching import checkins
+from matcher.services.matching import problem as match_problem
+from matcher.services.platform import audit
 
 PER_PAGE = 20
 DUE_SOON_DAYS = 7

@@ -17,7 +17,7 @@ from matcher.models import (
     VolunteerLanguage,
 )
 from matcher.models.vocab import slots_to_mask
-from matcher.services import administration
+from matcher.services.platform import administration
 
 DEMO_ADMIN = "admin@demo.example"
 NOTICE_TEXT = (

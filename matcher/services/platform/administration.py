@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import DEFAULT_WEIGHTS, Agency, AuditEvent, User, Volunteer
-from matcher.services import accounts, audit
+from matcher.services.platform import accounts, audit
 
 
 class AdminError(ValueError):

@@ -27,8 +27,9 @@ from matcher.models import (
     utcnow,
 )
 from matcher.models.vocab import OPEN_MATCH_STATUSES
-from matcher.services import audit, match_problem
-from matcher.services.match_problem import newcomer_key, parse_key, volunteer_key
+from matcher.services.matching import problem as match_problem
+from matcher.services.matching.problem import newcomer_key, parse_key, volunteer_key
+from matcher.services.platform import audit
 
 #: How many alternative volunteers the review page offers per newcomer.
 ALTERNATIVES = 10

@@ -37,9 +37,10 @@ from matcher.models import (
     utcnow,
 )
 from matcher.models.vocab import slots_to_mask
-from matcher.services import audit, spreadsheet
-from matcher.services.import_fields import FIELDS, CellError, suggest_mapping
-from matcher.services.spreadsheet import SpreadsheetError, Table
+from matcher.services.lists import spreadsheet
+from matcher.services.lists.import_fields import FIELDS, CellError, suggest_mapping
+from matcher.services.lists.spreadsheet import SpreadsheetError, Table
+from matcher.services.platform import audit
 
 __all__ = ["FIELDS", "ImportError_", "Plan", "RowError", "check", "run", "suggest_mapping"]
 

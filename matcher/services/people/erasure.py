@@ -22,7 +22,7 @@ from matcher.models import (
     utcnow,
 )
 from matcher.models.vocab import OPEN_MATCH_STATUSES
-from matcher.services import audit, outbox
+from matcher.services.platform import audit, outbox
 
 
 def erase_volunteer(volunteer: Volunteer, actor: User | None, *, commit: bool = True) -> None:

@@ -4,7 +4,8 @@ from sqlalchemy import select, update
 
 from matcher.extensions import db
 from matcher.models import ConsentRecord, User, Volunteer, utcnow
-from matcher.services import audit, certificates
+from matcher.services.people import certificates
+from matcher.services.platform import audit
 
 
 class ScreeningError(ValueError):

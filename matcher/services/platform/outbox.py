@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from matcher.database import is_sqlite
 from matcher.extensions import db
 from matcher.models import OutboxMessage, utcnow
-from matcher.services import mail
+from matcher.services.platform import mail
 
 log = logging.getLogger(__name__)
 

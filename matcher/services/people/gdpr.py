@@ -1,7 +1,7 @@
 """Data protection duties done by the software: access, erasure and retention.
 
 - `person_data`: everything stored about one person, as JSON (Art. 15 and 20 DSGVO).
-- `erase`: Art. 17, through `matcher.services.erasure` (anonymous counts stay).
+- `erase`: Art. 17, through `matcher.services.people.erasure` (anonymous counts stay).
 - `purge`: the daily retention job. It anonymises people past their agency's retention
   period, removes certificate-of-good-conduct records of volunteers who left, and deletes
   sign-ups never confirmed. It is idempotent: a second run finds nothing left to do.
@@ -28,7 +28,8 @@ from matcher.models import (
     utcnow,
 )
 from matcher.models.vocab import OPEN_MATCH_STATUSES, mask_to_slots
-from matcher.services import audit, erasure, signup
+from matcher.services.people import erasure, signup
+from matcher.services.platform import audit
 
 FORMAT = "matcher.person-data/1"
 #: Days after which a retention month is counted (a month of 30.44 days, on the safe side).

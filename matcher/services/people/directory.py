@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from matcher.extensions import db
 from matcher.models import Newcomer, NewcomerLanguage, Volunteer, VolunteerLanguage
-from matcher.services import audit
+from matcher.services.platform import audit
 
 PER_PAGE = 25
 

@@ -1,0 +1,1 @@
+"""Lists in and out: imports, exports, spreadsheets and the figures for funders."""

@@ -1,0 +1,1 @@
+"""Use cases of the matching: the problem, runs, the lifecycle, check-ins, views."""

@@ -1,0 +1,1 @@
+"""Use cases about people: sign-up, self-service, intake, screening, erasure, access."""
