@@ -57,6 +57,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SIGNUP_CONFIRM_HOURS": 72,
         "MAGIC_LINK_MINUTES": 60,
         "UNCONFIRMED_PURGE_DAYS": 14,
+        # Sent and given-up mails (names, links) are deleted by `gdpr purge` after this.
+        "SENT_MAIL_RETENTION_DAYS": 30,
         "SIGNUP_RATE_LIMIT": "5 per minute; 30 per hour",
         "OUTBOX_MAX_ATTEMPTS": 8,
         "OUTBOX_BACKOFF_SECONDS": 60,

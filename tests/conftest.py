@@ -3,6 +3,7 @@
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -14,7 +15,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from matcher import create_app
+from matcher import create_app, tenancy
+from matcher.domain.vocab import slots_to_mask
 from matcher.extensions import db as _db
 from matcher.models import (
     Agency,
@@ -30,7 +32,6 @@ from matcher.models import (
     utcnow,
 )
 from matcher.models.base import Base
-from matcher.models.vocab import slots_to_mask
 from tests.pgserver import PostgresServer, PostgresUnavailable
 
 PASSWORD = "correct horse battery"
@@ -94,7 +95,7 @@ def postgres_app_db(postgres_server_url: str) -> str:
     """A PostgreSQL database for the app tests, schema created once per session."""
     url = create_database(postgres_server_url, "matcher_test")
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"})
-    with app.app_context():
+    with inside(app):
         Base.metadata.create_all(_db.engine)
         _db.engine.dispose()
     return url
@@ -135,11 +136,11 @@ def app(backend: str, database_url: str, app_config: dict[str, Any]) -> Iterator
     app = create_app(app_test_config(database_url, **app_config))
     # No app context stays pushed during the test: each request must get its own, as in
     # production (a shared one would share `g` and the session between requests).
-    with app.app_context():
+    with inside(app):
         if backend == "sqlite":
             Base.metadata.create_all(_db.engine)
     yield app
-    with app.app_context():
+    with inside(app):
         _db.session.remove()
         if backend != "sqlite":
             names = ", ".join(t.name for t in Base.metadata.sorted_tables)
@@ -165,16 +166,24 @@ def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
             _db.engine.dispose()
 
 
+@contextmanager
+def inside(app: Flask) -> Iterator[None]:
+    """An app context of the test app that sees every agency's rows (it says so by name,
+    as the app's own commands do): for a test's setup and its checks of the database."""
+    with app.app_context(), tenancy.all_agencies():
+        yield
+
+
 @pytest.fixture
 def db(app: Flask) -> Iterator[Any]:
-    """The Flask-SQLAlchemy object inside an app context of the test app."""
-    with app.app_context():
+    """The Flask-SQLAlchemy object inside an app context of the test app (every agency)."""
+    with inside(app):
         yield _db
 
 
 def persist(app: Flask, *objects: Any) -> None:
     """Add and commit objects in their own app context; return them detached but loaded."""
-    with app.app_context():
+    with inside(app):
         _db.session.add_all(objects)
         _db.session.commit()
         for obj in objects:
@@ -257,7 +266,7 @@ def make_volunteer(app: Flask) -> Callable[..., Volunteer]:
             "status": "active",
         }
         values.update(overrides)
-        with app.app_context():
+        with inside(app):
             volunteer = Volunteer(
                 **values,
                 languages=[VolunteerLanguage(code=c, level=lv) for c, lv in languages.items()],
@@ -309,7 +318,7 @@ def make_newcomer(app: Flask) -> Callable[..., Newcomer]:
             **values,
             languages=[NewcomerLanguage(code=c, level=lv) for c, lv in languages.items()],
         )
-        with app.app_context():
+        with inside(app):
             _db.session.add(newcomer)
             _db.session.flush()
             for purpose in consents:
@@ -394,7 +403,7 @@ def _running_match(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
     persist(app, match)
     checkin = CheckIn(agency_id=agency_id, match_id=match.id, due_on=date(2026, 12, 24))
     persist(app, checkin)
-    with app.app_context():
+    with inside(app):
         newcomer = _db.session.get(Newcomer, people["newcomer"].id)
         assert newcomer is not None
         newcomer.status = "matched"

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import Base
+from tests.conftest import inside
 
 
 def signup_form(**overrides: Any) -> dict[str, Any]:
@@ -76,7 +77,7 @@ def profile_form(**overrides: Any) -> dict[str, Any]:
 
 def row_counts(app: Flask) -> dict[str, int]:
     """Rows per table, to show a refused request stored nothing half-way."""
-    with app.app_context():
+    with inside(app):
         return {
             t.name: db.session.scalar(select(func.count()).select_from(t)) or 0
             for t in Base.metadata.sorted_tables

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import Agency, ConsentRecord, Newcomer, User, Volunteer
-from tests.conftest import login
+from tests.conftest import inside, login
 
 
 def test_create_agency_and_coordinator_who_can_log_in(app: Flask, runner: FlaskCliRunner) -> None:
@@ -19,7 +19,7 @@ def test_create_agency_and_coordinator_who_can_log_in(app: Flask, runner: FlaskC
               "awo-koeln", "--password", "long enough password"]
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    with app.app_context():
+    with inside(app):
         user = db.session.scalar(select(User).where(User.email == "coord@example.org"))
         assert user is not None and user.agency is not None and user.agency.slug == "awo-koeln"
     response = login(app.test_client(), "coord@example.org", "long enough password")
@@ -85,7 +85,7 @@ def test_demo_data_is_realistic_deterministic_and_loaded_once(
         "7",
     ]
     assert runner.invoke(args=args).exit_code == 0
-    with app.app_context():
+    with inside(app):
         agency = db.session.scalar(select(Agency).where(Agency.slug == "koeln"))
         assert agency is not None
         volunteers = db.session.scalars(select(Volunteer)).all()
@@ -104,11 +104,11 @@ def test_demo_data_is_realistic_deterministic_and_loaded_once(
         snapshot = sorted((v.email, v.postcode, v.slots) for v in volunteers)
     again = runner.invoke(args=args)
     assert again.exit_code == 0 and "already" in again.output
-    with app.app_context():
+    with inside(app):
         assert db.session.scalar(select(func.count()).select_from(Volunteer)) == 60
     # Same seed, another agency: the same people.
     assert runner.invoke(args=[*args[:1], "--agency", "koeln2", *args[3:]]).exit_code == 0
-    with app.app_context():
+    with inside(app):
         other = db.session.scalars(
             select(Volunteer).join(Agency).where(Agency.slug == "koeln2")
         ).all()

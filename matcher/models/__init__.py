@@ -1,8 +1,8 @@
 """The data model, one concept per module."""
 
-from matcher.models.agency import DEFAULT_WEIGHTS, Agency
+from matcher.models.agency import Agency
 from matcher.models.audit import AuditEvent
-from matcher.models.base import Base, utcnow
+from matcher.models.base import Base, today, utcnow
 from matcher.models.checkin import CheckIn
 from matcher.models.consent import ConsentRecord
 from matcher.models.language import NewcomerLanguage, VolunteerLanguage
@@ -15,7 +15,6 @@ from matcher.models.user import User
 from matcher.models.volunteer import Volunteer
 
 __all__ = [
-    "DEFAULT_WEIGHTS",
     "Agency",
     "AuditEvent",
     "Base",
@@ -31,5 +30,6 @@ __all__ = [
     "User",
     "Volunteer",
     "VolunteerLanguage",
+    "today",
     "utcnow",
 ]

@@ -6,16 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from matcher.domain.vocab import DEFAULT_WEIGHTS, UMBRELLAS
 from matcher.models.base import Base, UTCDateTime, check_in, utcnow
-from matcher.models.vocab import UMBRELLAS
-
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "language": 3.0,
-    "distance": 2.0,
-    "availability": 2.0,
-    "topics": 1.0,
-    "waiting": 1.0,
-}
 
 
 class Agency(Base):

@@ -1,7 +1,7 @@
 """The declarative base: one MetaData with a naming convention, so migrations get stable names."""
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -25,6 +25,11 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Return the current time in UTC, timezone-aware."""
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in UTC: the one clock every service and page counts days with."""
+    return utcnow().date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -5,9 +5,9 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from matcher.domain.vocab import CHECKIN_LIGHTS
 from matcher.models.base import Base, UTCDateTime, check_in
 from matcher.models.tenant import TenantScoped
-from matcher.models.vocab import CHECKIN_LIGHTS
 
 
 class CheckIn(TenantScoped, Base):
@@ -24,6 +24,8 @@ class CheckIn(TenantScoped, Base):
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
     due_on: Mapped[date] = mapped_column(Date, index=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The day the conversation took place (it may be recorded later, or before it was due).
+    held_on: Mapped[date | None] = mapped_column(Date)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     light: Mapped[str | None] = mapped_column(String(8))
     note: Mapped[str] = mapped_column(Text, default="")

@@ -5,9 +5,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from matcher.domain.vocab import CONSENT_CHANNELS, CONSENT_PURPOSES
 from matcher.models.base import Base, UTCDateTime, check_in, utcnow
 from matcher.models.tenant import TenantScoped
-from matcher.models.vocab import CONSENT_CHANNELS, CONSENT_PURPOSES
 
 
 class ConsentRecord(TenantScoped, Base):

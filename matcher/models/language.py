@@ -3,8 +3,8 @@
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from matcher.domain.vocab import LEVELS
 from matcher.models.base import Base, check_in
-from matcher.models.vocab import LEVELS
 
 
 class VolunteerLanguage(Base):

@@ -17,16 +17,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher.domain.eligibility import MatchRules
+from matcher.domain.vocab import END_REASONS, MATCH_ATTENTIONS, MATCH_STATUSES, OPEN_MATCH_STATUSES
 from matcher.models.base import Base, UTCDateTime, check_in, utcnow
 from matcher.models.newcomer import Newcomer
 from matcher.models.tenant import TenantScoped
-from matcher.models.vocab import END_REASONS, MATCH_STATUSES, OPEN_MATCH_STATUSES
 from matcher.models.volunteer import Volunteer
 
 _OPEN = check_in("status", OPEN_MATCH_STATUSES)
 
 
-class Match(TenantScoped, Base):
+class Match(MatchRules, TenantScoped, Base):
     """A proposed, approved, running or finished Patenschaft."""
 
     __tablename__ = "matches"
@@ -37,6 +38,10 @@ class Match(TenantScoped, Base):
             name="end_reason_valid",
         ),
         CheckConstraint("status <> 'ended' OR end_reason IS NOT NULL", name="ended_has_reason"),
+        CheckConstraint(
+            f"attention IS NULL OR {check_in('attention', MATCH_ATTENTIONS)}",
+            name="attention_valid",
+        ),
         # The database itself keeps one open match per newcomer.
         Index(
             "uq_matches_open_newcomer",
@@ -73,6 +78,12 @@ class Match(TenantScoped, Base):
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reject_reason: Mapped[str] = mapped_column(String(500), default="")
+    # A proposal a coordinator chose by hand ("Stattdessen vorschlagen"): later runs keep it.
+    picked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Set when something happened that the coordinator must look at (e.g. the volunteer
+    # withdrew their consent while the Patenschaft runs); cleared when they have.
+    attention: Mapped[str | None] = mapped_column(String(32))
+    attention_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic locking: an UPDATE from a stale form matches no row and fails.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

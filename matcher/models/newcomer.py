@@ -15,13 +15,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matcher.domain.eligibility import NewcomerRules
+from matcher.domain.vocab import AGE_BANDS, ALL_SLOTS_MASK, GENDERS, NEWCOMER_STATUSES
 from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.consent import ConsentRecord
 from matcher.models.language import NewcomerLanguage
 from matcher.models.tenant import TenantScoped
-from matcher.models.vocab import AGE_BANDS, ALL_SLOTS_MASK, GENDERS, NEWCOMER_STATUSES
 
 
-class Newcomer(TenantScoped, Base):
+class Newcomer(NewcomerRules, TenantScoped, Base):
     """A newcomer or family waiting for, or accompanied by, a volunteer."""
 
     __tablename__ = "newcomers"
@@ -61,6 +63,10 @@ class Newcomer(TenantScoped, Base):
 
     languages: Mapped[list[NewcomerLanguage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=NewcomerLanguage.code
+    )
+    # A read-only view for the eligibility rules' Python twins (matcher.domain.eligibility).
+    consents: Mapped[list[ConsentRecord]] = relationship(
+        viewonly=True, order_by=ConsentRecord.id, foreign_keys=[ConsentRecord.newcomer_id]
     )
 
     def __repr__(self) -> str:

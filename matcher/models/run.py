@@ -6,9 +6,9 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from matcher.domain.vocab import RUN_STATUSES
 from matcher.models.base import Base, UTCDateTime, check_in, utcnow
 from matcher.models.tenant import TenantScoped
-from matcher.models.vocab import RUN_STATUSES
 
 
 class MatchRun(TenantScoped, Base):

@@ -2,17 +2,16 @@
 
 from datetime import datetime
 
-from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from matcher.domain.vocab import ROLES
 from matcher.models.agency import Agency
 from matcher.models.base import Base, UTCDateTime, check_in, utcnow
-from matcher.models.vocab import ROLES
 
 
-class User(UserMixin, Base):
+class User(Base):
     """A staff member who logs in: an admin, or a coordinator of one agency."""
 
     __tablename__ = "users"
@@ -37,6 +36,17 @@ class User(UserMixin, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agency: Mapped[Agency | None] = relationship()
+
+    # Flask-Login asks these four; written here so the models import no Flask.
+    @property
+    def is_authenticated(self) -> bool:
+        """Flask-Login: a loaded user is a logged-in user."""
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Flask-Login: never anonymous."""
+        return False
 
     @property
     def is_active(self) -> bool:

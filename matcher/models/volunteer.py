@@ -1,6 +1,7 @@
 """The volunteer (Pate/Patin)."""
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -16,19 +17,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matcher.models.base import Base, UTCDateTime, check_in, utcnow
-from matcher.models.language import VolunteerLanguage
-from matcher.models.tenant import TenantScoped
-from matcher.models.vocab import (
+if TYPE_CHECKING:
+    from matcher.models.match import Match
+
+from matcher.domain.eligibility import VolunteerRules
+from matcher.domain.vocab import (
     AGE_BANDS,
     ALL_SLOTS_MASK,
     CERTIFICATE_RESULTS,
     GENDERS,
     VOLUNTEER_STATUSES,
 )
+from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.consent import ConsentRecord
+from matcher.models.language import VolunteerLanguage
+from matcher.models.tenant import TenantScoped
 
 
-class Volunteer(TenantScoped, Base):
+class Volunteer(VolunteerRules, TenantScoped, Base):
     """A volunteer who signed up with one agency."""
 
     __tablename__ = "volunteers"
@@ -57,7 +63,7 @@ class Volunteer(TenantScoped, Base):
     lon: Mapped[float | None] = mapped_column(Float)
     age_band: Mapped[str] = mapped_column(String(16))
     gender: Mapped[str | None] = mapped_column(String(16))
-    # Weekly availability: bit i is matcher.models.vocab.SLOTS[i].
+    # Weekly availability: bit i is matcher.domain.vocab.SLOTS[i].
     slots: Mapped[int] = mapped_column(Integer, default=0)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     capacity: Mapped[int] = mapped_column(Integer, default=1)
@@ -75,22 +81,26 @@ class Volunteer(TenantScoped, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set when the person was erased or anonymised: names and contact are gone, counts stay.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the volunteer uses the site in: their mails are written in it.
+    locale: Mapped[str] = mapped_column(String(8), default="de", server_default="de")
     # Bumped to revoke every magic link sent so far.
     token_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     languages: Mapped[list[VolunteerLanguage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=VolunteerLanguage.code
     )
+    # Read-only views for the eligibility rules' Python twins (matcher.domain.eligibility).
+    consents: Mapped[list[ConsentRecord]] = relationship(
+        viewonly=True, order_by=ConsentRecord.id, foreign_keys=[ConsentRecord.volunteer_id]
+    )
+    matches: Mapped[list["Match"]] = relationship(
+        viewonly=True, foreign_keys="Match.volunteer_id", order_by="Match.id"
+    )
 
     @property
     def full_name(self) -> str:
         """First and last name."""
         return f"{self.first_name} {self.last_name}"
-
-    @property
-    def has_valid_certificate(self) -> bool:
-        """An inspected certificate without entries."""
-        return self.certificate_inspected_on is not None and self.certificate_result == "clear"
 
     def __repr__(self) -> str:
         return f"<Volunteer {self.id}>"

@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
-from matcher.models.vocab import LEVELS, SLOTS
+from matcher.domain.vocab import LEVELS, SLOTS
 from matcher.services.platform import vocabulary
 from matcher.web.labels import LEVEL_LABELS, TOPIC_LABELS, choices
 

@@ -1,6 +1,13 @@
-"""Per-request hooks: load the user, scope the request to their agency, set headers."""
+"""Per-request hooks: load the user, scope the request, commit once at its end, set headers.
+
+The request is the unit of work: services only flush, and `_finish_transaction` commits
+once when the answer is a success (below 400) and rolls everything back otherwise. A
+commit that loses a race (a stale version, a unique index) answers 409.
+"""
 
 from flask import Flask, Response, abort, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from matcher import tenancy
 from matcher.extensions import db, login_manager
@@ -21,6 +28,7 @@ def register(app: Flask) -> None:
     app.before_request(_reject_nul_bytes)
     app.before_request(_scope_request)
     app.after_request(_security_headers)
+    app.after_request(_finish_transaction)
 
 
 @login_manager.user_loader
@@ -45,14 +53,29 @@ def _reject_nul_bytes() -> None:
 
 
 def _scope_request() -> None:
+    """A coordinator sees their agency; everyone else nobody's rows until a blueprint says
+    otherwise by name (the admin area: all agencies; an admin acting as one agency)."""
     from flask_login import current_user
 
-    if not current_user.is_authenticated:
-        tenancy.deny_all()
-    elif current_user.is_admin:
-        tenancy.set_scope(None)
+    if current_user.is_authenticated and current_user.agency_id is not None:
+        tenancy.enter(current_user.agency_id)
     else:
-        tenancy.set_scope(current_user.agency_id)
+        tenancy.enter(tenancy.Everyone.NOBODY)
+
+
+def _finish_transaction(response: Response) -> Response:
+    """Commit the request's work once if it succeeded; otherwise undo all of it."""
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        from matcher.web.errors import conflict_on_commit
+
+        return conflict_on_commit()  # type: ignore[return-value]
+    return response
 
 
 def _security_headers(response: Response) -> Response:

@@ -70,6 +70,45 @@ END_REASON_LABELS = {
     "other": _l("other reason"),
 }
 PART_LABELS = {"morning": _l("morning"), "afternoon": _l("afternoon"), "evening": _l("evening")}
+LIGHT_LABELS = {
+    "green": _l("fine"),
+    "yellow": _l("needs attention"),
+    "red": _l("in trouble"),
+}
+COMPONENT_LABELS = {
+    "language": _l("Language"),
+    "distance": _l("Distance"),
+    "availability": _l("Shared times"),
+    "topics": _l("Topics"),
+    "waiting": _l("Waiting time"),
+}
+ATTENTION_LABELS = {
+    "volunteer_withdrew_consent": _l(
+        "The volunteer has withdrawn their consent to matching. Please talk with both and "
+        "decide whether the Patenschaft goes on or ends."
+    ),
+}
+#: The buttons of the status changes (matcher.domain.transitions), per entity.
+VOLUNTEER_CHANGE_LABELS = {
+    "activate": _l("Activate (interview done)"),
+    "pause": _l("Pause"),
+    "deactivate": _l("Deactivate"),
+}
+NEWCOMER_CHANGE_LABELS = {
+    "pause": _l("Pause"),
+    "resume": _l("Resume"),
+    "close": _l("Close"),
+    "reopen": _l("Reopen"),
+}
+CONSENT_PURPOSE_LABELS = {
+    "matching": _l("Matching"),
+    "contact_sharing": _l("Passing on contact details"),
+}
+CONSENT_CHANNEL_LABELS = {
+    "online": _l("online"),
+    "paper": _l("on paper"),
+    "in_person": _l("in person"),
+}
 
 
 def choices(labels: Mapping[str, Any], blank: Any = None) -> list[SelectChoice]:

@@ -3,11 +3,12 @@
 from typing import Any
 
 from babel import Locale
-from flask import Flask
-from flask_babel import get_locale
+from flask import Flask, current_app
+from flask_babel import format_decimal, get_locale
 
-from matcher.models.vocab import DAYS, PARTS, mask_to_slots
-from matcher.web import labels
+from matcher.domain.vocab import DAYS, PARTS, mask_to_slots
+from matcher.models import today
+from matcher.web import acting, labels
 from matcher.web.public.forms import LanguageForm
 
 
@@ -18,9 +19,31 @@ def language_name(code: str) -> str:
     return str(name) if name else code
 
 
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute link for a mail, on the configured public address (never the Host header).
+
+    Works outside a request too (mails queued by commands and jobs).
+    """
+    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    return base + current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def numberformat(value: float | int | None, places: int | None = None) -> str:
+    """A number in the UI language's format: "15.648" and "2,2" in German."""
+    if value is None:
+        return "—"
+    if places is None:
+        return str(format_decimal(value))
+    pattern = "#,##0." + "0" * places if places else "#,##0"
+    return str(format_decimal(round(value, places), format=pattern))
+
+
 def register(app: Flask) -> None:
     """Install template filters and globals."""
+    app.add_template_global(public_url)
+    app.add_template_global(today)
     app.add_template_filter(language_name)
+    app.add_template_filter(numberformat)
     app.add_template_filter(mask_to_slots, "slot_names")
 
     @app.context_processor
@@ -31,4 +54,5 @@ def register(app: Flask) -> None:
             "PARTS": PARTS,
             "language_form": LanguageForm,
             "current_locale": str(get_locale() or "de"),
+            "acting_agency": acting.shown_agency(),
         }

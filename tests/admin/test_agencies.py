@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from matcher.extensions import db
 from matcher.models import Agency, ConsentRecord
-from tests.conftest import login
+from tests.conftest import inside, login
 
 SETTINGS = {
     "name": "AWO Köln", "city": "Köln", "umbrella": "awo", "privacy_contact": "dsb@awo.example",
@@ -40,13 +40,13 @@ def test_save_settings_and_bump_the_notice_version_only_when_the_text_changes(
     login(client, make_user("admin"))
     url = f"/admin/agencies/{agency.id}"
     assert client.post(url, data=SETTINGS).status_code == 302
-    with app.app_context():
+    with inside(app):
         saved = db.session.get(Agency, agency.id)
         assert saved.privacy_notice_version == "4"
         assert saved.retention_months == 18 and saved.trial_weeks == 6
         assert saved.max_distance_km == 15.0 and saved.weights["language"] == 3.0
     assert client.post(url, data={**SETTINGS, "name": "AWO"}).status_code == 302
-    with app.app_context():
+    with inside(app):
         assert db.session.get(Agency, agency.id).privacy_notice_version == "4"
     # Bad values: a message, a 400, nothing saved.
     for bad in ({"retention_months": "0"}, {"weight_language": "-1"}, {"max_distance_km": "abc"},
@@ -55,7 +55,7 @@ def test_save_settings_and_bump_the_notice_version_only_when_the_text_changes(
         response = client.post(url, data={**SETTINGS, **bad})
         assert response.status_code == 400, bad
         assert 'class="error"' in response.get_data(as_text=True)
-    with app.app_context():
+    with inside(app):
         assert db.session.get(Agency, agency.id).name == "AWO"
 
 
@@ -91,12 +91,12 @@ def test_the_preview_counts_feasible_pairs_without_saving(
     posted = client.post(f"/admin/agencies/{agency.id}", data={**SETTINGS, "max_distance_km": "50",
                                                               "preview": "1"})  # fmt: skip
     assert posted.status_code == 200 and 'data-count="feasible">2<' in posted.get_data(as_text=True)
-    with app.app_context():
+    with inside(app):
         assert db.session.get(Agency, agency.id).max_distance_km == 15.0
 
 
 def _consent(app: Flask, newcomers: list[Any]) -> None:
-    with app.app_context():
+    with inside(app):
         for n in newcomers:
             db.session.add(ConsentRecord(agency_id=n.agency_id, newcomer_id=n.id, purpose="matching",
                                          notice_version="1", language="ar", channel="online"))  # fmt: skip

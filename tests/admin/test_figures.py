@@ -13,7 +13,7 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.models import AuditEvent, Match
 from matcher.services.lists import figures
-from tests.conftest import login
+from tests.conftest import inside, login
 
 
 def _at(day: date) -> datetime:
@@ -22,7 +22,7 @@ def _at(day: date) -> datetime:
 
 def _matches(app: Flask, agency: Any, volunteers: list[Any], newcomers: list[Any],
              rows: list[dict[str, Any]]) -> None:  # fmt: skip
-    with app.app_context():
+    with inside(app):
         for v, n, values in zip(volunteers, newcomers, rows):
             db.session.add(
                 Match(agency_id=agency.id, volunteer_id=v.id, newcomer_id=n.id, **values)
@@ -47,7 +47,7 @@ def test_funder_report_counts_and_suppresses_small_numbers(
         {"status": "proposed", "proposed_at": _at(date(2026, 3, 1))},
     ]  # fmt: skip
     _matches(app, agency, volunteers, newcomers, rows)
-    with app.app_context():
+    with inside(app):
         report = figures.funder_report(agency, date(2026, 1, 1), date(2026, 3, 31))
     assert report.started == 6 and report.active_on_end == 6 and report.ended == 2
     assert report.ended_by_reason["moved_away"] == 1 and report.volunteers_active == 8
@@ -67,7 +67,7 @@ def test_funder_report_counts_and_suppresses_small_numbers(
     assert values["Patenschaften beendet"] == "<5"
     assert "8" in values.values()  # volunteers active
     assert all(v in ("<5", "6", "8") for k, v in values.items() if k not in ("Träger", "Zeitraum"))
-    with app.app_context():
+    with inside(app):
         assert db.session.scalar(
             select(AuditEvent.id).where(AuditEvent.action == "export.funder_report")
         )
@@ -97,7 +97,7 @@ def test_monthly_series_waiting_and_unmet_demand(
         newcomers[:1],
         [{"status": "active", "started_at": _at(this_month), "proposed_at": _at(this_month)}],
     )
-    with app.app_context():
+    with inside(app):
         months = figures.monthly(agency, today)
         assert len(months) == 12 and months[-1].first_day == this_month
         assert months[-1].started == 1 and months[-1].active == 1 and months[-2].active == 0

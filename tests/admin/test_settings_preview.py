@@ -11,13 +11,14 @@ from matcher.models import Agency
 from matcher.services.matching import preview as settings_preview
 from matcher.services.matching import problem as match_problem
 from matcher.services.platform import demo
+from tests.conftest import inside
 
 
 @pytest.mark.parametrize("max_distance_km", [15.0, 3.0, None])
 def test_preview_agrees_with_the_engine_on_the_demo_agency(
     app: Flask, max_distance_km: float | None
 ) -> None:
-    with app.app_context():
+    with inside(app):
         loaded = demo.load("koeln", 120, 100, 7, date.today())
         assert loaded is not None
         agency = db.session.get(Agency, loaded.id)

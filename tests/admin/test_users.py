@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import AuditEvent, User
-from tests.conftest import login
+from tests.conftest import inside, login
 
 
 def _shown_password(html: str) -> str:
@@ -38,7 +38,7 @@ def test_create_a_coordinator_who_can_log_in_with_the_shown_password(
     duplicate = client.post("/admin/users", data={"email": "neu@example.org", "role": "admin",
                                                    "agency": "0"})  # fmt: skip
     assert duplicate.status_code == 400
-    with app.app_context():
+    with inside(app):
         assert db.session.scalar(select(User).where(User.email == "x@example.org")) is None
 
 
@@ -63,7 +63,7 @@ def test_deactivating_ends_the_sessions_and_reset_gives_a_new_password(
     assert login(app.test_client(), coordinator, new_password).status_code == 302
     # An admin cannot lock themselves out.
     client.post(f"/admin/users/{admin.id}/deactivate")
-    with app.app_context():
+    with inside(app):
         assert db.session.get(User, admin.id).active
         actions = db.session.scalars(select(AuditEvent.action)).all()
         for action in ("user.deactivate", "user.activate", "user.password_reset"):

@@ -10,13 +10,13 @@ from playwright.sync_api import Page, expect
 from matcher.extensions import db
 from matcher.models import Match, Newcomer, Volunteer
 from matcher.services.platform import demo
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, inside
 
 
 def _a_year_of_patenschaften(app: Flask) -> int:
     """The demo agency with Patenschaften started and ended over the last twelve months."""
     today = date.today()
-    with app.app_context():
+    with inside(app):
         agency = demo.load("koeln", 120, 100, 3, today)
         assert agency is not None
         volunteers = db.session.query(Volunteer).filter_by(agency_id=agency.id).all()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.models import Match, Newcomer
 from tests.browser.conftest import SCREENSHOTS
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, inside
 
 
 def _log_in(page: Page, base: str, email: str) -> None:
@@ -63,7 +63,7 @@ def test_coordinator_registers_a_newcomer_runs_the_matching_and_approves(
     page.locator("form:not(#bulk)[action$='/approve'] button[type=submit]").first.click()
     screenshot(page, "approved")
 
-    with app.app_context():
+    with inside(app):
         newcomer = db.session.scalars(select(Newcomer).where(Newcomer.first_name == "Amal")).one()
         match = db.session.scalars(select(Match).where(Match.newcomer_id == newcomer.id)).one()
         assert match.status == "approved" and match.volunteer_id == volunteer.id

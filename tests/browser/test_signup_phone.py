@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from matcher.services.platform import outbox
 from tests.browser.conftest import PHONE, SCREENSHOTS
-from tests.conftest import mail_config
+from tests.conftest import inside, mail_config
 from tests.forms import link_in, path_of
 from tests.mailserver import body_of
 
@@ -71,7 +71,7 @@ def test_signup_on_a_phone_and_confirm_by_the_link_in_the_mail(
     expect(page.get_by_role("heading", name="Fast geschafft")).to_be_visible()
     screenshot(page, "sent")
 
-    with app.app_context():
+    with inside(app):
         assert outbox.send_due().sent == 1
     mails = smtp_server.wait_for(1)
     assert len(mails) == 1 and mails[0]["To"] == "sean@example.org"

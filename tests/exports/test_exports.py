@@ -15,7 +15,7 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.models import AuditEvent, Match
 from matcher.services.lists.spreadsheet import neutralise
-from tests.conftest import login
+from tests.conftest import inside, login
 
 # Names a spreadsheet would run as formulas or misread.
 NASTY = [
@@ -119,7 +119,7 @@ def test_matches_export_filters_by_status_and_period_and_is_audited(
 ) -> None:  # fmt: skip
     agency = agency_with_nasty_people["agency"]
     vols, news = agency_with_nasty_people["volunteers"], agency_with_nasty_people["newcomers"]
-    with app.app_context():
+    with inside(app):
         db.session.add_all([
             Match(agency_id=agency.id, volunteer_id=vols[0].id, newcomer_id=news[0].id,
                   status="active", proposed_at=datetime(2026, 3, 1, tzinfo=UTC),
@@ -151,7 +151,7 @@ def test_matches_export_filters_by_status_and_period_and_is_audited(
     refused = _export(client, agency.id, kind="matches", status="waiting")
     assert refused.status_code == 400
     assert "Status" in refused.get_data(as_text=True)
-    with app.app_context():
+    with inside(app):
         events = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "export.matches")
         ).all()
@@ -175,7 +175,7 @@ def test_pseudonymised_export_has_no_names_and_stable_pseudonyms(
     pseudonyms = [r[0] for r in first[1:]]
     assert len(set(pseudonyms)) == len(NASTY) and all(p.startswith("V-") for p in pseudonyms)
     assert {r[1] for r in first[1:]} == {"50"}  # postcode area only
-    with app.app_context():
+    with inside(app):
         actions = db.session.scalars(select(AuditEvent.action)).all()
         assert actions.count("export.volunteers.pseudonymised") == 2
 
@@ -201,7 +201,7 @@ def test_cli_export_writes_the_file_and_audits(
     bad = runner.invoke(args=["export", "matches", "--agency", "awo", "--status", "waiting",
                               "-o", str(out)])  # fmt: skip
     assert bad.exit_code != 0 and "Traceback" not in bad.output
-    with app.app_context():
+    with inside(app):
         actions = db.session.scalars(select(AuditEvent.action)).all()
         assert "export.volunteers" in actions and "export.newcomers.pseudonymised" in actions
 

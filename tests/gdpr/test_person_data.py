@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import AuditEvent, CheckIn, Match, Volunteer
-from tests.conftest import login
+from tests.conftest import inside, login
 
 
 def test_person_data_holds_profile_consents_matches_and_log(
@@ -22,7 +22,7 @@ def test_person_data_holds_profile_consents_matches_and_log(
     a["volunteer"] = make_volunteer(a["agency"], first_name="VolA")
     a["newcomer"] = make_newcomer(a["agency"], first_name="NewA")
     other = make_volunteer(make_agency(), first_name="VolB")
-    with app.app_context():
+    with inside(app):
         match = Match(agency_id=a["agency"].id, volunteer_id=a["volunteer"].id,
                       newcomer_id=a["newcomer"].id, status="active")  # fmt: skip
         db.session.add(match)
@@ -47,7 +47,7 @@ def test_person_data_holds_profile_consents_matches_and_log(
 
     newcomer = client.post(f"/admin/privacy/newcomer/{a['newcomer'].id}/data.json")
     assert json.loads(newcomer.data)["profile"]["first_name"] == "NewA"
-    with app.app_context():
+    with inside(app):
         actions = db.session.scalars(select(AuditEvent.action)).all()
         assert "volunteer.data_export" in actions and "newcomer.data_export" in actions
     assert client.post("/admin/privacy/robot/1/data.json").status_code == 404
@@ -63,11 +63,11 @@ def test_erasure_needs_confirmation_then_removes_the_person(
     assert client.get(url).status_code == 200
     refused = client.post(url, data={})
     assert refused.status_code == 400
-    with app.app_context():
+    with inside(app):
         assert db.session.get(Volunteer, volunteer.id).anonymised_at is None
     done = client.post(url, data={"confirm": "y"})
     assert done.status_code == 303
-    with app.app_context():
+    with inside(app):
         erased = db.session.get(Volunteer, volunteer.id)
         assert erased.anonymised_at is not None and erased.email != volunteer.email
     # Erased people are no longer found, exported or erased again.

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.models import Match, Newcomer, Volunteer, utcnow
 from matcher.services.people import gdpr
+from tests.conftest import inside
 from tests.security.routes import snapshot
 
 LONG_AGO = utcnow() - timedelta(days=400)  # the agency keeps data for 12 months
@@ -18,7 +19,7 @@ RECENTLY = utcnow() - timedelta(days=100)
 
 
 def _match(app: Flask, agency: Any, v: Any, n: Any, **values: Any) -> None:
-    with app.app_context():
+    with inside(app):
         db.session.add(Match(agency_id=agency.id, volunteer_id=v.id, newcomer_id=n.id, **values))
         db.session.commit()
 
@@ -63,7 +64,7 @@ def test_purge_anonymises_what_is_past_retention_keeps_the_rest_and_is_idempoten
     assert "Anonymised 2 volunteers and 2 newcomers" in result.output
     assert "removed 1 certificate records" in result.output
 
-    with app.app_context():
+    with inside(app):
 
         def volunteer(v: Any) -> Volunteer:
             return db.session.get(Volunteer, v.id)
@@ -108,7 +109,7 @@ def test_purge_deletes_unconfirmed_sign_ups_after_the_configured_days(
     unconfirmed = make_volunteer(agency, email_confirmed_at=None, status="applied", created_at=old)
     new = make_volunteer(agency, email_confirmed_at=None, status="applied")
     confirmed = make_volunteer(agency, created_at=old)
-    with app.app_context():
+    with inside(app):
         report = gdpr.purge(unconfirmed_days=14)
         assert report.unconfirmed_deleted == 1
         assert db.session.get(Volunteer, unconfirmed.id) is None

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from matcher.extensions import db
 from matcher.models import AuditEvent, ConsentRecord, Newcomer, Volunteer
 from matcher.services.lists.import_fields import suggest_mapping
-from tests.conftest import login
+from tests.conftest import inside, login
 
 VOLUNTEERS_CSV = """Vorname;Nachname;E-Mail;Telefon;PLZ;Alter;Geschlecht;Sprachen;Zeiten;Themen;Einwilligung
 Anna;Schmidt;anna@example.org;+49 221 1234;50823;42;w;Deutsch (Muttersprache), Arabisch (gut);Mo abends, Sa vormittags;Behörden, Deutsch;ja
@@ -69,7 +69,7 @@ def _selected_mapping(client: FlaskClient, url: str) -> dict[str, str]:
 
 
 def _count(app: Flask, model: Any) -> int:
-    with app.app_context():
+    with inside(app):
         return int(db.session.scalar(select(func.count()).select_from(model)))
 
 
@@ -99,7 +99,7 @@ def test_a_good_file_is_checked_then_imported_and_a_second_import_adds_nobody(
 
     done = client.post(url, data={**mapping, "run": "1"})
     assert done.status_code == 303
-    with app.app_context():
+    with inside(app):
         people = {v.email: v for v in db.session.scalars(select(Volunteer))}
         assert set(people) == {"anna@example.org", "omer@example.org", "jean@example.org"}
         anna, omer, jean = (
@@ -174,7 +174,7 @@ def test_newcomers_from_xlsx_with_and_without_a_reference_number_are_not_importe
         url = _upload(client, agency.id, "newcomers", "liste.xlsx", out.getvalue())
         response = client.post(url, data={**_selected_mapping(client, url), "run": "1"})
         assert response.status_code == 303, response.get_data(as_text=True)
-    with app.app_context():
+    with inside(app):
         newcomers = {n.first_name: n for n in db.session.scalars(select(Newcomer))}
         assert set(newcomers) == {"Nadia", "Samir", "Amal"}
         nadia = newcomers["Nadia"]

@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from matcher.domain.vocab import mask_to_slots
 from matcher.extensions import db
 from matcher.models import ConsentRecord, Match, Newcomer, utcnow
-from matcher.models.vocab import mask_to_slots
-from tests.conftest import login
+from tests.conftest import inside, login
 from tests.forms import errors, newcomer_form, row_counts
 from tests.services.test_erasure import _all_text
 
@@ -41,7 +41,7 @@ def test_registering_a_newcomer_records_consent_with_purpose_version_language_ch
         "/newcomers/new", data=newcomer_form(consent_contact_sharing="y", consent_channel="paper")
     )
     assert response.status_code == 302
-    with app.app_context():
+    with inside(app):
         n = db.session.scalars(select(Newcomer)).one()
         assert response.location.endswith(f"/newcomers/{n.id}")
         assert (n.first_name, n.postcode, n.age_band, n.status) == (
@@ -135,7 +135,7 @@ def test_editing_keeps_data_and_refuses_a_stale_form(
         f"/newcomers/{n.id}/edit", data=newcomer_form(first_name="Mallory", loaded_at=loaded_at)
     )
     assert second.status_code == 409 and "inzwischen geändert" in second.get_data(as_text=True)
-    with app.app_context():
+    with inside(app):
         assert db.session.get(Newcomer, n.id).first_name == "Amal-Sara"
     bad = staff.post(f"/newcomers/{n.id}/edit", data=newcomer_form(postcode="00000"))
     assert bad.status_code == 400
@@ -150,7 +150,7 @@ def test_pause_resume_close_reopen(
         return staff.post(f"/newcomers/{n.id}/status", data={"change": what}).status_code
 
     def status() -> str:
-        with app.app_context():
+        with inside(app):
             return db.session.get(Newcomer, n.id).status
 
     assert change("pause") == 302 and status() == "paused"
@@ -167,7 +167,7 @@ def test_a_newcomer_with_an_open_patenschaft_cannot_be_closed(
 ) -> None:  # fmt: skip
     n = make_newcomer(agency, status="matched")
     v = make_volunteer(agency)
-    with app.app_context():
+    with inside(app):
         db.session.add(
             Match(agency_id=agency.id, volunteer_id=v.id, newcomer_id=n.id, status="active")
         )
@@ -187,7 +187,7 @@ def test_erasing_a_newcomer(
     assert staff.post(f"/newcomers/{n.id}/erase", data={"confirm": "y"}).status_code == 302
     text = _all_text(app)
     assert "Zilpha" not in text and "Unterkunft Nord" not in text
-    with app.app_context():
+    with inside(app):
         assert db.session.get(Newcomer, n.id).anonymised_at is not None
     assert "Zilpha" not in staff.get("/newcomers").get_data(as_text=True)
 
@@ -253,7 +253,7 @@ def test_recording_a_certificate_inspection_and_who_needs_one(
     assert response.status_code == 302
     from matcher.models import Volunteer
 
-    with app.app_context():
+    with inside(app):
         v = db.session.get(Volunteer, offered.id)
         assert (v.certificate_inspected_on, v.certificate_issued_on, v.certificate_result) == (
             today, date(2025, 11, 20), "clear"
@@ -297,7 +297,7 @@ def test_bad_certificate_input_is_refused(
     assert after == before
     from matcher.models import Volunteer
 
-    with app.app_context():
+    with inside(app):
         assert db.session.get(Volunteer, v.id).certificate_inspected_on is None
 
 
@@ -314,6 +314,6 @@ def test_activating_and_deactivating_a_volunteer_deletes_the_certificate_record(
     assert (
         staff.post(f"/volunteers/{v.id}/status", data={"change": "deactivate"}).status_code == 302
     )
-    with app.app_context():
+    with inside(app):
         left = db.session.get(Volunteer, v.id)
         assert left.status == "inactive" and left.certificate_inspected_on is None

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import Agency, Match, MatchEvent, Newcomer, User, Volunteer, utcnow
+from tests.conftest import inside
 
 
 @dataclass
@@ -31,7 +32,7 @@ def propose(app: Flask) -> Callable[..., int]:
     """Store a proposal of a volunteer and a newcomer (as a run would); return its id."""
 
     def make(volunteer: Volunteer, newcomer: Newcomer, score: float = 0.7) -> int:
-        with app.app_context():
+        with inside(app):
             match = Match(
                 agency_id=volunteer.agency_id,
                 volunteer_id=volunteer.id,
@@ -52,7 +53,7 @@ def propose(app: Flask) -> Callable[..., int]:
 
 def load_match(app: Flask, match_id: int) -> Match:
     """A match as it is in the database now (detached)."""
-    with app.app_context():
+    with inside(app):
         match = db.session.get(Match, match_id)
         assert match is not None
         db.session.expunge(match)
@@ -61,7 +62,7 @@ def load_match(app: Flask, match_id: int) -> Match:
 
 def matches(app: Flask, **where: Any) -> list[Match]:
     """The matches with the given column values, detached."""
-    with app.app_context():
+    with inside(app):
         stmt = select(Match).order_by(Match.id)
         for key, value in where.items():
             stmt = stmt.where(getattr(Match, key) == value)
@@ -72,7 +73,7 @@ def matches(app: Flask, **where: Any) -> list[Match]:
 
 def set_values(app: Flask, model: Any, row_id: int, **values: Any) -> None:
     """Change a row behind the coordinator's back (another user, another tab)."""
-    with app.app_context():
+    with inside(app):
         row = db.session.get(model, row_id)
         for key, value in values.items():
             setattr(row, key, value)

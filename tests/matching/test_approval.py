@@ -5,10 +5,10 @@ from collections.abc import Callable
 from flask import Flask
 from sqlalchemy import select
 
+from matcher.domain.vocab import slots_to_mask
 from matcher.extensions import db
 from matcher.models import AuditEvent, ConsentRecord, Newcomer, OutboxMessage, Volunteer, utcnow
-from matcher.models.vocab import slots_to_mask
-from tests.conftest import login
+from tests.conftest import inside, login
 from tests.matching.conftest import Office, load_match, set_values
 
 
@@ -64,7 +64,7 @@ def test_a_double_submit_does_not_approve_twice(
         client.post(f"/matching/proposals/{match_id}/approve", data={"version": 1}).status_code
         == 409
     )
-    with app.app_context():
+    with inside(app):
         assert db.session.scalars(select(OutboxMessage)).all().__len__() == 1
 
 
@@ -85,7 +85,7 @@ def test_approval_rechecks_that_the_volunteer_is_still_active(
     )
     assert "nicht mehr aktiv" in response.get_data(as_text=True)
     assert load_match(app, match_id).status == "proposed"
-    with app.app_context():
+    with inside(app):
         assert db.session.scalars(select(OutboxMessage)).all() == []
 
 
@@ -119,7 +119,7 @@ def test_approval_rechecks_consent(
 ) -> None:
     volunteer = make_volunteer(office.agency)
     match_id = propose(volunteer, make_newcomer(office.agency))
-    with app.app_context():
+    with inside(app):
         consent = db.session.scalars(
             select(ConsentRecord).where(ConsentRecord.volunteer_id == volunteer.id)
         ).one()
@@ -155,7 +155,7 @@ def test_the_volunteer_is_told_with_contact_details_only_after_consent(
             client.post(f"/matching/proposals/{match_id}/approve", data={"version": 1}).status_code
             == 302
         )
-    with app.app_context():
+    with inside(app):
         mails = {m.to_address: m for m in db.session.scalars(select(OutboxMessage))}
     shared = mails["eins@example.org"]
     assert shared.kind == "match_approved" and "genehmigt" in shared.subject
@@ -183,7 +183,7 @@ def test_reject_needs_a_reason_and_is_audited(
     assert load_match(app, match_id).status == "proposed"
     client.post(f"/matching/proposals/{match_id}/reject", data={"version": 1, "reason": "nein"})
     assert load_match(app, match_id).status == "rejected"
-    with app.app_context():
+    with inside(app):
         audit = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "match.reject")
         ).one()

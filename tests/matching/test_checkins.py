@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import CheckIn, Newcomer, OutboxMessage, Volunteer
-from tests.conftest import login
+from tests.conftest import inside, login
 from tests.matching.conftest import Office, load_match, set_values, today
 
 
@@ -40,7 +40,7 @@ def test_checkins_from_trial_end_then_every_interval(
                         make_newcomer(office.agency))  # fmt: skip
     match = load_match(app, match_id)
     assert match.trial_until == today() + timedelta(weeks=4)
-    with app.app_context():
+    with inside(app):
         (first,) = db.session.scalars(select(CheckIn).where(CheckIn.match_id == match_id)).all()
         assert first.due_on == match.trial_until and first.done_at is None
         first_id = first.id
@@ -52,7 +52,7 @@ def test_checkins_from_trial_end_then_every_interval(
         f"/checkins/{first_id}", data={"light": "yellow", "note": "braucht Hilfe"}
     )
     assert response.status_code == 302
-    with app.app_context():
+    with inside(app):
         rows = db.session.scalars(
             select(CheckIn).where(CheckIn.match_id == match_id).order_by(CheckIn.id)
         ).all()
@@ -62,7 +62,7 @@ def test_checkins_from_trial_end_then_every_interval(
     # Recording the same check-in again (a second tab) is refused, nothing overwritten.
     again = client.post(f"/checkins/{first_id}", data={"light": "green"})
     assert again.status_code == 409
-    with app.app_context():
+    with inside(app):
         done = db.session.get(CheckIn, first_id)
         assert done is not None and done.light == "yellow"
     detail = client.get(f"/patenschaften/{match_id}").get_data(as_text=True)
@@ -84,7 +84,7 @@ def test_overdue_checkins_are_listed_and_reminded_once(
     assert "Keine Rückmeldung ist überfällig" in client.get("/checkins/overdue").get_data(
         as_text=True
     )
-    with app.app_context():
+    with inside(app):
         checkin = db.session.scalars(select(CheckIn).where(CheckIn.match_id == match_id)).one()
         checkin.due_on = today() - timedelta(days=5)
         db.session.commit()
@@ -96,7 +96,7 @@ def test_overdue_checkins_are_listed_and_reminded_once(
     assert first.exit_code == 0 and "Queued 1" in first.output
     second = runner.invoke(args=["match", "remind"])
     assert second.exit_code == 0 and "Queued 0" in second.output
-    with app.app_context():
+    with inside(app):
         reminders = db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.kind == "match_checkin_reminder")
         ).all()
@@ -136,7 +136,7 @@ def test_pause_resume_and_end_follow_the_lifecycle(
     )
     match = load_match(app, match_id)
     assert match.status == "ended" and match.end_reason == "goal_reached"
-    with app.app_context():
+    with inside(app):
         closed = db.session.get(Newcomer, newcomer.id)
         assert closed is not None and closed.status == "closed"  # goal reached: not waiting
         assert db.session.scalars(select(CheckIn).where(CheckIn.match_id == match_id)).all() == []

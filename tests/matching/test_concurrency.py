@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from matcher.extensions import db
 from matcher.models import Match, Newcomer, User, Volunteer
 from matcher.services.matching import lifecycle
+from tests.conftest import inside
 from tests.matching.conftest import Office
 
 
@@ -35,7 +36,7 @@ def _race(app: Flask, monkeypatch: pytest.MonkeyPatch, jobs: list[tuple[int, int
     results: list[Any] = [None] * len(jobs)
 
     def approve(i: int, match_id: int, version: int) -> None:
-        with app.app_context():
+        with inside(app):
             actor = db.session.get(User, actor_id)
             try:
                 lifecycle.approve(match_id, version, actor)
@@ -71,7 +72,7 @@ def test_two_approvals_for_the_last_place_of_a_volunteer(
     (loser,) = [r for r in results if r != "approved"]
     assert isinstance(loser, lifecycle.ConflictError) and loser.code == "capacity"
     assert loser.status_code == 409
-    with app.app_context():
+    with inside(app):
         decided = db.session.scalar(
             select(func.count()).where(
                 Match.volunteer_id == volunteer.id,
@@ -99,7 +100,7 @@ def test_two_approvals_of_the_same_proposal(
     assert results.count("approved") == 1
     (loser,) = [r for r in results if r != "approved"]
     assert isinstance(loser, lifecycle.StaleError) and loser.status_code == 409
-    with app.app_context():
+    with inside(app):
         match = db.session.get(Match, match_id)
         assert match is not None and match.status == "approved" and match.version == 2
         assert len(match.events) == 2  # proposed, approved — once

@@ -10,7 +10,7 @@ from matcher.extensions import db
 from matcher.models import Agency, AuditEvent, Match, MatchRun, Newcomer, User, Volunteer
 from matcher.services.matching import lifecycle
 from matcher.services.matching import run as matching
-from tests.conftest import login
+from tests.conftest import inside, login
 from tests.matching.conftest import Office, matches
 
 
@@ -70,7 +70,7 @@ def test_dashboard_shows_the_matching_state(
     for text in ("Warten auf Ehrenamtliche", "Ehrenamtliche verfügbar", "Vorschläge zu prüfen",
                  "Rückmeldungen fällig", "Matching starten"):  # fmt: skip
         assert text in page, text
-    with app.app_context():
+    with inside(app):
         run = db.session.scalars(select(MatchRun)).one()
     detail = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
     assert "Kim Koordination" in detail and "Vorschläge" in detail
@@ -83,7 +83,7 @@ def test_viewing_a_newcomer_is_audited(
     client = app.test_client()
     login(client, office.coordinator)
     assert client.get(f"/newcomers/{newcomer.id}").status_code == 200
-    with app.app_context():
+    with inside(app):
         event = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "newcomer.view")
         ).one()
@@ -115,7 +115,7 @@ def test_each_step_is_one_update_even_when_the_actor_was_expired(
     make_newcomer: Callable[..., Newcomer],
 ) -> None:
     _people(office, make_volunteer, make_newcomer)
-    with app.app_context():
+    with inside(app):
         actor = db.session.get(User, office.coordinator.id)
         agency = db.session.get(Agency, office.agency.id)
         assert actor is not None and agency is not None

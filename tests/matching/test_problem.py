@@ -7,11 +7,12 @@ from flask import Flask
 from matcher.extensions import db
 from matcher.models import Agency, Match, Newcomer, Volunteer, utcnow
 from matcher.services.matching import problem as match_problem
+from tests.conftest import inside
 from tests.matching.conftest import Office, set_values, today
 
 
 def _build(app: Flask, agency: Agency) -> dict:
-    with app.app_context():
+    with inside(app):
         fresh = db.session.get(Agency, agency.id)
         assert fresh is not None
         return match_problem.build(fresh, today()).document
@@ -60,7 +61,7 @@ def test_decided_pairs_are_pinned_and_use_capacity_rejected_are_forbidden(
     busy = make_volunteer(agency, capacity=2)
     full = make_volunteer(agency, capacity=1)
     paired, other, rejected, conflict = (make_newcomer(agency) for _ in range(4))
-    with app.app_context():
+    with inside(app):
         db.session.add_all([
             Match(agency_id=agency.id, volunteer_id=busy.id, newcomer_id=paired.id, status="active"),
             Match(agency_id=agency.id, volunteer_id=full.id, newcomer_id=other.id, status="approved"),

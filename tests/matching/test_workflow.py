@@ -9,11 +9,12 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.models import AuditEvent, Match, MatchEvent, MatchRun, Newcomer, OutboxMessage, User
 from matcher.services.platform import demo
+from tests.conftest import inside
 from tests.matching.conftest import load_match, matches
 
 
 def _demo_login(app: Flask) -> tuple[str, str, int]:
-    with app.app_context():
+    with inside(app):
         agency = demo.load("koeln", 60, 50, 1, date(2026, 11, 26))
         assert agency is not None
         logins = {role: (email, pw) for role, email, pw in demo.reset_logins("koeln")}
@@ -40,7 +41,7 @@ def test_run_review_approve_reject_rerun_end(app: Flask) -> None:
     )
     proposed = matches(app, status="proposed")
     assert len(proposed) >= 5
-    with app.app_context():
+    with inside(app):
         run = db.session.scalars(select(MatchRun)).one()
         assert run.status == "finished" and run.started_by_id == coordinator_id
         assert run.pairs == len(proposed) and run.seconds is not None
@@ -69,7 +70,7 @@ def test_run_review_approve_reject_rerun_end(app: Flask) -> None:
     assert response.status_code == 302
     approved_ids = {first, second, third}
     assert {m.id for m in matches(app, status="approved")} == approved_ids
-    with app.app_context():
+    with inside(app):
         for match_id in approved_ids:
             match = db.session.get(Match, match_id)
             assert match is not None and match.approved_by_id == coordinator_id
@@ -116,12 +117,12 @@ def test_run_review_approve_reject_rerun_end(app: Flask) -> None:
     assert response.status_code == 302
     m = load_match(app, first)
     assert m.status == "ended" and m.end_reason == "no_time" and m.ended_by_id == coordinator_id
-    with app.app_context():
+    with inside(app):
         newcomer = db.session.get(Newcomer, m.newcomer_id)
         assert newcomer is not None and newcomer.status == "waiting"  # ended early: waits again
 
     # The history shows every step with who and when.
-    with app.app_context():
+    with inside(app):
         events = db.session.scalars(
             select(MatchEvent).where(MatchEvent.match_id == first).order_by(MatchEvent.id)
         ).all()
@@ -142,7 +143,7 @@ def test_run_review_approve_reject_rerun_end(app: Flask) -> None:
     assert "keine Zeit" in page and "Umzug der Patin" in page
 
     # Every run, approval, rejection and status change is audited (the fact, not the data).
-    with app.app_context():
+    with inside(app):
         actions = [a for (a,) in db.session.execute(select(AuditEvent.action)).all()]
     assert actions.count("match.run") == 2
     assert actions.count("match.approve") == 3

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from matcher.extensions import db
 from matcher.models import OutboxMessage, utcnow
 from matcher.services.platform import outbox
-from tests.conftest import mail_config
+from tests.conftest import inside, mail_config
 from tests.forms import signup_form
 from tests.mailserver import MailServer, free_port
 
@@ -37,7 +37,7 @@ def app_config(port: int) -> dict[str, Any]:
 
 
 def queue(app: Flask, n: int = 1) -> list[int]:
-    with app.app_context():
+    with inside(app):
         messages = [
             outbox.enqueue("test", f"to{i}@example.org", f"Mail {i}", f"Body {i}\n")
             for i in range(n)
@@ -47,12 +47,12 @@ def queue(app: Flask, n: int = 1) -> list[int]:
 
 
 def send(app: Flask, **kwargs: Any) -> outbox.Report:
-    with app.app_context():
+    with inside(app):
         return outbox.send_due(**kwargs)
 
 
 def message(app: Flask, message_id: int) -> OutboxMessage:
-    with app.app_context():
+    with inside(app):
         found = db.session.get(OutboxMessage, message_id)
         db.session.expunge(found)
         return found
@@ -66,7 +66,7 @@ def test_a_server_down_at_signup_time_still_gets_the_mail_later_once(
     # Nobody listens on the port yet: the attempt fails and is scheduled again, not lost.
     report = send(app)
     assert (report.sent, report.retrying) == (0, 1)
-    with app.app_context():
+    with inside(app):
         m = db.session.scalars(select(OutboxMessage)).one()
         assert (m.status, m.attempts, m.locked_until) == ("pending", 1, None)
         assert m.next_attempt_at > utcnow() + timedelta(seconds=50) and m.last_error
@@ -124,7 +124,7 @@ def test_a_message_claimed_by_a_crashed_worker_is_sent_when_the_claim_runs_out(
     app: Flask, port: int
 ) -> None:
     ids = queue(app, 2)
-    with app.app_context():
+    with inside(app):
         held = db.session.get(OutboxMessage, ids[0])
         held.locked_until = utcnow() + timedelta(minutes=5)  # another worker holds it
         db.session.commit()
@@ -148,7 +148,7 @@ def test_two_workers_at_once_send_each_message_exactly_once(app: Flask, port: in
 
     def worker(name: str) -> None:
         try:
-            with app.app_context():
+            with inside(app):
                 start.wait()
                 total = 0
                 while (report := outbox.send_due(limit=3)).claimed:
@@ -169,7 +169,7 @@ def test_two_workers_at_once_send_each_message_exactly_once(app: Flask, port: in
     assert len(received) == 24 and set(received.values()) == {1}
     assert sent_by["a"] + sent_by["b"] == 24
     assert sent_by["a"] > 0 and sent_by["b"] > 0  # both really worked
-    with app.app_context():
+    with inside(app):
         assert db.session.scalar(
             select(func.count()).where(OutboxMessage.status == "sent", OutboxMessage.attempts == 1)
         ) == len(ids)
@@ -205,7 +205,7 @@ def test_the_worker_prints_mail_in_console_mode_and_stops_cleanly_on_sigterm(
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            with app.app_context():
+            with inside(app):
                 if db.session.scalar(select(OutboxMessage.status)) == "sent":
                     break
             time.sleep(0.1)

@@ -13,6 +13,7 @@ from werkzeug.routing.converters import NumberConverter
 
 from matcher.extensions import db
 from matcher.models import Base
+from tests.conftest import inside
 from tests.web.test_tenancy import ID_PARAMETERS
 
 # Endpoints anonymous users may reach although their blueprint is not declared public.
@@ -85,7 +86,7 @@ def send(client: FlaskClient, route: Route, url: str, data: dict[str, str] | Non
 def snapshot(app: Flask, skip: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to prove a refused request changed nothing."""
     out: dict[str, list[tuple[Any, ...]]] = {}
-    with app.app_context():
+    with inside(app):
         for table in Base.metadata.sorted_tables:
             if table.name in skip:
                 continue

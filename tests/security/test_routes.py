@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from matcher.extensions import db
 from matcher.models import Volunteer
-from tests.conftest import login
+from tests.conftest import inside, login
 from tests.security.routes import (
     blueprint_roles,
     build_url,
@@ -182,7 +182,7 @@ def test_huge_ids_are_404_not_an_overflow(app: Flask, two_agencies: dict[str, An
     login(client, two_agencies["admin"])
     assert client.get("/volunteers/99999999999999999999").status_code == 404
     assert client.get("/volunteers/2147483648").status_code == 404
-    with app.app_context():
+    with inside(app):
         assert db.session.get(Volunteer, two_agencies["a"]["volunteer"].id) is not None
 
 

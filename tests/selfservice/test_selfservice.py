@@ -9,6 +9,7 @@ from flask import Flask
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select
 
+from matcher.domain.vocab import mask_to_slots
 from matcher.extensions import db
 from matcher.models import (
     AuditEvent,
@@ -19,9 +20,8 @@ from matcher.models import (
     OutboxMessage,
     Volunteer,
 )
-from matcher.models.vocab import mask_to_slots
 from matcher.services.platform import outbox
-from tests.conftest import mail_config
+from tests.conftest import inside, mail_config
 from tests.forms import errors, link_in, profile_form, row_counts
 from tests.mailserver import body_of
 from tests.services.test_erasure import _all_text
@@ -52,7 +52,7 @@ def magic_link(app: Flask, client: Any, smtp_server: Any, email: str = "quirin@e
     before = len(smtp_server.messages)
     response = client.post("/me/link", data={"email": email})
     assert response.status_code == 302 and response.location.endswith("/me/link/sent")
-    with app.app_context():
+    with inside(app):
         outbox.send_due()
     mails = smtp_server.wait_for(before + 1)
     assert len(mails) == before + 1
@@ -86,7 +86,7 @@ def test_unknown_or_unconfirmed_addresses_get_the_same_answer_and_no_mail(
     for email in ("nobody@example.org", "pending@example.org"):
         response = client.post("/me/link", data={"email": email})
         assert response.status_code == 302 and response.location.endswith("/me/link/sent")
-    with app.app_context():
+    with inside(app):
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
@@ -100,7 +100,7 @@ def test_without_a_session_the_profile_is_closed(client: Any, volunteer: Any) ->
 def test_updating_languages_times_and_capacity(app: Flask, me: Any, volunteer: Any) -> None:
     response = me.post("/me/profile", data=profile_form())
     assert response.status_code == 302
-    with app.app_context():
+    with inside(app):
         v = db.session.get(Volunteer, volunteer.id)
         assert {(lang.code, lang.level) for lang in v.languages} == {
             ("de", "native"), ("uk", "good")
@@ -135,25 +135,25 @@ def test_bad_profile_input_is_refused_and_changes_nothing(
 
 def test_pause_and_resume(app: Flask, me: Any, volunteer: Any) -> None:
     assert me.post("/me/pause").status_code == 302
-    with app.app_context():
+    with inside(app):
         assert db.session.get(Volunteer, volunteer.id).status == "paused"
     assert me.post("/me/pause").status_code == 409  # not twice
     assert me.post("/me/resume").status_code == 302
-    with app.app_context():
+    with inside(app):
         assert db.session.get(Volunteer, volunteer.id).status == "active"
 
 
 def test_withdrawing_consent(
     app: Flask, make_volunteer: Callable[..., Any], me: Any, volunteer: Any
 ) -> None:
-    with app.app_context():
+    with inside(app):
         db.session.add(
             ConsentRecord(agency_id=volunteer.agency_id, volunteer_id=volunteer.id,
                           purpose="contact_sharing", notice_version="1", language="de", channel="online")
         )  # fmt: skip
         db.session.commit()
     assert me.post("/me/consent/withdraw", data={"purpose": "contact_sharing"}).status_code == 302
-    with app.app_context():
+    with inside(app):
         v = db.session.get(Volunteer, volunteer.id)
         assert v.status == "active"
         records = {c.purpose: c for c in db.session.scalars(select(ConsentRecord))}
@@ -162,7 +162,7 @@ def test_withdrawing_consent(
     assert me.post("/me/consent/withdraw", data={"purpose": "contact_sharing"}).status_code == 409
     assert me.post("/me/consent/withdraw", data={"purpose": "bogus"}).status_code == 400
     assert me.post("/me/consent/withdraw", data={"purpose": "matching"}).status_code == 302
-    with app.app_context():
+    with inside(app):
         v = db.session.get(Volunteer, volunteer.id)
         # Without consent to matching they leave the matching, and the certificate record goes.
         assert v.status == "inactive" and v.certificate_inspected_on is None
@@ -202,7 +202,7 @@ def test_delete_everything_removes_their_data_from_every_table_and_keeps_counts(
     app: Flask, me: Any, volunteer: Any, make_newcomer: Callable[..., Any]
 ) -> None:
     newcomer = make_newcomer(_agency_of(volunteer), first_name="Zilpha")
-    with app.app_context():
+    with inside(app):
         match = Match(agency_id=volunteer.agency_id, volunteer_id=volunteer.id,
                       newcomer_id=newcomer.id, status="active", reasons=["shares Arabic"])  # fmt: skip
         db.session.add(match)
@@ -225,7 +225,7 @@ def test_delete_everything_removes_their_data_from_every_table_and_keeps_counts(
     for trace in ("Quirin", "Zwölfer", "quirin@example.org", "555 0199", "selbst neu",
                   "50999", "kommt gut an", "traf Zilpha"):  # fmt: skip
         assert trace not in after, trace
-    with app.app_context():
+    with inside(app):
         v = db.session.get(Volunteer, volunteer.id)
         assert v.anonymised_at is not None and v.certificate_inspected_on is None
         assert db.session.scalar(select(func.count()).select_from(Volunteer)) == 1

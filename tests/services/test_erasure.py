@@ -10,12 +10,13 @@ from sqlalchemy import String, Text, func, select
 from matcher.extensions import db
 from matcher.models import Base, CheckIn, Match, MatchEvent, Newcomer, Volunteer
 from matcher.services.people import erasure
+from tests.conftest import inside
 
 
 def _all_text(app: Flask) -> str:
     """Every string value in every table, joined: what a search for a person would find."""
     chunks = []
-    with app.app_context():
+    with inside(app):
         for table in Base.metadata.sorted_tables:
             cols = [c for c in table.columns if isinstance(c.type, String | Text)]
             if cols:
@@ -25,7 +26,7 @@ def _all_text(app: Flask) -> str:
 
 
 def _with_match(app: Flask, volunteer: Volunteer, newcomer: Newcomer, agency_id: int) -> None:
-    with app.app_context():
+    with inside(app):
         match = Match(
             agency_id=agency_id,
             volunteer_id=volunteer.id,
@@ -58,14 +59,14 @@ def test_erasing_a_volunteer_removes_their_data_everywhere_and_keeps_counts(
     before = _all_text(app)
     assert "Quirin" in before and "quirin@example.org" in before
 
-    with app.app_context():
+    with inside(app):
         erasure.erase_volunteer(db.session.get(Volunteer, volunteer.id), actor=None)
 
     after = _all_text(app)
     for trace in ("Quirin", "Zwölfer", "quirin@example.org", "555 0199", "selbst neu",
                   "50999", "Zilpha has trouble", "Zilpha met"):  # fmt: skip
         assert trace not in after, trace
-    with app.app_context():
+    with inside(app):
         assert db.session.scalar(select(func.count()).select_from(Volunteer)) == 2
         assert db.session.scalar(select(func.count()).select_from(Match)) == 1
         match = db.session.scalars(select(Match)).one()
@@ -85,11 +86,11 @@ def test_erasing_a_newcomer_and_erasing_twice(
     newcomer = make_newcomer(agency, first_name="Zilpha", contact_note="Unterkunft Nord, Zi. 4")
     _with_match(app, volunteer, newcomer, agency.id)
     for _ in range(2):  # idempotent
-        with app.app_context():
+        with inside(app):
             erasure.erase_newcomer(db.session.get(Newcomer, newcomer.id), actor=None)
     after = _all_text(app)
     assert "Zilpha" not in after and "Unterkunft Nord" not in after
-    with app.app_context():
+    with inside(app):
         n = db.session.get(Newcomer, newcomer.id)
         assert n.status == "closed" and n.languages == []
         assert db.session.scalar(select(func.count()).select_from(Match)) == 1

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import Volunteer
-from tests.conftest import login
+from tests.conftest import inside, login
 from tests.forms import errors, row_counts, signup_form
 
 TEN_MB = "x" * (10 * 1024 * 1024)
@@ -100,7 +100,7 @@ def test_obrien_is_stored_and_shown_correctly(
         ),
     )
     assert response.status_code == 302
-    with app.app_context():
+    with inside(app):
         v = db.session.scalars(select(Volunteer)).one()
         assert (v.first_name, v.last_name) == ("Anne-Marie", "O'Brien-D’Souza")
     staff = app.test_client()

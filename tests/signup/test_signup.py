@@ -13,7 +13,7 @@ from matcher.extensions import db
 from matcher.models import AuditEvent, ConsentRecord, OutboxMessage, Volunteer, utcnow
 from matcher.services.people import signup
 from matcher.services.platform import outbox
-from tests.conftest import mail_config
+from tests.conftest import inside, mail_config
 from tests.forms import link_in, path_of, row_counts, signup_form
 from tests.mailserver import body_of
 
@@ -29,7 +29,7 @@ def agency(make_agency: Callable[..., Any]) -> Any:
 
 
 def deliver(app: Flask, **kwargs: Any) -> outbox.Report:
-    with app.app_context():
+    with inside(app):
         return outbox.send_due(**kwargs)
 
 
@@ -48,7 +48,7 @@ def test_signup_sends_exactly_one_confirmation_mail_whose_link_confirms_once(
     assert response.status_code == 302 and response.location.endswith("/signup/awo-koeln/sent")
     assert "Postfach" in client.get(response.location).get_data(as_text=True)
 
-    with app.app_context():
+    with inside(app):
         v = db.session.scalars(select(Volunteer)).one()
         assert (v.first_name, v.last_name, v.email) == ("Seán", "O'Brien", "sean@example.org")
         assert v.status == "applied" and v.email_confirmed_at is None
@@ -82,12 +82,12 @@ def test_signup_sends_exactly_one_confirmation_mail_whose_link_confirms_once(
 
     first = confirm_via(client, link)
     assert first.status_code == 200 and "bestätigt" in first.get_data(as_text=True)
-    with app.app_context():
+    with inside(app):
         confirmed_at = db.session.scalars(select(Volunteer)).one().email_confirmed_at
         assert confirmed_at is not None
     again = confirm_via(client, link)
     assert again.status_code == 200 and "bereits bestätigt" in again.get_data(as_text=True)
-    with app.app_context():
+    with inside(app):
         assert db.session.scalars(select(Volunteer)).one().email_confirmed_at == confirmed_at
         confirmations = select(func.count()).where(AuditEvent.action == "volunteer.confirm")
         assert db.session.scalar(confirmations) == 1
@@ -107,19 +107,19 @@ def test_the_confirmation_link_expires(
     )
     response = confirm_via(client, link)
     assert response.status_code == 400 and "abgelaufen" in response.get_data(as_text=True)
-    with app.app_context():
+    with inside(app):
         assert db.session.scalars(select(Volunteer)).one().email_confirmed_at is None
 
 
 def test_a_forged_or_mangled_link_confirms_nothing(app: Flask, client: Any, agency: Any) -> None:
     client.post("/signup/awo-koeln", data=signup_form())
-    with app.app_context():
+    with inside(app):
         body = db.session.scalars(select(OutboxMessage)).one().body
     token = link_in(body).rpartition("token=")[2]
     for bad in (token[:-2] + "xx", "", "a" * 600, token.replace(".", "", 1)):
         response = client.post("/signup/confirm", data={"token": bad})
         assert response.status_code == 400
-    with app.app_context():
+    with inside(app):
         assert db.session.scalars(select(Volunteer)).one().email_confirmed_at is None
 
 
@@ -135,7 +135,7 @@ def test_a_repeated_signup_gets_the_same_answer_and_a_mail_but_changes_nothing(
     # Known or unknown address: the page says exactly the same.
     assert (first.status_code, first.location) == (second.status_code, second.location)
     assert (fresh.status_code, fresh.location) == (second.status_code, second.location)
-    with app.app_context():
+    with inside(app):
         sean = db.session.scalar(select(Volunteer).where(Volunteer.email == "sean@example.org"))
         assert sean.first_name == "Seán" and sean.postcode == "50823"
         assert db.session.scalar(select(func.count()).select_from(Volunteer)) == 2
@@ -161,7 +161,7 @@ def test_the_same_address_may_sign_up_with_another_agency(
     make_agency(slug="caritas-bonn", name="Caritas Bonn")
     client.post("/signup/awo-koeln", data=signup_form())
     client.post("/signup/caritas-bonn", data=signup_form())
-    with app.app_context():
+    with inside(app):
         agencies = db.session.scalars(select(Volunteer.agency_id)).all()
         assert len(set(agencies)) == 2
 
@@ -181,14 +181,14 @@ def test_unconfirmed_signups_never_reach_matching(
     from tests.conftest import login
 
     client.post("/signup/awo-koeln", data=signup_form())
-    with app.app_context():
+    with inside(app):
         volunteer_id = db.session.scalars(select(Volunteer.id)).one()
     staff = app.test_client()
     login(staff, make_user("coordinator", agency))
     response = staff.post(f"/volunteers/{volunteer_id}/status", data={"change": "activate"})
     assert response.status_code == 409
     assert "nicht bestätigt" in response.get_data(as_text=True)
-    with app.app_context():
+    with inside(app):
         assert db.session.get(Volunteer, volunteer_id).status == "applied"
 
 
@@ -199,7 +199,7 @@ def test_purge_unconfirmed_deletes_only_old_unconfirmed_signups(
     stale = make_volunteer(agency, email_confirmed_at=None, status="applied", created_at=old)
     recent = make_volunteer(agency, email_confirmed_at=None, status="applied")
     confirmed = make_volunteer(agency, created_at=old)
-    with app.app_context():
+    with inside(app):
         outbox.enqueue("signup_confirm", stale.email, "s", "b")
         db.session.commit()
         assert signup.purge_unconfirmed(14) == 1
@@ -278,7 +278,7 @@ def test_signup_and_confirmation_work_with_csrf_protection_on(
     assert client.post("/signup/awo-koeln", data=signup_form()).status_code == 400  # no token
     response = client.post("/signup/awo-koeln", data={**signup_form(), "csrf_token": token})
     assert response.status_code == 302
-    with app.app_context():
+    with inside(app):
         link = link_in(db.session.scalars(select(OutboxMessage)).one().body)
     visitor = app.test_client()  # the mail is opened in another browser
     form_token = csrf_token(visitor, path_of(link))
@@ -300,5 +300,5 @@ def test_the_mail_is_written_in_the_language_the_volunteer_used(
     mail = smtp_server.wait_for(1)[0]
     assert mail["Subject"] == "Please confirm your sign-up with AWO Köln"
     assert body_of(mail).startswith("Hello Seán,")
-    with app.app_context():
+    with inside(app):
         assert {c.language for c in db.session.scalars(select(ConsentRecord))} == {"en"}

@@ -18,9 +18,9 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from matcher.domain.vocab import MATCH_STATUSES, NEWCOMER_STATUSES, VOLUNTEER_STATUSES
 from matcher.extensions import db
 from matcher.models import Agency, Match, Newcomer, User, Volunteer, utcnow
-from matcher.models.vocab import MATCH_STATUSES, NEWCOMER_STATUSES, VOLUNTEER_STATUSES
 from matcher.services.lists import spreadsheet
 from matcher.services.lists.spreadsheet import Cell
 from matcher.services.platform import audit

@@ -14,6 +14,7 @@ from statistics import median
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from matcher.domain.vocab import END_REASONS
 from matcher.extensions import db
 from matcher.models import (
     Agency,
@@ -24,7 +25,6 @@ from matcher.models import (
     Volunteer,
     VolunteerLanguage,
 )
-from matcher.models.vocab import END_REASONS
 from matcher.services.lists import spreadsheet
 from matcher.services.platform import audit
 

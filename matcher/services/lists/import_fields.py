@@ -18,7 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from matcher.models.vocab import (
+from matcher.domain.vocab import (
     AGE_BANDS,
     DAYS,
     GENDERS,

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
+from matcher.domain.vocab import slots_to_mask
 from matcher.extensions import db
 from matcher.models import (
     Agency,
@@ -36,7 +37,6 @@ from matcher.models import (
     VolunteerLanguage,
     utcnow,
 )
-from matcher.models.vocab import slots_to_mask
 from matcher.services.lists import spreadsheet
 from matcher.services.lists.import_fields import FIELDS, CellError, suggest_mapping
 from matcher.services.lists.spreadsheet import SpreadsheetError, Table

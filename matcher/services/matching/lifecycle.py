@@ -1,74 +1,49 @@
 """The Patenschaft lifecycle: proposed → approved → active ⇄ paused → ended (or rejected).
 
-Every step is one transaction that re-reads the match, compares the version the
-coordinator saw (optimistic locking: a stale form gets `StaleError`, never a lost
-update), writes a `MatchEvent` and an audit entry, and commits.
+Each step goes through `matcher.domain.transitions.apply`, which compares the version the
+coordinator's form carried (a stale form gets a `Conflict`, never a lost update), writes
+the history and the audit entry and runs the side effects (a newcomer waits again when a
+Patenschaft ends before she got what she came for).
 
-Approval also re-checks the hard rules and the volunteer's capacity against the current
-data, with the volunteer and newcomer rows locked (`SELECT … FOR UPDATE` on PostgreSQL,
-the single write lock on SQLite): of two coordinators approving conflicting proposals at
-once, the second waits, then sees the first one's approval and gets a conflict.
-
-The newcomer's status follows the Patenschaft: waiting → matched on approval. When a
-Patenschaft ends, a newcomer whose goal was reached, or who moved away, is closed; for
-every other reason (it ended before the newcomer got what they came for) they wait again
-and keep their original `waiting_since`, so they do not lose their place in the queue.
+Approval first re-checks, against the current data, that both people can be matched
+(`matcher.domain.eligibility`), that the volunteer has a free place, and that the pair
+meets every hard rule (the engine, on the pair alone) — with the volunteer and newcomer
+rows locked (`SELECT … FOR UPDATE` on PostgreSQL, the single write lock on SQLite): of
+two coordinators approving conflicting proposals at once, the second waits, then sees the
+first one's approval and gets a conflict.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import select, text, update
 
+from matcher.domain import audit, transitions
+from matcher.domain.errors import Conflict, NotFound, Refused
 from matcher.extensions import db
-from matcher.models import Agency, CheckIn, Match, MatchEvent, Newcomer, User, Volunteer, utcnow
-from matcher.models.vocab import END_REASONS
-from matcher.services.matching import mails as match_mail
-from matcher.services.matching import problem as match_problem
-from matcher.services.matching import run as matching
-from matcher.services.platform import audit
-
-#: End reasons after which the newcomer does not wait for another volunteer.
-CLOSING_END_REASONS = ("goal_reached", "moved_away")
+from matcher.models import Agency, Match, MatchEvent, Newcomer, User, Volunteer
+from matcher.services.matching import mails, run
+from matcher.services.platform import notices
 
 
-class LifecycleError(Exception):
-    """A step the current data does not allow; `code` and `params` say why."""
+@dataclass(frozen=True)
+class Approval:
+    """A proposal to approve, and the version of it the coordinator saw."""
 
-    status_code = 400
-
-    def __init__(self, code: str, match_id: int | None = None, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.match_id = match_id
-        self.params = params
+    match_id: int
+    version: int
 
 
-class StaleError(LifecycleError):
-    """Someone else changed the match since the form was loaded: reload and try again."""
+def get(match_id: int) -> Match:
+    """A Patenschaft (or proposal) of the agency in scope.
 
-    status_code = 409
-
-
-class ConflictError(LifecycleError):
-    """A concurrent change took what this step needed (capacity, the newcomer)."""
-
-    status_code = 409
-
-
-def _get(match_id: int) -> Match:
-    return db.get_or_404(Match, match_id)
-
-
-def _reload(match: Match) -> Match:
-    """Re-read a match after the locks are held: the identity map may hold older values."""
-    fresh = db.session.scalars(
-        select(Match).where(Match.id == match.id).execution_options(populate_existing=True)
-    ).one()
-    return fresh
+    :raises NotFound: when there is none with this id in scope.
+    """
+    match = db.session.get(Match, match_id)
+    if match is None:
+        raise NotFound("not_found")
+    return match
 
 
 def lock_people(volunteer_ids: Sequence[int], newcomer_ids: Sequence[int]) -> None:
@@ -90,263 +65,156 @@ def lock_people(volunteer_ids: Sequence[int], newcomer_ids: Sequence[int]) -> No
     )
 
 
-def _refresh_people(match: Match) -> tuple[Volunteer, Newcomer]:
-    volunteer = db.session.scalars(
-        select(Volunteer)
-        .where(Volunteer.id == match.volunteer_id)
-        .execution_options(populate_existing=True)
-    ).one()
-    newcomer = db.session.scalars(
-        select(Newcomer)
-        .where(Newcomer.id == match.newcomer_id)
-        .execution_options(populate_existing=True)
-    ).one()
-    return volunteer, newcomer
+def _fresh(obj: Volunteer | Newcomer | Match) -> None:
+    """Forget what the session holds of a row, so the next read sees what is committed."""
+    db.session.expire(obj)
 
 
-def _check_version(match: Match, version: int) -> None:
-    if match.version != version:
-        raise StaleError("stale", match.id)
-
-
-def _check_status(match: Match, *allowed: str) -> None:
-    if match.status not in allowed:
-        raise StaleError("wrong_status", match.id, status=match.status)
-
-
-def _event(match: Match, before: str | None, actor: User | None, note: str = "") -> None:
-    db.session.add(
-        MatchEvent(
-            match_id=match.id,
-            from_status=before,
-            to_status=match.status,
-            actor_id=_actor_id(actor),
-            note=note,
-        )
-    )
-
-
-def _audit(action: str, match: Match, actor: User | None) -> None:
-    audit.record(
-        action, object_type="match", object_id=match.id, agency_id=match.agency_id, actor=actor
-    )
-
-
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleError("stale") from None
-    except IntegrityError:
-        db.session.rollback()
-        raise ConflictError("conflict") from None
-
-
-def _volunteer_problem(volunteer: Volunteer) -> str | None:
+def check_volunteer(volunteer: Volunteer) -> None:
+    """Refuse when the volunteer cannot take a Patenschaft (the domain's rule, with why)."""
     if volunteer.anonymised_at is not None or volunteer.status != "active":
-        return "volunteer_not_active"
+        raise Refused("volunteer_not_active")
     if volunteer.email_confirmed_at is None:
-        return "volunteer_not_confirmed"
-    if not match_problem.has_consent(volunteer_id=volunteer.id):
-        return "volunteer_no_consent"
-    return None
+        raise Refused("volunteer_not_confirmed")
+    if not volunteer.consents_to("matching"):
+        raise Refused("volunteer_no_consent")
+    if not volunteer.takes_part:
+        raise Refused("volunteer_not_active")
+    if volunteer.places_taken >= volunteer.capacity:
+        raise Conflict("capacity", capacity=volunteer.capacity)
 
 
-def _newcomer_problem(newcomer: Newcomer) -> str | None:
+def check_newcomer(newcomer: Newcomer) -> None:
+    """Refuse when the newcomer is not waiting for a match (the domain's rule, with why)."""
     if newcomer.anonymised_at is not None or newcomer.status != "waiting":
-        return "newcomer_not_waiting"
-    if not match_problem.has_consent(newcomer_id=newcomer.id):
-        return "newcomer_no_consent"
-    return None
+        raise Refused("newcomer_not_waiting")
+    if not newcomer.consents_to("matching"):
+        raise Refused("newcomer_no_consent")
+    if not newcomer.waits_for_match:
+        raise Refused("newcomer_not_waiting")
 
 
-def _actor_id(actor: User | None) -> int | None:
-    """The actor's id, read before any change: reading it later may reload the user and
-    autoflush half a change (two UPDATEs, two versions)."""
-    return actor.id if actor is not None else None
-
-
-def _approve_locked(match: Match, version: int, actor: User | None, agency: Agency) -> None:
-    actor_id = _actor_id(actor)
-    match = _reload(match)
-    _check_version(match, version)
-    _check_status(match, "proposed")
-    volunteer, newcomer = _refresh_people(match)
-    for problem in (_volunteer_problem(volunteer), _newcomer_problem(newcomer)):
-        if problem:
-            raise LifecycleError(problem, match.id)
-    decided = db.session.scalar(
-        select(func.count()).where(
-            Match.volunteer_id == volunteer.id,
-            Match.status.in_(match_problem.DECIDED_STATUSES),
-        )
-    )
-    if (decided or 0) >= volunteer.capacity:
-        raise ConflictError("capacity", match.id, capacity=volunteer.capacity)
-    pair, unmatched = matching.check_pair(agency, volunteer, newcomer.id)
-    if pair is None:
-        raise LifecycleError("infeasible", match.id, unmatched=unmatched or {})
-    before = match.status
-    match.status = "approved"
-    match.approved_at = utcnow()
-    match.approved_by_id = actor_id
-    match.score = float(pair["score"])
-    match.components = dict(pair.get("components", {}))
-    match.reasons = matching.structured_reasons(pair)
-    newcomer.status = "matched"
-    _event(match, before, actor)
-    _audit("match.approve", match, actor)
-    match_mail.approved(match, volunteer, newcomer, actor)
-    db.session.flush()
-
-
-def approve(match_id: int, version: int, actor: User | None) -> Match:
-    """Approve one proposal after re-checking the hard rules and capacity."""
-    return approve_many([(match_id, version)], actor)[0]
-
-
-def approve_many(items: Sequence[tuple[int, int]], actor: User | None) -> list[Match]:
-    """Approve several proposals in one transaction: all of them, or none."""
-    matches = [_get(match_id) for match_id, _ in items]
+def approve(items: Sequence[Approval], actor: User, *, on: date) -> list[Match]:
+    """Approve one or several proposals in one transaction: all of them, or none."""
+    matches = [get(item.match_id) for item in items]
     if not matches:
         return []
     agency = db.session.get(Agency, matches[0].agency_id)
     assert agency is not None
-    try:
-        lock_people([m.volunteer_id for m in matches], [m.newcomer_id for m in matches])
-        for match, (_, version) in zip(matches, items):
-            if match.agency_id != agency.id:
-                raise LifecycleError("wrong_status", match.id, status="other agency")
-            _approve_locked(match, version, actor, agency)
-    except StaleDataError:
-        # An autoflush found the row changed under us (the version check in the UPDATE).
-        db.session.rollback()
-        raise StaleError("stale") from None
-    except Exception:
-        db.session.rollback()
-        raise
-    _commit()
-    return matches
+    lock_people([m.volunteer_id for m in matches], [m.newcomer_id for m in matches])
+    approved = []
+    for match, item in zip(matches, items):
+        _fresh(match)
+        if match.agency_id != agency.id:
+            raise NotFound("not_found")
+        if match.version != item.version:
+            raise Conflict("stale", entity="match")
+        if match.status != "proposed":
+            raise Refused("wrong_status", entity="match", status=match.status)
+        volunteer, newcomer = match.volunteer, match.newcomer
+        _fresh(volunteer)
+        _fresh(newcomer)
+        check_volunteer(volunteer)
+        check_newcomer(newcomer)
+        pair = run.check_pair(agency, volunteer, newcomer, on)
+        transitions.apply(
+            match,
+            "approve",
+            actor=actor,
+            on=on,
+            version=item.version,
+            values={
+                "score": float(pair["score"]),
+                "components": dict(pair.get("components", {})),
+                "reasons": list(pair.get("reason_codes", [])),
+            },
+        )
+        mails.approved(match, volunteer, newcomer, actor)
+        approved.append(match)
+    return approved
 
 
-def reject(match_id: int, version: int, reason: str, actor: User | None) -> Match:
+def reject(match: Match, version: int, reason: str, actor: User, *, on: date) -> None:
     """Reject a proposal with a reason; the pair is never proposed again."""
-    actor_id = _actor_id(actor)
-    match = _get(match_id)
-    _check_version(match, version)
-    _check_status(match, "proposed")
-    match.status = "rejected"
-    match.rejected_at = utcnow()
-    match.rejected_by_id = actor_id
-    match.reject_reason = reason.strip()[:500]
-    _event(match, "proposed", actor, match.reject_reason)
-    _audit("match.reject", match, actor)
-    _commit()
-    return match
+    transitions.apply(match, "reject", actor=actor, on=on, version=version, note=reason)
 
 
-def pick_alternative(match_id: int, version: int, volunteer_id: int, actor: User | None) -> Match:
-    """Give a proposal's newcomer another volunteer from the candidates (still a proposal)."""
-    match = _get(match_id)
-    _check_version(match, version)
-    _check_status(match, "proposed")
-    volunteer = db.get_or_404(Volunteer, volunteer_id)
+def pick_alternative(
+    match: Match, version: int, volunteer: Volunteer, actor: User, *, on: date
+) -> None:
+    """Give a proposal's newcomer another volunteer (still a proposal, kept by later runs)."""
+    if match.status != "proposed":
+        raise Refused("wrong_status", entity="match", status=match.status)
+    if match.version != version:
+        raise Conflict("stale", entity="match")
+    lock_people([volunteer.id, match.volunteer_id], [match.newcomer_id])
+    _fresh(volunteer)
+    check_volunteer(volunteer)
     agency = db.session.get(Agency, match.agency_id)
     assert agency is not None
-    problem = _volunteer_problem(volunteer)
-    if problem:
-        raise LifecycleError(problem, match.id)
-    decided = match_problem.open_counts(agency.id).get(volunteer.id, 0)
-    if decided >= volunteer.capacity:
-        raise ConflictError("capacity", match.id, capacity=volunteer.capacity)
-    pair, unmatched = matching.check_pair(agency, volunteer, match.newcomer_id)
-    if pair is None:
-        raise LifecycleError("infeasible", match.id, unmatched=unmatched or {})
+    pair = run.check_pair(agency, volunteer, match.newcomer, on)
     previous = match.volunteer_id
-    match.volunteer_id = volunteer.id
-    match.score = float(pair["score"])
-    match.components = dict(pair.get("components", {}))
-    match.reasons = matching.structured_reasons(pair)
-    _event(match, "proposed", actor, f"volunteer {previous} → {volunteer.id}")
-    _audit("match.alternative", match, actor)
-    _commit()
-    return match
+    changed = db.session.execute(
+        update(Match)
+        .where(Match.id == match.id, Match.version == version, Match.status == "proposed")
+        .values(
+            volunteer_id=volunteer.id,
+            picked_by_id=actor.id,
+            score=float(pair["score"]),
+            components=dict(pair.get("components", {})),
+            reasons=list(pair.get("reason_codes", [])),
+            version=Match.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("stale", entity="match")
+    db.session.refresh(match)
+    db.session.add(
+        MatchEvent(
+            match_id=match.id,
+            from_status="proposed",
+            to_status="proposed",
+            actor_id=actor.id,
+            note=f"volunteer {previous} → {volunteer.id}",
+        )
+    )
+    audit.about("match.alternative", match, actor)
 
 
-def activate(match_id: int, version: int, actor: User | None, on: date | None = None) -> Match:
+def activate(match: Match, version: int, actor: User, *, on: date) -> None:
     """The introduction took place: the Patenschaft starts its trial phase."""
-    match = _get(match_id)
-    _check_version(match, version)
-    _check_status(match, "approved")
     agency = db.session.get(Agency, match.agency_id)
     assert agency is not None
-    on = on or matching.today()
-    actor_id = _actor_id(actor)
-    match.status = "active"
-    match.started_at = utcnow()
-    match.started_by_id = actor_id
-    match.trial_until = on + timedelta(weeks=agency.trial_weeks)
-    # The first check-in is at the end of the trial; each recorded one schedules the next.
-    db.session.add(CheckIn(agency_id=match.agency_id, match_id=match.id, due_on=match.trial_until))
-    _event(match, "approved", actor)
-    _audit("match.activate", match, actor)
-    _commit()
-    return match
+    trial_until = on + timedelta(weeks=agency.trial_weeks)
+    transitions.apply(
+        match, "activate", actor=actor, on=on, version=version, values={"trial_until": trial_until}
+    )
 
 
-def pause(match_id: int, version: int, actor: User | None, note: str = "") -> Match:
+def pause(match: Match, version: int, actor: User, *, on: date, note: str = "") -> None:
     """Pause an active Patenschaft (holiday, illness)."""
-    return _move(match_id, version, actor, ("active",), "paused", "match.pause", note)
+    transitions.apply(match, "pause", actor=actor, on=on, version=version, note=note)
 
 
-def resume(match_id: int, version: int, actor: User | None, note: str = "") -> Match:
+def resume(match: Match, version: int, actor: User, *, on: date, note: str = "") -> None:
     """Resume a paused Patenschaft."""
-    return _move(match_id, version, actor, ("paused",), "active", "match.resume", note)
+    transitions.apply(match, "resume", actor=actor, on=on, version=version, note=note)
 
 
-def _move(
-    match_id: int,
-    version: int,
-    actor: User | None,
-    allowed: tuple[str, ...],
-    to: str,
-    action: str,
-    note: str,
-) -> Match:
-    match = _get(match_id)
-    _check_version(match, version)
-    _check_status(match, *allowed)
-    before = match.status
-    match.status = to
-    _event(match, before, actor, note.strip()[:1000])
-    _audit(action, match, actor)
-    _commit()
-    return match
-
-
-def end(match_id: int, version: int, reason: str, actor: User | None, note: str = "") -> Match:
+def end(
+    match: Match, version: int, reason: str, actor: User, *, on: date, note: str = ""
+) -> transitions.Outcome:
     """End an approved, active or paused Patenschaft with a reason."""
-    if reason not in END_REASONS:
-        raise LifecycleError("bad_reason", match_id)
-    match = _get(match_id)
-    _check_version(match, version)
-    _check_status(match, "approved", "active", "paused")
-    before = match.status
-    actor_id = _actor_id(actor)
-    match.status = "ended"
-    match.end_reason = reason
-    match.ended_at = utcnow()
-    match.ended_by_id = actor_id
-    # Check-ins that were still to come will not happen.
-    for checkin in db.session.scalars(
-        select(CheckIn).where(CheckIn.match_id == match.id, CheckIn.done_at.is_(None))
-    ):
-        db.session.delete(checkin)
-    newcomer = db.session.get(Newcomer, match.newcomer_id)
-    if newcomer is not None and newcomer.status == "matched":
-        newcomer.status = "closed" if reason in CLOSING_END_REASONS else "waiting"
-    _event(match, before, actor, note.strip()[:1000])
-    _audit("match.end", match, actor)
-    _commit()
-    return match
+    outcome = transitions.apply(
+        match, "end", actor=actor, on=on, version=version, reason=reason, note=note
+    )
+    notices.send(outcome.notices)
+    return outcome
+
+
+def acknowledge(match: Match, actor: User) -> None:
+    """The coordinator has seen what the Patenschaft's flag said: clear it (audited)."""
+    match.attention = None
+    match.attention_since = None
+    audit.about("match.acknowledge", match, actor)

@@ -9,15 +9,15 @@ a large agency needs little memory.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.models import Agency, ConsentRecord, Match, Newcomer, Volunteer
-from matcher.models.vocab import OPEN_MATCH_STATUSES
+from matcher.models import Agency, Match, Newcomer, Volunteer
+from matcher.services.matching import problem
 
 EARTH_RADIUS_KM = 6371.0088
 BLOCK = 512
@@ -38,48 +38,7 @@ class Funnel:
 
 
 def _people(agency: Agency) -> tuple[list[Volunteer], list[Newcomer]]:
-    volunteers = db.session.scalars(
-        select(Volunteer)
-        .options(selectinload(Volunteer.languages))
-        .where(
-            Volunteer.agency_id == agency.id,
-            Volunteer.status == "active",
-            Volunteer.anonymised_at.is_(None),
-            Volunteer.email_confirmed_at.is_not(None),
-            Volunteer.capacity > 0,
-            exists().where(
-                ConsentRecord.volunteer_id == Volunteer.id,
-                ConsentRecord.purpose == "matching",
-                ConsentRecord.withdrawn_at.is_(None),
-            ),
-        )
-        .order_by(Volunteer.id)
-    ).all()
-    # A volunteer whose places are all taken is no candidate for anyone else.
-    taken = dict(
-        db.session.execute(
-            select(Match.volunteer_id, func.count())
-            .where(Match.agency_id == agency.id, Match.status.in_(OPEN_MATCH_STATUSES))
-            .group_by(Match.volunteer_id)
-        ).all()
-    )
-    volunteers = [v for v in volunteers if v.capacity > taken.get(v.id, 0)]
-    newcomers = db.session.scalars(
-        select(Newcomer)
-        .options(selectinload(Newcomer.languages))
-        .where(
-            Newcomer.agency_id == agency.id,
-            Newcomer.status == "waiting",
-            Newcomer.anonymised_at.is_(None),
-            exists().where(
-                ConsentRecord.newcomer_id == Newcomer.id,
-                ConsentRecord.purpose == "matching",
-                ConsentRecord.withdrawn_at.is_(None),
-            ),
-        )
-        .order_by(Newcomer.id)
-    ).all()
-    return list(volunteers), list(newcomers)
+    return problem.available_volunteers(agency), problem.waiting_newcomers(agency)
 
 
 def _unit_vectors(
@@ -93,7 +52,7 @@ def _unit_vectors(
     return xyz, located
 
 
-def funnel(agency: Agency, max_distance_km: float | None) -> Funnel:
+def funnel(agency: Agency, max_distance_km: float | None, on: date) -> Funnel:
     """Count the candidate pairs the agency's people give with this distance limit."""
     volunteers, newcomers = _people(agency)
     n_v, n_n = len(volunteers), len(newcomers)
@@ -118,8 +77,8 @@ def funnel(agency: Agency, max_distance_km: float | None) -> Funnel:
         gender_v = np.array([genders[v.gender or ""] for v in volunteers])
         wanted_n = np.array([genders.get(n.mentor_gender, -2) if n.mentor_gender else -1
                              for n in newcomers])  # fmt: skip
-        certificate_v = np.array([v.has_valid_certificate for v in volunteers], dtype=bool)
-        minors_n = np.array([n.minors for n in newcomers], dtype=bool)
+        certificate_v = np.array([v.certificate_valid_on(on) for v in volunteers], dtype=bool)
+        minors_n = np.array([n.needs_certificate for n in newcomers], dtype=bool)
         xyz_v, located_v = _unit_vectors(volunteers)
         xyz_n, located_n = _unit_vectors(newcomers)
         cos_limit = (
@@ -155,7 +114,7 @@ def _forbidden(
     pairs = db.session.execute(
         select(Match.newcomer_id, Match.volunteer_id).where(
             Match.agency_id == agency.id,
-            or_(Match.status == "rejected", Match.end_reason == "conflict"),
+            Match.rules_out_pair,
         )
     )
     return sorted({(n_index[n], v_index[v]) for n, v in pairs if n in n_index and v in v_index})

@@ -1,27 +1,25 @@
 """Building the engine's `matcher.problem/1` document for one agency from the database.
 
-Ids in the document are strings: `v<id>` for volunteers, `n<id>` for newcomers. The
-engine sees plain data only; this module is the one place that knows which people the
-agency may match (status, confirmation, consent, free capacity) and which pairs are
-already decided (pinned) or ruled out for good (forbidden).
+Ids in the document are strings: `v<id>` for volunteers, `n<id>` for newcomers. Who may be
+matched is asked of the domain rules (`matcher.domain.eligibility`), never restated here:
+volunteers who are `available`, newcomers who `waits_for_match`, a certificate
+`certificate_valid_on` the run's day, newcomers who `needs_certificate`, pairs that
+`rules_out_pair`. Pairs a person decided on (approved, active, paused), and proposals a
+coordinator picked by hand, go to the engine as pinned, so a re-run never undoes them.
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from matcher.domain.vocab import DECIDED_MATCH_STATUSES, DEFAULT_WEIGHTS, mask_to_slots
+from matcher.engine.vocab import MAX_CAPACITY
 from matcher.extensions import db
-from matcher.models import DEFAULT_WEIGHTS, Agency, ConsentRecord, Match, Newcomer, Volunteer
-from matcher.models.vocab import mask_to_slots
-
-#: Statuses of a Patenschaft a person decided on: they pin the pair and use up capacity.
-DECIDED_STATUSES = ("approved", "active", "paused")
-#: The engine accepts at most this capacity per volunteer.
-ENGINE_MAX_CAPACITY = 10
+from matcher.models import Agency, Match, Newcomer, Volunteer
 
 
 def volunteer_key(volunteer_id: int) -> str:
@@ -61,8 +59,8 @@ def settings(agency: Agency) -> dict[str, Any]:
     }
 
 
-def volunteer_entry(volunteer: Volunteer, capacity: int) -> dict[str, Any]:
-    """One volunteer as the engine reads them."""
+def volunteer_entry(volunteer: Volunteer, capacity: int, on: date) -> dict[str, Any]:
+    """One volunteer as the engine reads them, on the run's day."""
     entry: dict[str, Any] = {
         "id": volunteer_key(volunteer.id),
         "languages": {lang.code: lang.level for lang in volunteer.languages},
@@ -70,7 +68,7 @@ def volunteer_entry(volunteer: Volunteer, capacity: int) -> dict[str, Any]:
         "slots": mask_to_slots(volunteer.slots),
         "capacity": capacity,
         "gender": volunteer.gender,
-        "police_certificate": volunteer.has_valid_certificate,
+        "police_certificate": volunteer.certificate_valid_on(on),
         "topics": list(volunteer.topics or []),
     }
     if volunteer.lat is not None and volunteer.lon is not None:
@@ -86,7 +84,7 @@ def newcomer_entry(newcomer: Newcomer) -> dict[str, Any]:
         "postcode": newcomer.postcode,
         "slots": mask_to_slots(newcomer.slots),
         "mentor_gender": newcomer.mentor_gender,
-        "minors": newcomer.minors,
+        "minors": newcomer.needs_certificate,
         "topics": list(newcomer.topics or []),
         "waiting_since": newcomer.waiting_since.isoformat(),
     }
@@ -95,137 +93,84 @@ def newcomer_entry(newcomer: Newcomer) -> dict[str, Any]:
     return entry
 
 
-def consenting_volunteer_ids(agency_id: int) -> set[int]:
-    """Volunteers of the agency with an active consent to matching."""
-    return set(
-        db.session.scalars(
-            select(ConsentRecord.volunteer_id).where(
-                ConsentRecord.agency_id == agency_id,
-                ConsentRecord.purpose == "matching",
-                ConsentRecord.withdrawn_at.is_(None),
-                ConsentRecord.volunteer_id.is_not(None),
-            )
-        )
-    )
-
-
-def consenting_newcomer_ids(agency_id: int, purpose: str = "matching") -> set[int]:
-    """Newcomers of the agency with an active consent to a purpose."""
-    return set(
-        db.session.scalars(
-            select(ConsentRecord.newcomer_id).where(
-                ConsentRecord.agency_id == agency_id,
-                ConsentRecord.purpose == purpose,
-                ConsentRecord.withdrawn_at.is_(None),
-                ConsentRecord.newcomer_id.is_not(None),
-            )
-        )
-    )
-
-
-def has_consent(*, volunteer_id: int | None = None, newcomer_id: int | None = None,
-                purpose: str = "matching") -> bool:  # fmt: skip
-    """Whether one person has an active consent to a purpose."""
-    person = (
-        ConsentRecord.volunteer_id == volunteer_id
-        if volunteer_id is not None
-        else ConsentRecord.newcomer_id == newcomer_id
-    )
-    found = db.session.scalar(
-        select(ConsentRecord.id)
-        .where(person, ConsentRecord.purpose == purpose, ConsentRecord.withdrawn_at.is_(None))
-        .limit(1)
-    )
-    return found is not None
-
-
-def volunteer_is_eligible(volunteer: Volunteer, consenting: Collection[int]) -> bool:
-    """Active, confirmed, consenting, not anonymised, and with at least one language."""
-    return (
-        volunteer.status == "active"
-        and volunteer.email_confirmed_at is not None
-        and volunteer.anonymised_at is None
-        and volunteer.id in consenting
-        and bool(volunteer.languages)
-    )
-
-
-def newcomer_is_eligible(newcomer: Newcomer, consenting: Collection[int]) -> bool:
-    """Waiting, consenting, not anonymised, and with at least one language."""
-    return (
-        newcomer.status == "waiting"
-        and newcomer.anonymised_at is None
-        and newcomer.id in consenting
-        and bool(newcomer.languages)
-    )
-
-
-def decided_pairs(agency_id: int) -> list[tuple[int, int]]:
-    """(volunteer id, newcomer id) of the agency's approved, active and paused matches."""
+def pinned_pairs(agency: Agency) -> list[tuple[int, int, bool]]:
+    """(volunteer id, newcomer id, picked) of the agency's decided Patenschaften and of the
+    proposals a coordinator picked by hand (picked=True)."""
     rows = db.session.execute(
-        select(Match.volunteer_id, Match.newcomer_id).where(
-            Match.agency_id == agency_id, Match.status.in_(DECIDED_STATUSES)
+        select(Match.volunteer_id, Match.newcomer_id, Match.status).where(
+            Match.agency_id == agency.id,
+            Match.status.in_(DECIDED_MATCH_STATUSES)
+            | ((Match.status == "proposed") & Match.picked_by_id.is_not(None)),
         )
     ).all()
-    return [(v, n) for v, n in rows]
+    return sorted((v, n, status == "proposed") for v, n, status in rows)
 
 
-def open_counts(agency_id: int) -> dict[int, int]:
-    """How many decided (approved, active, paused) matches each volunteer has."""
+def places_taken(agency: Agency) -> dict[int, int]:
+    """How many decided Patenschaften each volunteer of the agency holds."""
     rows = db.session.execute(
-        select(Match.volunteer_id, func.count())
-        .where(Match.agency_id == agency_id, Match.status.in_(DECIDED_STATUSES))
-        .group_by(Match.volunteer_id)
+        select(Volunteer.id, Volunteer.places_taken).where(Volunteer.agency_id == agency.id)
     ).all()
-    return {v: int(c) for v, c in rows}
+    return {v: int(n) for v, n in rows if n}
 
 
-_RULED_OUT = or_(
-    Match.status == "rejected",
-    and_(Match.status == "ended", Match.end_reason == "conflict"),
-)
-
-
-def forbidden_pairs(agency_id: int) -> set[tuple[int, int]]:
-    """Pairs rejected before or ended in conflict: never proposed again."""
+def ruled_out_pairs(agency: Agency) -> set[tuple[int, int]]:
+    """Pairs rejected before, or whose Patenschaft ended: never proposed again."""
     rows = db.session.execute(
         select(Match.volunteer_id, Match.newcomer_id).where(
-            Match.agency_id == agency_id, _RULED_OUT
+            Match.agency_id == agency.id, Match.rules_out_pair
         )
     ).all()
     return {(v, n) for v, n in rows}
 
 
-def is_forbidden(volunteer_id: int, newcomer_id: int) -> bool:
-    """Whether this one pair was rejected before or ended in conflict."""
+def is_ruled_out(volunteer: Volunteer, newcomer: Newcomer) -> bool:
+    """Whether this one pair was rejected before or ended."""
     found = db.session.scalar(
         select(Match.id)
-        .where(Match.volunteer_id == volunteer_id, Match.newcomer_id == newcomer_id, _RULED_OUT)
+        .where(
+            Match.volunteer_id == volunteer.id,
+            Match.newcomer_id == newcomer.id,
+            Match.rules_out_pair,
+        )
         .limit(1)
     )
     return found is not None
 
 
-def _volunteers(agency_id: int, ids: Iterable[int] | None = None) -> list[Volunteer]:
-    stmt = (
-        select(Volunteer)
-        .where(Volunteer.agency_id == agency_id)
-        .options(selectinload(Volunteer.languages))
+def available_volunteers(agency: Agency) -> list[Volunteer]:
+    """The agency's volunteers the next run can propose (taking part, with a free place)."""
+    return list(
+        db.session.scalars(
+            select(Volunteer)
+            .where(Volunteer.agency_id == agency.id, Volunteer.available)
+            .options(selectinload(Volunteer.languages))
+            .order_by(Volunteer.id)
+        )
     )
-    if ids is not None:
-        stmt = stmt.where(Volunteer.id.in_(list(ids)))
-    return list(db.session.scalars(stmt))
 
 
-def _newcomers(agency_id: int, ids: Iterable[int] | None = None) -> list[Newcomer]:
+def waiting_newcomers(agency: Agency, ids: Collection[int] | None = None) -> list[Newcomer]:
+    """The agency's newcomers waiting for a match (optionally only some of them)."""
     stmt = (
         select(Newcomer)
-        .where(Newcomer.agency_id == agency_id)
+        .where(Newcomer.agency_id == agency.id, Newcomer.waits_for_match)
         .options(selectinload(Newcomer.languages))
+        .order_by(Newcomer.id)
     )
     if ids is not None:
         stmt = stmt.where(Newcomer.id.in_(list(ids)))
     return list(db.session.scalars(stmt))
+
+
+def _load(model: Any, ids: Collection[int]) -> list[Any]:
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(model).where(model.id.in_(list(ids))).options(selectinload(model.languages))
+        )
+    )
 
 
 def build(
@@ -240,57 +185,52 @@ def build(
     Pinned pairs consume capacity inside the engine, so a volunteer's capacity in the
     document is their pinned pairs plus what is still free.
     """
-    agency_id = agency.id
-    decided = decided_pairs(agency_id)
-    counts = open_counts(agency_id)
-    v_consent = consenting_volunteer_ids(agency_id)
-    n_consent = consenting_newcomer_ids(agency_id)
-    decided_newcomers = {n for _, n in decided}
+    pinned_rows = pinned_pairs(agency) if with_pinned else []
+    taken = places_taken(agency)
+    newcomers = {n.id: n for n in waiting_newcomers(agency, newcomer_ids)}
+    available = {v.id: v for v in available_volunteers(agency)}
+    holders = {v.id: v for v in _load(Volunteer, {v for v, _, _ in pinned_rows} - set(available))}
+    pinned_newcomers = {n.id: n for n in _load(Newcomer, {n for _, n, _ in pinned_rows})}
 
-    newcomers = {
-        n.id: n
-        for n in _newcomers(agency_id, newcomer_ids)
-        if newcomer_is_eligible(n, n_consent) and n.id not in decided_newcomers
-    }
     pinned: set[tuple[int, int]] = set()
-    pinned_people = {}
-    if with_pinned:
-        pinned_newcomer_ids = decided_newcomers
-        pinned_people = {n.id: n for n in _newcomers(agency_id, pinned_newcomer_ids)}
-    volunteers = {v.id: v for v in _volunteers(agency_id)}
-    for v_id, n_id in decided if with_pinned else ():
-        v, n = volunteers.get(v_id), pinned_people.get(n_id)
-        if v is not None and n is not None and v.languages and n.languages:
-            pinned.add((v_id, n_id))
-            newcomers[n_id] = n
-
-    pinned_per_volunteer: dict[int, int] = {}
-    for v_id, _ in pinned:
-        pinned_per_volunteer[v_id] = pinned_per_volunteer.get(v_id, 0) + 1
-    entries = []
-    chosen: dict[int, Volunteer] = {}
-    for v in volunteers.values():
-        free = (
-            max(0, v.capacity - counts.get(v.id, 0)) if volunteer_is_eligible(v, v_consent) else 0
-        )
-        held = pinned_per_volunteer.get(v.id, 0)
-        if free == 0 and held == 0:
+    held: dict[int, int] = {}
+    picked: dict[int, int] = {}
+    for v_id, n_id, by_hand in pinned_rows:
+        volunteer = available.get(v_id) or holders.get(v_id)
+        newcomer = pinned_newcomers.get(n_id)
+        # An erased person has no languages left, and so no place in the engine's problem.
+        if volunteer is None or newcomer is None:
             continue
-        capacity = min(ENGINE_MAX_CAPACITY, held + free)
-        entries.append(volunteer_entry(v, max(capacity, held)))
-        chosen[v.id] = v
+        if not volunteer.languages or not newcomer.languages:
+            continue
+        pinned.add((v_id, n_id))
+        newcomers[n_id] = newcomer
+        held[v_id] = held.get(v_id, 0) + 1
+        picked[v_id] = picked.get(v_id, 0) + int(by_hand)
+
+    chosen: dict[int, Volunteer] = {}
+    entries = []
+    for v_id, volunteer in sorted({**holders, **available}.items()):
+        # Places still free after the decided Patenschaften; a hand-picked proposal takes
+        # one of them, and is pinned like the decided ones.
+        free = max(0, volunteer.capacity - taken.get(v_id, 0)) if v_id in available else 0
+        capacity = held.get(v_id, 0) + max(0, free - picked.get(v_id, 0))
+        if capacity == 0:
+            continue
+        entries.append(volunteer_entry(volunteer, min(MAX_CAPACITY, capacity), today))
+        chosen[v_id] = volunteer
 
     forbidden = [
         {"volunteer": volunteer_key(v), "newcomer": newcomer_key(n)}
-        for v, n in sorted(forbidden_pairs(agency_id))
-        if v in chosen and n in newcomers
+        for v, n in sorted(ruled_out_pairs(agency))
+        if v in chosen and n in newcomers and (v, n) not in pinned
     ]
     document = {
         "format": "matcher.problem/1",
         "today": today.isoformat(),
         "settings": settings(agency),
         "volunteers": entries,
-        "newcomers": [newcomer_entry(n) for n in newcomers.values()],
+        "newcomers": [newcomer_entry(n) for _, n in sorted(newcomers.items())],
         "pinned": [
             {"volunteer": volunteer_key(v), "newcomer": newcomer_key(n)} for v, n in sorted(pinned)
         ],
@@ -300,14 +240,15 @@ def build(
 
 
 def pair_document(
-    agency: Agency, volunteer: Volunteer, newcomer: Newcomer, today: date, *, forbidden: bool
+    agency: Agency, volunteer: Volunteer, newcomer: Newcomer, today: date
 ) -> dict[str, Any]:
     """A problem of one volunteer and one newcomer: does this pair meet the hard rules now?"""
+    forbidden = is_ruled_out(volunteer, newcomer)
     return {
         "format": "matcher.problem/1",
         "today": today.isoformat(),
         "settings": settings(agency),
-        "volunteers": [volunteer_entry(volunteer, 1)],
+        "volunteers": [volunteer_entry(volunteer, 1, today)],
         "newcomers": [newcomer_entry(newcomer)],
         "pinned": [],
         "forbidden": [

@@ -1,9 +1,10 @@
 """Running the matching for one agency and keeping its proposals.
 
 A run builds the problem from the database, lets the engine solve it, and stores a
-`MatchRun` and its proposals in one transaction. Re-running replaces the open proposals
-of earlier runs; approved, active and paused Patenschaften are passed to the engine as
-pinned, so a run never undoes a human decision.
+`MatchRun` and its proposals. Re-running replaces the open proposals of earlier runs,
+except those a coordinator picked by hand; approved, active and paused Patenschaften and
+the picked proposals go to the engine as pinned, so a run never undoes a human decision.
+A run the engine refuses is kept as failed, with the reason.
 """
 
 from dataclasses import dataclass
@@ -14,29 +15,17 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from matcher.domain import audit
+from matcher.domain.errors import Conflict, Refused
+from matcher.domain.vocab import OPEN_MATCH_STATUSES
 from matcher.engine import ProblemError, solve
 from matcher.extensions import db
-from matcher.models import (
-    Agency,
-    Match,
-    MatchEvent,
-    MatchRun,
-    Newcomer,
-    User,
-    Volunteer,
-    utcnow,
-)
-from matcher.models.vocab import OPEN_MATCH_STATUSES
-from matcher.services.matching import problem as match_problem
+from matcher.models import Agency, Match, MatchEvent, MatchRun, Newcomer, User, Volunteer, utcnow
+from matcher.services.matching import problem
 from matcher.services.matching.problem import newcomer_key, parse_key, volunteer_key
-from matcher.services.platform import audit
 
 #: How many alternative volunteers the review page offers per newcomer.
 ALTERNATIVES = 10
-
-
-class MatchingError(Exception):
-    """The run could not be done; the message is for the coordinator."""
 
 
 @dataclass(frozen=True)
@@ -48,60 +37,39 @@ class Alternative:
     proposed_elsewhere: bool
 
 
-def today() -> date:
-    """The reference date of a run (the server's date)."""
-    return utcnow().date()
-
-
-def structured_reasons(pair: dict[str, Any]) -> list[Any]:
-    """The reasons of an engine pair as stored: its structured codes with parameters, so
-    the pages can say them in the coordinator's language (English text as a fallback)."""
-    for key in ("reason_codes", "codes", "reasons"):
-        value = pair.get(key)
-        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
-            return value
-    return list(pair.get("reasons") or [])
-
-
 def _unmatched(result: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    for entry in result.get("unmatched_newcomers", []):
-        item = {key: value for key, value in entry.items() if key != "newcomer"}
-        item["newcomer"] = parse_key(entry["newcomer"])
-        out.append(item)
-    return out
+    return [
+        {**entry, "newcomer": parse_key(entry["newcomer"])}
+        for entry in result.get("unmatched_newcomers", [])
+    ]
 
 
-def run(agency: Agency, actor: User | None, *, on: date | None = None) -> MatchRun:
+def run(agency: Agency, actor: User | None, *, on: date) -> MatchRun:
     """Run the matching for an agency and store the run with its proposals.
 
-    :raises MatchingError: when the engine rejects the data or another change collided.
+    A run the engine refuses is stored as failed (status "failed", the reason in its
+    parameters) and returned, so that the failure is kept.
+
+    :raises Conflict: when an approval at the same moment took one of its newcomers.
     """
     started = perf_counter()
-    on = on or today()
-    built = match_problem.build(agency, on)
+    built = problem.build(agency, on)
     try:
         result = solve(built.document, with_codes=True)
     except ProblemError as e:
-        db.session.rollback()
-        _record_failure(agency, actor, on, str(e))
-        raise MatchingError(str(e)) from None
-
+        return _record_failure(agency, actor, on, str(e))
     try:
-        matching_run = _store(agency, actor, on, built, result, started)
-        db.session.commit()
+        return _store(agency, actor, on, built, result, started)
     except IntegrityError:
-        # Someone approved or ran at the same moment; the database's unique index caught it.
-        db.session.rollback()
-        raise MatchingError("conflict") from None
-    return matching_run
+        # Someone approved at the same moment; the database's unique index caught it.
+        raise Conflict("changed_meanwhile", entity="run") from None
 
 
 def _store(
     agency: Agency,
     actor: User | None,
     on: date,
-    built: match_problem.BuiltProblem,
+    built: problem.BuiltProblem,
     result: dict[str, Any],
     started: float,
 ) -> MatchRun:
@@ -109,10 +77,15 @@ def _store(
     db.session.execute(select(Agency.id).where(Agency.id == agency.id).with_for_update())
     db.session.execute(
         delete(Match)
-        .where(Match.agency_id == agency.id, Match.status == "proposed")
-        .execution_options(synchronize_session=False)
+        .where(
+            Match.agency_id == agency.id,
+            Match.status == "proposed",
+            Match.picked_by_id.is_(None),
+        )
+        .execution_options(synchronize_session="fetch")
     )
-    # After the delete only decided matches are open: what was approved meanwhile stays.
+    # After the delete only decided and picked matches are open: what was approved
+    # meanwhile stays, and its newcomer gets nothing new.
     taken = set(
         db.session.scalars(
             select(Match.newcomer_id).where(
@@ -120,7 +93,7 @@ def _store(
             )
         )
     )
-    used = match_problem.open_counts(agency.id)
+    used = problem.places_taken(agency)
     stats = result.get("stats", {})
     matching_run = MatchRun(
         agency_id=agency.id,
@@ -154,7 +127,7 @@ def _store(
                 "status": "proposed",
                 "score": float(pair["score"]),
                 "components": dict(pair.get("components", {})),
-                "reasons": structured_reasons(pair),
+                "reasons": list(pair.get("reason_codes", [])),
                 "proposed_at": now,
                 "version": 1,
             }
@@ -179,17 +152,12 @@ def _store(
         )
     matching_run.pairs = len(rows)
     matching_run.seconds = round(perf_counter() - started, 3)
-    audit.record(
-        "match.run",
-        object_type="match_run",
-        object_id=matching_run.id,
-        agency_id=agency.id,
-        actor=actor,
-    )
+    audit.about("match.run", matching_run, actor)
+    db.session.flush()
     return matching_run
 
 
-def _record_failure(agency: Agency, actor: User | None, on: date, error: str) -> None:
+def _record_failure(agency: Agency, actor: User | None, on: date, error: str) -> MatchRun:
     failed = MatchRun(
         agency_id=agency.id,
         started_by_id=actor.id if actor else None,
@@ -198,18 +166,14 @@ def _record_failure(agency: Agency, actor: User | None, on: date, error: str) ->
     )
     db.session.add(failed)
     db.session.flush()
-    audit.record(
-        "match.run_failed", object_type="match_run", object_id=failed.id, agency_id=agency.id,
-        actor=actor,
-    )  # fmt: skip
-    db.session.commit()
+    audit.about("match.run_failed", failed, actor)
+    return failed
 
 
-def alternatives(match: Match, agency: Agency) -> list[Alternative]:
-    """Feasible volunteers with free capacity for a proposal's newcomer, best first."""
-    built = match_problem.build(
-        agency, today(), newcomer_ids=[match.newcomer_id], with_pinned=False
-    )
+def alternatives(match: Match, agency: Agency, actor: User | None, on: date) -> list[Alternative]:
+    """Feasible volunteers with free places for a proposal's newcomer, best first (audited)."""
+    audit.about("match.alternatives_view", match, actor)
+    built = problem.build(agency, on, newcomer_ids=[match.newcomer_id], with_pinned=False)
     if match.newcomer_id not in built.newcomers:
         return []
     try:
@@ -235,21 +199,19 @@ def alternatives(match: Match, agency: Agency) -> list[Alternative]:
 
 
 def check_pair(
-    agency: Agency, volunteer: Volunteer, newcomer_id: int, on: date | None = None
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """Solve the pair alone: (the engine's pair, None) if it meets every hard rule now,
-    else (None, the engine's unmatched entry)."""
-    newcomer = db.get_or_404(Newcomer, newcomer_id)
-    forbidden = match_problem.is_forbidden(volunteer.id, newcomer.id)
-    document = match_problem.pair_document(
-        agency, volunteer, newcomer, on or today(), forbidden=forbidden
-    )
+    agency: Agency, volunteer: Volunteer, newcomer: Newcomer, on: date
+) -> dict[str, Any]:
+    """Solve the pair alone and return the engine's pair if it meets every hard rule now.
+
+    :raises Refused: "infeasible", with the engine's unmatched entry saying why.
+    """
+    document = problem.pair_document(agency, volunteer, newcomer, on)
     try:
         result = solve(document, with_codes=True)
     except ProblemError as e:
-        return None, {"reason": "invalid", "detail": str(e)}
+        raise Refused("infeasible", unmatched={"reason": "invalid", "detail": str(e)}) from None
     for pair in result["pairs"]:
         if pair["volunteer"] == volunteer_key(volunteer.id):
-            return pair, None
+            return dict(pair)
     unmatched = result.get("unmatched_newcomers") or [{"reason": "no_feasible_volunteer"}]
-    return None, unmatched[0]
+    raise Refused("infeasible", unmatched=unmatched[0])

@@ -1,25 +1,36 @@
 """Reading the matching state of an agency: the dashboard, proposals, Patenschaften, gaps.
 
-Queries are scoped to the user's agency by `matcher.tenancy`; agency-level figures take
-the agency explicitly as well, so they also hold for the command line.
+Queries are scoped by `matcher.tenancy`; functions that take the agency filter by it as
+well, so they also hold in the all-agencies scope of the admin area and the commands.
+Who is available or waiting is asked of the same functions the problem builder uses, so
+the dashboard, the shortage page, the figures and a run count the same people.
 """
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from matcher.domain import audit
+from matcher.domain.vocab import OPEN_MATCH_STATUSES, mask_to_slots
+from matcher.engine.scoring import haversine_km
 from matcher.extensions import db
-from matcher.models import Agency, Match, MatchEvent, MatchRun, Newcomer, User, Volunteer, utcnow
-from matcher.models.vocab import mask_to_slots
-from matcher.services.matching import checkins
-from matcher.services.matching import problem as match_problem
-from matcher.services.platform import audit
+from matcher.models import (
+    Agency,
+    CheckIn,
+    Match,
+    MatchEvent,
+    MatchRun,
+    Newcomer,
+    User,
+    Volunteer,
+)
+from matcher.services.matching import checkins, problem
 
 PER_PAGE = 20
 DUE_SOON_DAYS = 7
@@ -32,21 +43,6 @@ def _with_people() -> list[Any]:
     ]
 
 
-def available_volunteer_ids(agency_id: int) -> set[int]:
-    """Volunteers the next run can propose: eligible and with free capacity."""
-    consenting = match_problem.consenting_volunteer_ids(agency_id)
-    counts = match_problem.open_counts(agency_id)
-    rows = db.session.execute(
-        select(Volunteer.id, Volunteer.capacity).where(
-            Volunteer.agency_id == agency_id,
-            Volunteer.status == "active",
-            Volunteer.email_confirmed_at.is_not(None),
-            Volunteer.anonymised_at.is_(None),
-        )
-    ).all()
-    return {v for v, cap in rows if v in consenting and cap > counts.get(v, 0)}
-
-
 def latest_run(agency_id: int) -> MatchRun | None:
     """The agency's last finished run."""
     return db.session.scalar(
@@ -57,15 +53,11 @@ def latest_run(agency_id: int) -> MatchRun | None:
     )
 
 
-def overview(agency: Agency) -> dict[str, Any]:
+def overview(agency: Agency, on: date) -> dict[str, Any]:
     """What the dashboard shows about matching."""
-    today = utcnow().date()
-    waiting = db.session.execute(
-        select(Newcomer.id, Newcomer.waiting_since).where(
-            Newcomer.agency_id == agency.id, Newcomer.status == "waiting"
-        )
-    ).all()
-    days = sorted((today - since).days for _, since in waiting)
+    today = on
+    waiting = problem.waiting_newcomers(agency)
+    days = sorted((today - n.waiting_since).days for n in waiting)
     by_status = dict(
         db.session.execute(
             select(Match.status, func.count())
@@ -73,24 +65,27 @@ def overview(agency: Agency) -> dict[str, Any]:
             .group_by(Match.status)
         ).all()
     )
-    longest = db.session.scalars(
-        select(Newcomer)
-        .where(Newcomer.agency_id == agency.id, Newcomer.status == "waiting")
-        .order_by(Newcomer.waiting_since, Newcomer.id)
-        .limit(5)
-    ).all()
-    due = checkins.pending(until=today + timedelta(days=DUE_SOON_DAYS))
+    longest = sorted(waiting, key=lambda n: (n.waiting_since, n.id))[:5]
+    due = checkins.pending(today, until=today + timedelta(days=DUE_SOON_DAYS))
+    attention = db.session.scalar(
+        select(func.count(Match.id)).where(
+            Match.agency_id == agency.id,
+            Match.attention.is_not(None),
+            Match.status.in_(OPEN_MATCH_STATUSES),
+        )
+    )
     return {
         "waiting": len(waiting),
         "waiting_longest_days": days[-1] if days else 0,
         "waiting_median_days": days[len(days) // 2] if days else 0,
         "longest_waiting": [(n, (today - n.waiting_since).days) for n in longest],
-        "volunteers_available": len(available_volunteer_ids(agency.id)),
+        "volunteers_available": len(problem.available_volunteers(agency)),
         "by_status": by_status,
         "proposals": by_status.get("proposed", 0),
         "checkins_due": due,
         "checkins_overdue": sum(1 for d in due if d.days_overdue > 0),
         "last_run": latest_run(agency.id),
+        "attention": int(attention or 0),
     }
 
 
@@ -116,6 +111,31 @@ def matches(status: str, page: int) -> Pagination:
     return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
 
 
+def latest_lights(match_ids: list[int]) -> dict[int, str]:
+    """The traffic light of each Patenschaft's latest recorded check-in."""
+    if not match_ids:
+        return {}
+    rows = db.session.execute(
+        select(CheckIn.match_id, CheckIn.light)
+        .where(CheckIn.match_id.in_(match_ids), CheckIn.done_at.is_not(None))
+        .order_by(CheckIn.done_at, CheckIn.id)
+    ).all()
+    return {match_id: light for match_id, light in rows if light}
+
+
+def person_matches(person: Volunteer | Newcomer) -> list[Match]:
+    """A person's proposals and Patenschaften, newest first, for their page."""
+    side = Match.volunteer_id if isinstance(person, Volunteer) else Match.newcomer_id
+    return list(
+        db.session.scalars(
+            select(Match)
+            .where(side == person.id, Match.status != "rejected")
+            .order_by(Match.id.desc())
+            .options(*_with_people())
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Pair:
     """What a volunteer and a newcomer have in common, for the side-by-side view."""
@@ -127,14 +147,10 @@ class Pair:
     topics_missing: list[str]
 
 
-def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in km between two (lat, lon) points."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0088 * math.asin(math.sqrt(min(h, 1.0)))
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in km between two (lat, lon) points, as the engine measures it."""
+    lat1, lon1, lat2, lon2 = (np.radians(np.array([x], dtype=np.float64)) for x in (*a, *b))
+    return float(haversine_km(lat1, lon1, np.cos(lat1), lat2, lon2, np.cos(lat2))[0])
 
 
 def pair(volunteer: Volunteer, newcomer: Newcomer) -> Pair:
@@ -144,7 +160,7 @@ def pair(volunteer: Volunteer, newcomer: Newcomer) -> Pair:
                  if lang.code in v_levels]  # fmt: skip
     km = None
     if None not in (volunteer.lat, volunteer.lon, newcomer.lat, newcomer.lon):
-        km = haversine_km((volunteer.lat, volunteer.lon), (newcomer.lat, newcomer.lon))  # type: ignore[arg-type]
+        km = distance_km((volunteer.lat, volunteer.lon), (newcomer.lat, newcomer.lon))  # type: ignore[arg-type]
     offered = set(volunteer.topics or [])
     return Pair(
         languages=languages,
@@ -166,9 +182,8 @@ class Detail:
     people: dict[int, User] = field(default_factory=dict)
 
 
-def detail(match_id: int) -> Detail:
-    """One Patenschaft of the agency, or 404; the view is audited (it shows the newcomer)."""
-    match = db.get_or_404(Match, match_id)
+def detail(match: Match, actor: User) -> Detail:
+    """One Patenschaft with its history and check-ins; the view is audited."""
     events = db.session.execute(
         select(MatchEvent, User)
         .outerjoin(User, MatchEvent.actor_id == User.id)
@@ -180,22 +195,19 @@ def detail(match_id: int) -> Detail:
         u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids - {None})))
     }
     run = db.session.get(MatchRun, match.run_id) if match.run_id else None
-    audit.record("match.view", object_type="match", object_id=match.id, agency_id=match.agency_id)
-    db.session.commit()
+    audit.about("match.view", match, actor)
     return Detail(
-        match=db.get_or_404(Match, match_id),
+        match=match,
         events=[(e, u) for e, u in events],
-        checkins=checkins.for_match(match_id),
+        checkins=checkins.for_match(match),
         run=run,
         people=users,
     )
 
 
-def run_detail(run_id: int) -> tuple[MatchRun, User | None]:
-    """One run of the agency and who started it, or 404."""
-    matching_run = db.get_or_404(MatchRun, run_id)
-    who = db.session.get(User, matching_run.started_by_id) if matching_run.started_by_id else None
-    return matching_run, who
+def started_by(matching_run: MatchRun) -> User | None:
+    """Who started a run (None for the command line)."""
+    return db.session.get(User, matching_run.started_by_id) if matching_run.started_by_id else None
 
 
 @dataclass(frozen=True)
@@ -207,7 +219,7 @@ class Unmatched:
     days_waiting: int
 
 
-def unmatched(agency: Agency) -> tuple[MatchRun | None, list[Unmatched]]:
+def unmatched(agency: Agency, on: date) -> tuple[MatchRun | None, list[Unmatched]]:
     """The newcomers of the last run still without a volunteer, with the engine's reason."""
     matching_run = latest_run(agency.id)
     if matching_run is None:
@@ -217,7 +229,7 @@ def unmatched(agency: Agency) -> tuple[MatchRun | None, list[Unmatched]]:
         db.session.scalars(
             select(Match.newcomer_id).where(
                 Match.agency_id == agency.id,
-                Match.status.in_(("proposed", *match_problem.DECIDED_STATUSES)),
+                Match.status.in_(OPEN_MATCH_STATUSES),
             )
         )
     )
@@ -227,9 +239,8 @@ def unmatched(agency: Agency) -> tuple[MatchRun | None, list[Unmatched]]:
         .options(selectinload(Newcomer.languages))
         .order_by(Newcomer.waiting_since, Newcomer.id)
     ).all()
-    today = utcnow().date()
     return matching_run, [
-        Unmatched(n, entries[n.id], (today - n.waiting_since).days)
+        Unmatched(n, entries[n.id], (on - n.waiting_since).days)
         for n in people
         if n.id not in open_ids
     ]
@@ -260,15 +271,11 @@ def main_language(newcomer: Newcomer) -> str | None:
     return others[0].code if others else None
 
 
-def shortage(agency: Agency) -> Shortage:
+def shortage(agency: Agency, on: date) -> Shortage:
     """Where volunteers are missing: unmatched newcomers against available volunteers."""
-    _, waiting = unmatched(agency)
+    _, waiting = unmatched(agency, on)
     newcomers = [u.newcomer for u in waiting]
-    available = db.session.scalars(
-        select(Volunteer)
-        .where(Volunteer.id.in_(list(available_volunteer_ids(agency.id))))
-        .options(selectinload(Volunteer.languages))
-    ).all()
+    available = problem.available_volunteers(agency)
     need_lang: Counter[str] = Counter()
     need_area: Counter[str] = Counter()
     combos: Counter[tuple[str, str]] = Counter()
@@ -292,12 +299,3 @@ def shortage(agency: Agency) -> Shortage:
         recruit=[(c, a, k) for (c, a), k in combos.most_common(8)],
         total=len(newcomers),
     )
-
-
-def _most(item: tuple[str, int]) -> tuple[int, str]:
-    return -item[1], item[0]
-
-
-def days_since(day: date) -> int:
-    """Whole days from `day` to today."""
-    return (utcnow().date() - day).days

@@ -5,106 +5,85 @@ who inspected it. The record goes when the volunteer leaves.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
+from matcher.domain import audit
+from matcher.domain.eligibility import certificate_expires_on
+from matcher.domain.errors import Invalid, Refused
+from matcher.domain.vocab import CERTIFICATE_RESULTS
 from matcher.extensions import db
-from matcher.models import Newcomer, User, Volunteer, utcnow
-from matcher.models.vocab import CERTIFICATE_RESULTS
-from matcher.services.platform import audit
+from matcher.models import Newcomer, User, Volunteer
 
-# An agency asks for a fresh certificate after five years (common practice under §72a).
-VALID_YEARS = 5
-
-
-class CertificateError(ValueError):
-    """An inspection record that cannot be right."""
-
-
-def expires_on(issued_on: date) -> date:
-    """The day a certificate issued on `issued_on` needs renewing."""
-    try:
-        return issued_on.replace(year=issued_on.year + VALID_YEARS)
-    except ValueError:  # 29 February
-        return issued_on.replace(year=issued_on.year + VALID_YEARS, day=28)
+#: Volunteers whose certificate runs out within this time are asked for a new one now.
+RENEWAL_WARNING = timedelta(weeks=8)
 
 
 def record_inspection(
-    volunteer: Volunteer, inspected_on: date, issued_on: date, result: str, actor: User
+    volunteer: Volunteer,
+    inspected_on: date,
+    issued_on: date,
+    result: str,
+    actor: User,
+    *,
+    on: date,
 ) -> None:
     """Record that a coordinator has seen the volunteer's certificate."""
-    today = utcnow().date()
     if result not in CERTIFICATE_RESULTS:
-        raise CertificateError("unknown result")
-    if inspected_on > today:
-        raise CertificateError("inspected in the future")
+        raise Invalid("certificate_unknown_result")
+    if inspected_on > on:
+        raise Invalid("certificate_in_future")
     if issued_on > inspected_on:
-        raise CertificateError("issued after it was inspected")
-    if expires_on(issued_on) <= today:
-        raise CertificateError("too old")
+        raise Invalid("certificate_issued_after_inspection")
+    if certificate_expires_on(issued_on) <= on:
+        raise Invalid("certificate_too_old")
     if volunteer.anonymised_at is not None:
-        raise CertificateError("erased")
+        raise Refused("erased")
     volunteer.certificate_inspected_on = inspected_on
     volunteer.certificate_issued_on = issued_on
     volunteer.certificate_result = result
     volunteer.certificate_inspected_by_id = actor.id
-    audit.record(
-        "volunteer.certificate_inspected",
-        object_type="volunteer",
-        object_id=volunteer.id,
-        agency_id=volunteer.agency_id,
-        actor=actor,
-    )
-    db.session.commit()
-
-
-def delete_record(volunteer: Volunteer, actor: User | None) -> None:
-    """Remove the inspection record; the caller commits."""
-    volunteer.certificate_inspected_on = None
-    volunteer.certificate_issued_on = None
-    volunteer.certificate_result = None
-    volunteer.certificate_inspected_by_id = None
-    audit.record(
-        "volunteer.certificate_deleted",
-        object_type="volunteer",
-        object_id=volunteer.id,
-        agency_id=volunteer.agency_id,
-        actor=actor,
-    )
+    audit.about("volunteer.certificate_inspected", volunteer, actor)
 
 
 @dataclass
 class Need:
-    """Who needs a certificate: volunteers without a valid one, while children are waiting."""
+    """Who needs a certificate while children are waiting: volunteers without a valid one,
+    and those whose certificate runs out soon."""
 
     waiting_with_minors: int
     volunteers: list[Volunteer]
+    expiring: list[Volunteer]
 
 
-def needed() -> Need:
-    """Volunteers taking part without a valid certificate, those who offered one first."""
-    today = utcnow().date()
-    renew_before = today.replace(year=today.year - VALID_YEARS, day=min(today.day, 28))
-    waiting = db.session.scalar(
-        select(func.count()).where(
-            Newcomer.minors.is_(True),
-            Newcomer.status == "waiting",
-            Newcomer.anonymised_at.is_(None),
-        )
+def needed(on: date) -> Need:
+    """Volunteers taking part without a valid certificate (those who offered one first), and
+    those whose certificate expires within `RENEWAL_WARNING`."""
+    waiting = len(
+        db.session.scalars(
+            select(Newcomer.id).where(Newcomer.waits_for_match, Newcomer.needs_certificate)
+        ).all()
     )
+    in_pool = (
+        Volunteer.status.in_(("applied", "active")),
+        Volunteer.email_confirmed_at.is_not(None),
+        Volunteer.anonymised_at.is_(None),
+    )
+    # NOT IN rather than NOT (…): a NULL in a half-filled record must not hide anyone.
+    valid = select(Volunteer.id).where(Volunteer.certificate_valid_on(on))
     volunteers = db.session.scalars(
         select(Volunteer)
-        .where(
-            Volunteer.status.in_(("applied", "active")),
-            Volunteer.email_confirmed_at.is_not(None),
-            Volunteer.anonymised_at.is_(None),
-            or_(
-                Volunteer.certificate_inspected_on.is_(None),
-                Volunteer.certificate_result != "clear",
-                Volunteer.certificate_issued_on <= renew_before,
-            ),
-        )
+        .where(*in_pool, Volunteer.id.not_in(valid))
         .order_by(Volunteer.can_show_certificate.desc(), Volunteer.last_name, Volunteer.first_name)
     ).all()
-    return Need(waiting_with_minors=int(waiting or 0), volunteers=list(volunteers))
+    expiring = db.session.scalars(
+        select(Volunteer)
+        .where(
+            *in_pool,
+            Volunteer.certificate_valid_on(on),
+            ~Volunteer.certificate_valid_on(on + RENEWAL_WARNING),
+        )
+        .order_by(Volunteer.certificate_issued_on, Volunteer.last_name)
+    ).all()
+    return Need(waiting_with_minors=waiting, volunteers=list(volunteers), expiring=list(expiring))

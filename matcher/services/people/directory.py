@@ -8,7 +8,6 @@ from sqlalchemy.orm import selectinload
 
 from matcher.extensions import db
 from matcher.models import Newcomer, NewcomerLanguage, Volunteer, VolunteerLanguage
-from matcher.services.platform import audit
 
 PER_PAGE = 25
 
@@ -84,18 +83,3 @@ def list_newcomers(
     if status:
         stmt = stmt.where(Newcomer.status == status)
     return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
-
-
-def view_volunteer(volunteer_id: int) -> Volunteer:
-    """One volunteer of the agency, or 404."""
-    return db.get_or_404(Volunteer, volunteer_id)
-
-
-def view_newcomer(newcomer_id: int) -> Newcomer:
-    """One newcomer of the agency, or 404; the view is audited."""
-    newcomer = db.get_or_404(Newcomer, newcomer_id)
-    audit.record(
-        "newcomer.view", object_type="newcomer", object_id=newcomer.id, agency_id=newcomer.agency_id
-    )
-    db.session.commit()
-    return newcomer

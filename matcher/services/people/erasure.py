@@ -4,10 +4,19 @@ The person's row stays as an anonymous husk, so that Patenschaften started, acti
 ended, and volunteers active, still add up in the funders' figures. Everything that
 could identify the person — names, contact, postcode, coordinates, languages, topics,
 consents, the certificate record, free-text notes on their matches — is removed.
+
+The status change goes through the domain's transitions ("erase"), so erasure ends the
+person's Patenschaften exactly as a coordinator would: the newcomer of an erased
+volunteer waits again for someone new, and the coordinators are told. Self-deletion, an
+admin's or coordinator's erasure and the retention purge all come here.
 """
+
+from datetime import date
 
 from sqlalchemy import ColumnElement, delete, select, update
 
+from matcher.domain import transitions
+from matcher.domain.errors import Refused
 from matcher.extensions import db
 from matcher.models import (
     CheckIn,
@@ -21,21 +30,22 @@ from matcher.models import (
     VolunteerLanguage,
     utcnow,
 )
-from matcher.models.vocab import OPEN_MATCH_STATUSES
-from matcher.services.platform import audit, outbox
+from matcher.services.platform import outbox
 
 
-def erase_volunteer(volunteer: Volunteer, actor: User | None, *, commit: bool = True) -> None:
-    """Anonymise a volunteer and everything about them; close their open matches."""
+def erase_volunteer(volunteer: Volunteer, actor: User | None, *, on: date) -> transitions.Outcome:
+    """Anonymise a volunteer and everything about them; end their Patenschaften."""
     if volunteer.anonymised_at is not None:
-        return
-    _close_matches(Match.volunteer_id == volunteer.id, actor)
+        raise Refused("erased")
+    outcome = transitions.apply(volunteer, "erase", actor=actor, on=on)
+    _wipe_match_text(Match.volunteer_id == volunteer.id)
     db.session.execute(
         delete(VolunteerLanguage).where(VolunteerLanguage.volunteer_id == volunteer.id)
     )
     db.session.execute(delete(ConsentRecord).where(ConsentRecord.volunteer_id == volunteer.id))
     # Mails to them (sent or queued) carry their name and address too.
     outbox.forget_address(volunteer.email)
+    db.session.expire(volunteer, ["languages", "consents"])
     volunteer.first_name = ""
     volunteer.last_name = ""
     volunteer.email = f"erased-{volunteer.id}@invalid"
@@ -53,27 +63,21 @@ def erase_volunteer(volunteer: Volunteer, actor: User | None, *, commit: bool = 
     volunteer.certificate_issued_on = None
     volunteer.certificate_result = None
     volunteer.certificate_inspected_by_id = None
-    volunteer.status = "inactive"
     volunteer.token_version += 1
     volunteer.anonymised_at = utcnow()
-    audit.record(
-        "volunteer.erase",
-        object_type="volunteer",
-        object_id=volunteer.id,
-        agency_id=volunteer.agency_id,
-        actor=actor,
-    )
-    if commit:
-        db.session.commit()
+    db.session.flush()
+    return outcome
 
 
-def erase_newcomer(newcomer: Newcomer, actor: User | None, *, commit: bool = True) -> None:
-    """Anonymise a newcomer and everything about them; close their open matches."""
+def erase_newcomer(newcomer: Newcomer, actor: User | None, *, on: date) -> transitions.Outcome:
+    """Anonymise a newcomer and everything about them; end their Patenschaften."""
     if newcomer.anonymised_at is not None:
-        return
-    _close_matches(Match.newcomer_id == newcomer.id, actor)
+        raise Refused("erased")
+    outcome = transitions.apply(newcomer, "erase", actor=actor, on=on)
+    _wipe_match_text(Match.newcomer_id == newcomer.id)
     db.session.execute(delete(NewcomerLanguage).where(NewcomerLanguage.newcomer_id == newcomer.id))
     db.session.execute(delete(ConsentRecord).where(ConsentRecord.newcomer_id == newcomer.id))
+    db.session.expire(newcomer, ["languages", "consents"])
     newcomer.first_name = ""
     newcomer.contact_note = ""
     newcomer.postcode = ""
@@ -82,45 +86,30 @@ def erase_newcomer(newcomer: Newcomer, actor: User | None, *, commit: bool = Tru
     newcomer.topics = []
     newcomer.minors = False
     newcomer.mentor_gender = None
-    newcomer.status = "closed"
     newcomer.anonymised_at = utcnow()
-    audit.record(
-        "newcomer.erase",
-        object_type="newcomer",
-        object_id=newcomer.id,
-        agency_id=newcomer.agency_id,
-        actor=actor,
+    db.session.flush()
+    return outcome
+
+
+def _wipe_match_text(side: ColumnElement[bool]) -> None:
+    """Free text on every match of the person: reasons, rejection reasons, notes."""
+    ids = list(db.session.scalars(select(Match.id).where(side)))
+    if not ids:
+        return
+    db.session.execute(
+        update(Match)
+        .where(Match.id.in_(ids))
+        .values(reasons=[], reject_reason="")
+        .execution_options(synchronize_session="fetch")
     )
-    if commit:
-        db.session.commit()
+    db.session.execute(update(CheckIn).where(CheckIn.match_id.in_(ids)).values(note=""))
+    db.session.execute(update(MatchEvent).where(MatchEvent.match_id.in_(ids)).values(note=""))
 
 
-def _close_matches(condition: ColumnElement[bool], actor: User | None) -> None:
-    """End or reject the person's open matches and wipe the free text on all of them."""
-    now = utcnow()
-    matches = db.session.scalars(select(Match).where(condition)).all()
-    for match in matches:
-        if match.status in OPEN_MATCH_STATUSES:
-            before = match.status
-            if match.status == "proposed":
-                match.status = "rejected"
-                match.rejected_at = now
-            else:
-                match.status = "ended"
-                match.end_reason = "other"
-                match.ended_at = now
-                match.ended_by_id = actor.id if actor else None
-            db.session.add(
-                MatchEvent(
-                    match_id=match.id,
-                    from_status=before,
-                    to_status=match.status,
-                    actor_id=actor.id if actor else None,
-                )
-            )
-        match.reasons = []
-        match.reject_reason = ""
-    ids = [m.id for m in matches]
-    if ids:
-        db.session.execute(update(CheckIn).where(CheckIn.match_id.in_(ids)).values(note=""))
-        db.session.execute(update(MatchEvent).where(MatchEvent.match_id.in_(ids)).values(note=""))
+def erase_person(
+    person: Volunteer | Newcomer, actor: User | None, *, on: date
+) -> transitions.Outcome:
+    """Erase a volunteer or a newcomer (the admin's data-protection page asks for either)."""
+    if isinstance(person, Volunteer):
+        return erase_volunteer(person, actor, on=on)
+    return erase_newcomer(person, actor, on=on)

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 
+from matcher.domain import audit
+from matcher.domain.vocab import OPEN_MATCH_STATUSES, mask_to_slots
 from matcher.extensions import db
 from matcher.models import (
     Agency,
@@ -27,17 +29,12 @@ from matcher.models import (
     Volunteer,
     utcnow,
 )
-from matcher.models.vocab import OPEN_MATCH_STATUSES, mask_to_slots
 from matcher.services.people import erasure, signup
-from matcher.services.platform import audit
+from matcher.services.platform import outbox
 
 FORMAT = "matcher.person-data/1"
 #: Days after which a retention month is counted (a month of 30.44 days, on the safe side).
 DAYS_PER_MONTH = 30.44
-
-
-class GdprError(ValueError):
-    """A data-protection request that cannot be carried out."""
 
 
 # --------------------------------------------------------------------------- Art. 15 / 20
@@ -55,25 +52,46 @@ def _columns(obj: Any, skip: Iterable[str] = ()) -> dict[str, Any]:
     }
 
 
+#: What an Art. 15 export leaves out of a Patenschaft: the partner and the staff (other
+#: people's data), and staff's free text about the pair, which can name the partner
+#: ("Carla zieht bald um"). Technical columns go too.
+MATCH_NOT_EXPORTED = (
+    "version",
+    "agency_id",
+    "run_id",
+    "volunteer_id",
+    "newcomer_id",
+    "approved_by_id",
+    "started_by_id",
+    "ended_by_id",
+    "rejected_by_id",
+    "picked_by_id",
+    "reject_reason",
+    "reasons",
+    "attention",
+    "attention_since",
+)
+
+
 def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, Any]:
     """Everything stored about a person: profile, languages, consents, Patenschaften, log."""
     kind = "volunteer" if isinstance(person, Volunteer) else "newcomer"
     owner = ConsentRecord.volunteer_id if kind == "volunteer" else ConsentRecord.newcomer_id
     side = Match.volunteer_id if kind == "volunteer" else Match.newcomer_id
-    skip = ("token_version",) if kind == "volunteer" else ()
+    skip = ("token_version", "certificate_inspected_by_id", "created_by_id")
     profile = _columns(person, skip)
     profile["slots"] = mask_to_slots(person.slots)
     matches = []
     for match in db.session.scalars(select(Match).where(side == person.id).order_by(Match.id)):
-        entry = _columns(match, ("version", "agency_id"))
+        entry = _columns(match, MATCH_NOT_EXPORTED)
         entry["history"] = [
-            _columns(e, ("match_id",))
+            _columns(e, ("id", "match_id", "actor_id", "note"))
             for e in db.session.scalars(
                 select(MatchEvent).where(MatchEvent.match_id == match.id).order_by(MatchEvent.id)
             )
         ]
         entry["check_ins"] = [
-            _columns(c, ("match_id", "agency_id"))
+            _columns(c, ("id", "match_id", "agency_id", "done_by_id", "note"))
             for c in db.session.scalars(
                 select(CheckIn).where(CheckIn.match_id == match.id).order_by(CheckIn.id)
             )
@@ -100,20 +118,8 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
         "patenschaften": matches,
         "processing_log": [{"at": _value(e.at), "action": e.action} for e in log],
     }
-    audit.record(f"{kind}.data_export", object_type=kind, object_id=person.id,
-                 agency_id=person.agency_id, actor=actor)  # fmt: skip
-    db.session.commit()
+    audit.about(f"{kind}.data_export", person, actor)
     return data
-
-
-def erase(person: Volunteer | Newcomer, actor: User | None) -> None:
-    """Erase a person (Art. 17): names, contacts and notes go, anonymous counts stay."""
-    if person.anonymised_at is not None:
-        raise GdprError("already erased")
-    if isinstance(person, Volunteer):
-        erasure.erase_volunteer(person, actor)
-    else:
-        erasure.erase_newcomer(person, actor)
 
 
 def find_people(query: str, limit: int = 50) -> tuple[list[Volunteer], list[Newcomer]]:
@@ -161,6 +167,7 @@ class PurgeReport:
     newcomers_anonymised: int = 0
     certificates_removed: int = 0
     unconfirmed_deleted: int = 0
+    mails_deleted: int = 0
 
     @property
     def total(self) -> int:
@@ -170,6 +177,7 @@ class PurgeReport:
             + self.newcomers_anonymised
             + self.certificates_removed
             + self.unconfirmed_deleted
+            + self.mails_deleted
         )
 
 
@@ -200,21 +208,29 @@ def past_retention(person: Volunteer | Newcomer, matches: list[Match], cutoff: d
     return not in_pool or started
 
 
-def purge(now: datetime | None = None, unconfirmed_days: int | None = None) -> PurgeReport:
-    """The daily retention job over every agency; safe to run again at any time."""
+def purge(
+    now: datetime | None = None,
+    unconfirmed_days: int | None = None,
+    sent_mail_days: int | None = None,
+) -> PurgeReport:
+    """The daily retention job over every agency; safe to run again at any time.
+
+    Runs in an all-agencies scope and as one transaction: the command commits it.
+    """
     now = now or utcnow()
     report = PurgeReport()
     for agency in db.session.scalars(select(Agency).order_by(Agency.id)):
         cutoff = now - timedelta(days=agency.retention_months * DAYS_PER_MONTH)
-        report.volunteers_anonymised += _anonymise(Volunteer, agency, cutoff)
-        report.newcomers_anonymised += _anonymise(Newcomer, agency, cutoff)
+        report.volunteers_anonymised += _anonymise(Volunteer, agency, cutoff, now.date())
+        report.newcomers_anonymised += _anonymise(Newcomer, agency, cutoff, now.date())
         report.certificates_removed += _remove_certificates(agency)
-    db.session.commit()
     report.unconfirmed_deleted = signup.purge_unconfirmed(unconfirmed_days)
+    # Sent mails hold names and links: they go after a while too.
+    report.mails_deleted = outbox.purge_sent(sent_mail_days, now=now)
     return report
 
 
-def _anonymise(model: Any, agency: Agency, cutoff: datetime) -> int:
+def _anonymise(model: Any, agency: Agency, cutoff: datetime, on: date) -> int:
     people = db.session.scalars(
         select(model).where(
             model.agency_id == agency.id,
@@ -232,9 +248,9 @@ def _anonymise(model: Any, agency: Agency, cutoff: datetime) -> int:
     for person in people:
         if past_retention(person, by_person.get(person.id, []), cutoff):
             if isinstance(person, Volunteer):
-                erasure.erase_volunteer(person, None, commit=False)
+                erasure.erase_volunteer(person, None, on=on)
             else:
-                erasure.erase_newcomer(person, None, commit=False)
+                erasure.erase_newcomer(person, None, on=on)
             count += 1
     return count
 
@@ -270,6 +286,12 @@ def _remove_certificates(agency: Agency) -> int:
         .execution_options(synchronize_session=False)
     )
     for volunteer_id in ids:
-        audit.record("volunteer.certificate_removed", object_type="volunteer",
-                     object_id=volunteer_id, agency_id=agency.id)  # fmt: skip
+        audit.record(
+            db.session,
+            "volunteer.certificate_removed",
+            actor=None,
+            object_type="volunteer",
+            object_id=volunteer_id,
+            agency_id=agency.id,
+        )
     return len(ids)

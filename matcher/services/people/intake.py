@@ -5,31 +5,23 @@ language the newcomer understands, and records who took the consent, on which ch
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import update
 
-from matcher.extensions import db
-from matcher.models import ConsentRecord, Match, Newcomer, NewcomerLanguage, User, utcnow
-from matcher.models.vocab import (
+from matcher.domain import audit, transitions
+from matcher.domain.errors import Conflict, Invalid
+from matcher.domain.vocab import (
     AGE_BANDS,
     CONSENT_CHANNELS,
     CONSENT_PURPOSES,
     GENDERS,
-    OPEN_MATCH_STATUSES,
     TOPICS,
     slots_to_mask,
 )
-from matcher.services.people import erasure
-from matcher.services.platform import audit, vocabulary
-
-
-class IntakeError(ValueError):
-    """An intake request that breaks a rule."""
-
-
-class Conflict(IntakeError):
-    """Someone else changed the newcomer since the form was loaded."""
+from matcher.extensions import db
+from matcher.models import Agency, ConsentRecord, Newcomer, NewcomerLanguage, User, utcnow
+from matcher.services.platform import vocabulary
 
 
 @dataclass
@@ -57,38 +49,33 @@ class StaffConsent:
 
 
 def _check(details: NewcomerDetails) -> tuple[float, float]:
-    try:
-        vocabulary.check_profile(details.languages, details.slots, None)
-    except vocabulary.InvalidProfile as e:
-        raise IntakeError(str(e)) from None
+    vocabulary.check_profile(details.languages, details.slots, None)
     if not details.first_name.strip() or len(details.first_name) > 100:
-        raise IntakeError("a first name is required")
+        raise Invalid("bad_details", field="first_name")
     if details.age_band not in AGE_BANDS:
-        raise IntakeError("unknown age band")
+        raise Invalid("bad_details", field="age_band")
     if details.mentor_gender is not None and details.mentor_gender not in GENDERS:
-        raise IntakeError("unknown gender")
+        raise Invalid("bad_details", field="mentor_gender")
     if not set(details.topics) <= set(TOPICS):
-        raise IntakeError("unknown topic")
+        raise Invalid("bad_details", field="topics")
     position = vocabulary.postcode_position(details.postcode)
     if position is None:
-        raise IntakeError("unknown postcode")
+        raise Invalid("bad_details", field="postcode")
     return position
 
 
-def register(details: NewcomerDetails, consent: StaffConsent, actor: User) -> Newcomer:
-    """Register a newcomer of the coordinator's agency, waiting from today."""
-    if actor.agency_id is None:
-        raise IntakeError("only a coordinator of an agency registers newcomers")
+def register(
+    agency: Agency, details: NewcomerDetails, consent: StaffConsent, actor: User, *, on: date
+) -> Newcomer:
+    """Register a newcomer of the agency, waiting from `on`."""
     lat, lon = _check(details)
     if "matching" not in consent.purposes or not consent.purposes <= set(CONSENT_PURPOSES):
-        raise IntakeError("consent to matching is required")
+        raise Invalid("bad_details", field="consents")
     if consent.channel not in CONSENT_CHANNELS or consent.channel == "online":
-        raise IntakeError("intake consent is taken on paper or in person")
+        raise Invalid("bad_details", field="consent_channel")
     if not vocabulary.is_language(consent.language):
-        raise IntakeError("unknown consent language")
-    agency = actor.agency
-    assert agency is not None
-    newcomer = Newcomer(agency_id=agency.id, created_by_id=actor.id, waiting_since=utcnow().date())
+        raise Invalid("bad_details", field="consent_language")
+    newcomer = Newcomer(agency_id=agency.id, created_by_id=actor.id, waiting_since=on)
     _apply(newcomer, details, lat, lon)
     db.session.add(newcomer)
     db.session.flush()
@@ -104,8 +91,7 @@ def register(details: NewcomerDetails, consent: StaffConsent, actor: User) -> Ne
                 taken_by_id=actor.id,
             )
         )
-    _audit("newcomer.create", newcomer, actor)
-    db.session.commit()
+    audit.about("newcomer.create", newcomer, actor)
     return newcomer
 
 
@@ -145,8 +131,7 @@ def _claim(newcomer: Newcomer, loaded_at: datetime | None) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
-        raise Conflict("changed by someone else")
+        raise Conflict("changed_meanwhile", entity="newcomer")
 
 
 def update_details(
@@ -157,81 +142,20 @@ def update_details(
     _claim(newcomer, loaded_at)
     db.session.refresh(newcomer)
     _apply(newcomer, details, lat, lon)
-    _audit("newcomer.update", newcomer, actor)
-    db.session.commit()
+    audit.about("newcomer.update", newcomer, actor)
 
 
-def has_open_match(newcomer: Newcomer) -> bool:
-    """Whether the newcomer has a proposed, approved, active or paused Patenschaft."""
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Match.newcomer_id == newcomer.id, Match.status.in_(OPEN_MATCH_STATUSES)
-                )
-            )
-        )
-    )
+def change_status(newcomer: Newcomer, change: str, actor: User, *, on: date) -> None:
+    """Pause, resume, close or reopen a newcomer (the domain's transitions)."""
+    transitions.NEWCOMER.check_button(change)
+    transitions.apply(newcomer, change, actor=actor, on=on)
 
 
-# status change -> (statuses it may start from, the new status)
-TRANSITIONS = {
-    "pause": (("waiting",), "paused"),
-    "resume": (("paused",), "waiting"),
-    "close": (("waiting", "paused", "matched"), "closed"),
-    "reopen": (("closed",), "waiting"),
-}
-
-
-def change_status(newcomer: Newcomer, change: str, actor: User) -> None:
-    """Pause, resume, close or reopen a newcomer."""
-    if change not in TRANSITIONS or newcomer.anonymised_at is not None:
-        raise IntakeError("unknown change")
-    starts, target = TRANSITIONS[change]
-    if newcomer.status not in starts:
-        raise Conflict(f"cannot {change} a newcomer who is {newcomer.status}")
-    if change == "close" and has_open_match(newcomer):
-        raise Conflict("end the Patenschaft first")
-    # Conditional on the status read, so two coordinators' clicks cannot cross.
-    result = db.session.execute(
-        update(Newcomer)
-        .where(Newcomer.id == newcomer.id, Newcomer.status == newcomer.status)
-        .values(status=target, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
-        raise Conflict("changed by someone else")
-    if change == "reopen":
-        db.session.execute(
-            update(Newcomer).where(Newcomer.id == newcomer.id).values(waiting_since=utcnow().date())
-        )
-    _audit(f"newcomer.{change}", newcomer, actor)
-    db.session.commit()
-    db.session.refresh(newcomer)
-
-
-def erase(newcomer: Newcomer, actor: User) -> None:
-    """Erase a newcomer's personal data; the anonymous counts stay."""
-    erasure.erase_newcomer(newcomer, actor)
+def view(newcomer: Newcomer, actor: User) -> None:
+    """Record that a coordinator opened the newcomer's page."""
+    audit.about("newcomer.view", newcomer, actor)
 
 
 def consents(newcomer: Newcomer) -> list[ConsentRecord]:
     """Every consent record of a newcomer, newest first."""
-    return list(
-        db.session.scalars(
-            select(ConsentRecord)
-            .where(ConsentRecord.newcomer_id == newcomer.id)
-            .order_by(ConsentRecord.given_at.desc())
-        )
-    )
-
-
-def _audit(action: str, newcomer: Newcomer, actor: User) -> None:
-    audit.record(
-        action,
-        object_type="newcomer",
-        object_id=newcomer.id,
-        agency_id=newcomer.agency_id,
-        actor=actor,
-    )
+    return sorted(newcomer.consents, key=lambda c: c.given_at, reverse=True)

@@ -1,24 +1,28 @@
 """Volunteer self-service without a password: a magic link by mail opens the profile.
 
-A link carries the volunteer's `token_version`; bumping it (logging out, erasure) revokes
-every link sent so far.
+A link carries the volunteer's `token_version`. Opening it bumps the version, so a link
+works once (a second click finds it used) and every older link stops working; the session
+it opens carries the new version. Logging out and erasure bump it too.
+
+Pausing, resuming, withdrawing consent and deleting one's data go through the domain's
+transitions like a coordinator's buttons do, with their side effects; the coordinators
+are told by mail.
 """
 
 import enum
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 
+from matcher import i18n
+from matcher.domain import audit, transitions
+from matcher.domain.errors import Invalid, Refused
+from matcher.domain.vocab import CONSENT_PURPOSES, TOPICS, slots_to_mask
 from matcher.extensions import db
-from matcher.models import ConsentRecord, Volunteer, VolunteerLanguage, utcnow
-from matcher.models.vocab import CONSENT_PURPOSES, TOPICS, slots_to_mask
-from matcher.services.people import certificates, erasure
-from matcher.services.platform import audit, mail, outbox, tokens, vocabulary
-
-
-class SelfServiceError(ValueError):
-    """A self-service request that the volunteer's state does not allow."""
+from matcher.models import Agency, ConsentRecord, Volunteer, VolunteerLanguage, utcnow
+from matcher.services.people import erasure
+from matcher.services.platform import notices, outbox, tokens, vocabulary
 
 
 class LinkState(enum.Enum):
@@ -26,6 +30,7 @@ class LinkState(enum.Enum):
 
     VALID = "valid"
     EXPIRED = "expired"
+    USED = "used"
     INVALID = "invalid"
 
 
@@ -34,10 +39,9 @@ def link_lifetime() -> timedelta:
     return timedelta(minutes=int(current_app.config["MAGIC_LINK_MINUTES"]))
 
 
-def magic_link(volunteer: Volunteer) -> str:
-    """A link that opens this volunteer's profile for a limited time."""
-    token = tokens.make(tokens.MAGIC_LINK, {"v": volunteer.id, "t": volunteer.token_version})
-    return tokens.link(url_for("volunteer.open_link"), token)
+def magic_token(volunteer: Volunteer) -> str:
+    """A token that opens this volunteer's profile once, for a limited time."""
+    return tokens.make(tokens.MAGIC_LINK, {"v": volunteer.id, "t": volunteer.token_version})
 
 
 def request_link(email: str, language: str) -> None:
@@ -52,29 +56,43 @@ def request_link(email: str, language: str) -> None:
     ).all()
     minutes = current_app.config["MAGIC_LINK_MINUTES"]
     for volunteer in volunteers:
-        subject, body = mail.render(
-            "magic_link", language, volunteer=volunteer, link=magic_link(volunteer), minutes=minutes
+        subject, body = i18n.render_mail(
+            "magic_link",
+            language,
+            volunteer=volunteer,
+            token=magic_token(volunteer),
+            minutes=minutes,
         )
         outbox.enqueue("magic_link", volunteer.email, subject, body)
-        audit.record(
-            "volunteer.magic_link",
-            object_type="volunteer",
-            object_id=volunteer.id,
-            agency_id=volunteer.agency_id,
-        )
-    db.session.commit()
+        audit.about("volunteer.magic_link", volunteer, None)
 
 
 def resolve(token: str) -> tuple[LinkState, Volunteer | None]:
-    """The volunteer a magic link was made for, if it is genuine, recent and not revoked."""
+    """The volunteer a magic link was made for, if it is genuine, recent and not used."""
     try:
         payload = tokens.read(tokens.MAGIC_LINK, token, int(link_lifetime().total_seconds()))
     except tokens.TokenExpired:
         return LinkState.EXPIRED, None
     except tokens.TokenInvalid:
         return LinkState.INVALID, None
-    volunteer = current(payload.get("v"), payload.get("t"))
-    return (LinkState.VALID, volunteer) if volunteer else (LinkState.INVALID, None)
+    volunteer_id, version = payload.get("v"), payload.get("t")
+    volunteer = current(volunteer_id, version)
+    if volunteer is not None:
+        return LinkState.VALID, volunteer
+    if isinstance(volunteer_id, int) and isinstance(version, int):
+        found = db.session.get(Volunteer, volunteer_id)
+        if found is not None and found.anonymised_at is None and found.token_version > version:
+            return LinkState.USED, None
+    return LinkState.INVALID, None
+
+
+def open_session(volunteer: Volunteer) -> int:
+    """Open the profile from a link: the link (and every older one) is used up; return the
+    token version the new session carries."""
+    volunteer.token_version += 1
+    audit.about("volunteer.link_open", volunteer, None)
+    db.session.flush()
+    return volunteer.token_version
 
 
 def current(volunteer_id: object, token_version: object) -> Volunteer | None:
@@ -97,6 +115,13 @@ def session_expiry() -> datetime:
     return utcnow() + link_lifetime()
 
 
+def agency_of(volunteer: Volunteer) -> Agency:
+    """The agency a volunteer signed up with."""
+    agency = db.session.get(Agency, volunteer.agency_id)
+    assert agency is not None
+    return agency
+
+
 def update_profile(
     volunteer: Volunteer,
     languages: dict[str, str],
@@ -105,12 +130,9 @@ def update_profile(
     topics: list[str],
 ) -> None:
     """Change languages, weekly times, topics and how many Patenschaften at once."""
-    try:
-        vocabulary.check_profile(languages, slots, capacity)
-    except vocabulary.InvalidProfile as e:
-        raise SelfServiceError(str(e)) from None
+    vocabulary.check_profile(languages, slots, capacity)
     if not set(topics) <= set(TOPICS):
-        raise SelfServiceError("unknown topic")
+        raise Invalid("bad_details", field="topics")
     current_codes = {lang.code: lang for lang in volunteer.languages}
     for code in set(current_codes) - set(languages):
         volunteer.languages.remove(current_codes[code])
@@ -122,74 +144,69 @@ def update_profile(
     volunteer.slots = slots_to_mask(slots)
     volunteer.capacity = capacity
     volunteer.topics = sorted(set(topics))
-    _audit("volunteer.self_update", volunteer)
-    db.session.commit()
+    audit.about("volunteer.self_update", volunteer, None)
 
 
-def pause(volunteer: Volunteer) -> None:
-    """Take a break: no new proposals until resumed."""
-    if volunteer.status != "active":
-        raise SelfServiceError("only an active volunteer can pause")
-    volunteer.status = "paused"
-    _audit("volunteer.self_pause", volunteer)
-    db.session.commit()
+def pause(volunteer: Volunteer, *, on: date) -> None:
+    """Take a break: no new proposals until resumed; open proposals are withdrawn."""
+    notices.send(transitions.apply(volunteer, "pause", actor=None, on=on).notices)
 
 
-def resume(volunteer: Volunteer) -> None:
-    """End a break."""
-    if volunteer.status != "paused":
-        raise SelfServiceError("only a paused volunteer can resume")
-    if not _consented(volunteer, "matching"):
-        raise SelfServiceError("consent to matching was withdrawn")
-    volunteer.status = "active"
-    _audit("volunteer.self_resume", volunteer)
-    db.session.commit()
+def resume(volunteer: Volunteer, *, on: date) -> None:
+    """End a break (only with consent to matching in force)."""
+    notices.send(transitions.apply(volunteer, "resume", actor=None, on=on).notices)
 
 
 def consents(volunteer: Volunteer) -> dict[str, ConsentRecord]:
     """The volunteer's consents that are in force, by purpose."""
-    records = db.session.scalars(
-        select(ConsentRecord).where(
-            ConsentRecord.volunteer_id == volunteer.id, ConsentRecord.withdrawn_at.is_(None)
-        )
-    )
-    return {r.purpose: r for r in records}
+    return {c.purpose: c for c in volunteer.consents if c.withdrawn_at is None}
 
 
-def _consented(volunteer: Volunteer, purpose: str) -> bool:
-    return purpose in consents(volunteer)
-
-
-def withdraw_consent(volunteer: Volunteer, purpose: str) -> None:
-    """Withdraw one consent; without consent to matching the volunteer leaves the matching."""
+def withdraw_consent(volunteer: Volunteer, purpose: str, *, on: date) -> None:
+    """Withdraw one consent. Without consent to matching the volunteer leaves the matching:
+    proposals go, Patenschaften not yet started end, running ones are flagged."""
     if purpose not in CONSENT_PURPOSES:
-        raise SelfServiceError("unknown purpose")
+        raise Invalid("bad_details", field="purpose")
     record = consents(volunteer).get(purpose)
     if record is None:
-        raise SelfServiceError("no consent in force for this purpose")
+        raise Refused("no_consent_in_force")
     record.withdrawn_at = utcnow()
+    audit.about(f"volunteer.consent_withdraw.{purpose}", volunteer, None)
+    db.session.flush()
+    db.session.expire(volunteer, ["consents"])
     if purpose == "matching":
-        volunteer.status = "inactive"
-        if volunteer.certificate_inspected_on is not None:
-            certificates.delete_record(volunteer, None)
-    _audit(f"volunteer.consent_withdraw.{purpose}", volunteer)
-    db.session.commit()
+        outcome = transitions.apply(volunteer, "withdraw_consent", actor=None, on=on)
+        notices.send(outcome.notices)
+
+
+def give_consent(volunteer: Volunteer, purpose: str, language: str) -> None:
+    """Give a consent (again) online, on the agency's current privacy notice."""
+    if purpose not in CONSENT_PURPOSES:
+        raise Invalid("bad_details", field="purpose")
+    if purpose in consents(volunteer):
+        return
+    db.session.add(
+        ConsentRecord(
+            agency_id=volunteer.agency_id,
+            volunteer_id=volunteer.id,
+            purpose=purpose,
+            notice_version=agency_of(volunteer).privacy_notice_version,
+            language=language,
+            channel="online",
+        )
+    )
+    audit.about(f"volunteer.consent_give.{purpose}", volunteer, None)
+    db.session.flush()
+    db.session.expire(volunteer, ["consents"])
 
 
 def end_session(volunteer: Volunteer) -> None:
     """Log out everywhere: every magic link sent so far stops working."""
     volunteer.token_version += 1
-    _audit("volunteer.self_logout", volunteer)
-    db.session.commit()
+    audit.about("volunteer.self_logout", volunteer, None)
 
 
-def erase(volunteer: Volunteer) -> None:
-    """Delete everything about the volunteer (their mails too), leaving only anonymous counts."""
-    erasure.erase_volunteer(volunteer, actor=None, commit=False)
-    db.session.commit()
-
-
-def _audit(action: str, volunteer: Volunteer) -> None:
-    audit.record(
-        action, object_type="volunteer", object_id=volunteer.id, agency_id=volunteer.agency_id
-    )
+def erase(volunteer: Volunteer, *, on: date) -> None:
+    """Delete everything about the volunteer (their mails too), leaving only anonymous counts;
+    their Patenschaften end and their newcomers wait again."""
+    notices.send(erasure.erase_volunteer(volunteer, None, on=on).notices)

@@ -10,26 +10,25 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from matcher.extensions import db
-from matcher.models import Agency, ConsentRecord, Match, Volunteer, VolunteerLanguage, utcnow
-from matcher.models.vocab import (
+from matcher import i18n
+from matcher.domain import audit
+from matcher.domain.errors import Invalid
+from matcher.domain.vocab import (
     AGE_BANDS,
     CONSENT_PURPOSES,
     GENDERS,
     TOPICS,
     slots_to_mask,
 )
+from matcher.extensions import db
+from matcher.models import Agency, ConsentRecord, Match, Volunteer, VolunteerLanguage, utcnow
 from matcher.services.people import selfservice
-from matcher.services.platform import audit, mail, outbox, tokens, vocabulary
+from matcher.services.platform import outbox, tokens, vocabulary
 from matcher.services.platform.accounts import normalise_email
-
-
-class SignupError(vocabulary.InvalidProfile):
-    """Sign-up details that break a rule the form should have caught."""
 
 
 @dataclass
@@ -65,33 +64,31 @@ def agencies() -> list[Agency]:
     return list(db.session.scalars(select(Agency).order_by(Agency.name)))
 
 
-def agency_of(volunteer: Volunteer) -> Agency | None:
-    """The agency a volunteer signed up with."""
-    return db.session.get(Agency, volunteer.agency_id)
-
-
 def _check(details: VolunteerDetails) -> tuple[float, float]:
     vocabulary.check_profile(details.languages, details.slots, details.capacity)
     for name in (details.first_name, details.last_name):
         if not name.strip() or len(name) > 100:
-            raise SignupError("names are required and short")
+            raise Invalid("bad_details", field="name")
     if details.age_band not in AGE_BANDS or details.age_band == "under_18":
-        raise SignupError("volunteers are adults")
+        raise Invalid("bad_details", field="age_band")
     if details.gender is not None and details.gender not in GENDERS:
-        raise SignupError("unknown gender")
+        raise Invalid("bad_details", field="gender")
     if not set(details.topics) <= set(TOPICS):
-        raise SignupError("unknown topic")
+        raise Invalid("bad_details", field="topics")
     position = vocabulary.postcode_position(details.postcode)
     if position is None:
-        raise SignupError("unknown postcode")
+        raise Invalid("bad_details", field="postcode")
     return position
 
 
 def sign_up(agency: Agency, details: VolunteerDetails, consents: set[str], language: str) -> None:
-    """Register a volunteer (unconfirmed) and queue the confirmation mail, in one transaction."""
+    """Register a volunteer (unconfirmed) and queue the confirmation mail, in one transaction.
+
+    `language` is the one the volunteer signed up in: their mails are written in it.
+    """
     lat, lon = _check(details)
     if "matching" not in consents or not consents <= set(CONSENT_PURPOSES):
-        raise SignupError("consent to matching is required")
+        raise Invalid("bad_details", field="consents")
     email = normalise_email(details.email)
     existing = _registered(agency, email)
     if existing is not None:
@@ -114,6 +111,7 @@ def sign_up(agency: Agency, details: VolunteerDetails, consents: set[str], langu
         motivation=details.motivation.strip(),
         can_show_certificate=details.can_show_certificate,
         status="applied",
+        locale=language,
         languages=[VolunteerLanguage(code=c, level=lv) for c, lv in details.languages.items()],
     )
     db.session.add(volunteer)
@@ -138,10 +136,7 @@ def sign_up(agency: Agency, details: VolunteerDetails, consents: set[str], langu
             )
         )
     _queue_confirmation(agency, volunteer, language)
-    audit.record(
-        "volunteer.signup", object_type="volunteer", object_id=volunteer.id, agency_id=agency.id
-    )
-    db.session.commit()
+    audit.about("volunteer.signup", volunteer, None)
 
 
 def _registered(agency: Agency, email: str) -> Volunteer | None:
@@ -155,32 +150,26 @@ def _answer_repeat(agency: Agency, volunteer: Volunteer, language: str) -> None:
     if volunteer.email_confirmed_at is None:
         _queue_confirmation(agency, volunteer, language)
     else:
-        subject, body = mail.render(
+        subject, body = i18n.render_mail(
             "signup_again",
             language,
             agency=agency,
             volunteer=volunteer,
-            link=selfservice.magic_link(volunteer),
+            token=selfservice.magic_token(volunteer),
             minutes=current_app.config["MAGIC_LINK_MINUTES"],
         )
         outbox.enqueue("signup_again", volunteer.email, subject, body)
-    audit.record(
-        "volunteer.signup_repeat",
-        object_type="volunteer",
-        object_id=volunteer.id,
-        agency_id=agency.id,
-    )
-    db.session.commit()
+    audit.about("volunteer.signup_repeat", volunteer, None)
 
 
 def _queue_confirmation(agency: Agency, volunteer: Volunteer, language: str) -> None:
     token = tokens.make(tokens.CONFIRM, {"v": volunteer.id, "e": _fingerprint(volunteer.email)})
-    subject, body = mail.render(
+    subject, body = i18n.render_mail(
         "signup_confirm",
         language,
         agency=agency,
         volunteer=volunteer,
-        link=tokens.link(url_for("public.signup_confirm"), token),
+        token=token,
         hours=current_app.config["SIGNUP_CONFIRM_HOURS"],
     )
     outbox.enqueue("signup_confirm", volunteer.email, subject, body)
@@ -218,15 +207,8 @@ def confirm(token: str) -> tuple[Confirmation, Volunteer | None]:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
         return Confirmation.ALREADY, volunteer
-    audit.record(
-        "volunteer.confirm",
-        object_type="volunteer",
-        object_id=volunteer.id,
-        agency_id=volunteer.agency_id,
-    )
-    db.session.commit()
+    audit.about("volunteer.confirm", volunteer, None)
     return Confirmation.CONFIRMED, volunteer
 
 
@@ -251,7 +233,9 @@ def purge_unconfirmed(older_than_days: int | None = None) -> int:
     for volunteer_id, email, agency_id in stale:
         outbox.forget_address(email, ("signup_confirm",))
         audit.record(
+            db.session,
             "volunteer.purge_unconfirmed",
+            actor=None,
             object_type="volunteer",
             object_id=volunteer_id,
             agency_id=agency_id,
@@ -265,5 +249,4 @@ def purge_unconfirmed(older_than_days: int | None = None) -> int:
             .where(Volunteer.id.in_(ids))
             .execution_options(synchronize_session=False)
         )
-    db.session.commit()
     return len(stale)

@@ -3,19 +3,16 @@
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from matcher.domain import audit
+from matcher.domain.errors import Conflict, Invalid
+from matcher.domain.vocab import ROLES
 from matcher.extensions import db
 from matcher.models import Agency, User, utcnow
-from matcher.models.vocab import ROLES
-from matcher.services.platform import audit
 
 # Checked against when the email is unknown, so both answers take the same time.
 _DUMMY_HASH = generate_password_hash("matcher-timing-equaliser", method="scrypt")
 
 MIN_PASSWORD_LENGTH = 10
-
-
-class AccountError(ValueError):
-    """A request about an account that cannot be carried out."""
 
 
 def normalise_email(email: str) -> str:
@@ -24,18 +21,23 @@ def normalise_email(email: str) -> str:
 
 
 def create_user(
-    email: str, password: str, role: str, agency: Agency | None = None, name: str = ""
+    email: str,
+    password: str,
+    role: str,
+    agency: Agency | None = None,
+    name: str = "",
+    actor: User | None = None,
 ) -> User:
     """Create a staff user; coordinators belong to exactly one agency."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}")
+        raise Invalid("bad_details", field="role")
     if role == "coordinator" and agency is None:
-        raise AccountError("a coordinator needs an agency")
+        raise Invalid("coordinator_needs_agency")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise Invalid("password_too_short", minimum=MIN_PASSWORD_LENGTH)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError(f"a user with the email {email} exists already")
+        raise Conflict("email_taken")
     user = User(
         email=email,
         role=role,
@@ -45,8 +47,7 @@ def create_user(
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    audit.record("user.create", object_type="user", object_id=user.id, agency_id=user.agency_id)
-    db.session.commit()
+    audit.about("user.create", user, actor)
     return user
 
 
@@ -59,25 +60,22 @@ def authenticate(email: str, password: str) -> User | None:
     if not user.check_password(password) or not user.active:
         return None
     user.last_login_at = utcnow()
-    audit.record("user.login", object_type="user", object_id=user.id, actor=user)
-    db.session.commit()
+    audit.about("user.login", user, user)
     return user
 
 
 def end_all_sessions(user: User) -> None:
     """Invalidate every session of this user (logout ends every older session)."""
     user.session_version += 1
-    audit.record("user.logout", object_type="user", object_id=user.id, actor=user)
-    db.session.commit()
+    audit.about("user.logout", user, user)
 
 
 def change_password(user: User, current: str, new: str) -> None:
     """Change a password after checking the current one; ends every older session."""
     if not user.check_password(current):
-        raise AccountError("current password wrong")
+        raise Invalid("current_password_wrong")
     if len(new) < MIN_PASSWORD_LENGTH:
-        raise AccountError("new password too short")
+        raise Invalid("password_too_short", minimum=MIN_PASSWORD_LENGTH)
     user.set_password(new)
     user.session_version += 1
-    audit.record("user.password_change", object_type="user", object_id=user.id, actor=user)
-    db.session.commit()
+    audit.about("user.password_change", user, user)

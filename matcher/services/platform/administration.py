@@ -8,33 +8,32 @@ from typing import Any
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
+from matcher.domain import audit
+from matcher.domain.errors import Conflict, Invalid
+from matcher.domain.vocab import DEFAULT_WEIGHTS
 from matcher.extensions import db
-from matcher.models import DEFAULT_WEIGHTS, Agency, AuditEvent, User, Volunteer
-from matcher.services.platform import accounts, audit
-
-
-class AdminError(ValueError):
-    """An administrative request that cannot be carried out."""
-
+from matcher.models import Agency, AuditEvent, User, Volunteer
+from matcher.services.platform import accounts
 
 # Slugs that would collide with fixed paths under /signup/<slug>.
 RESERVED_SLUGS = frozenset({"confirm"})
 
 
-def create_agency(slug: str, name: str, city: str = "", umbrella: str = "other") -> Agency:
+def create_agency(
+    slug: str, name: str, city: str = "", umbrella: str = "other", actor: User | None = None
+) -> Agency:
     """Create an agency with default settings."""
     slug = slug.strip().lower()
-    if not slug or not slug.replace("-", "").isalnum() or len(slug) > 64:
-        raise AdminError("the slug may contain only letters, digits and dashes")
+    if not slug or not slug.replace("-", "").isalnum() or not slug.isascii() or len(slug) > 64:
+        raise Invalid("slug_invalid")
     if slug in RESERVED_SLUGS:
-        raise AdminError(f"the slug {slug} is reserved")
+        raise Invalid("slug_reserved")
     if db.session.scalar(select(Agency.id).where(Agency.slug == slug)) is not None:
-        raise AdminError(f"an agency with the slug {slug} exists already")
+        raise Conflict("slug_taken")
     agency = Agency(slug=slug, name=name.strip(), city=city, umbrella=umbrella)
     db.session.add(agency)
     db.session.flush()
-    audit.record("agency.create", object_type="agency", object_id=agency.id, agency_id=agency.id)
-    db.session.commit()
+    audit.about("agency.create", agency, actor)
     return agency
 
 
@@ -44,9 +43,10 @@ def agency_by_slug(slug: str) -> Agency | None:
 
 
 def agencies() -> list[tuple[Agency, int]]:
-    """Every agency with its number of volunteers."""
+    """Every agency with its number of volunteers (erased people no longer count)."""
     counts = (
         select(Volunteer.agency_id, func.count().label("n"))
+        .where(Volunteer.anonymised_at.is_(None))
         .group_by(Volunteer.agency_id)
         .subquery()
     )
@@ -77,11 +77,6 @@ SETTINGS = (
 )
 
 
-def agency(agency_id: int) -> Agency:
-    """One agency, or 404."""
-    return db.get_or_404(Agency, agency_id)
-
-
 def next_notice_version(version: str) -> str:
     """The version after `version`: "3" → "4"; anything else gets a counter appended."""
     if version.isdigit():
@@ -100,11 +95,11 @@ def update_agency(
     """Save an agency's settings; a changed privacy notice gets a new version. True if it did."""
     unknown = set(settings) - set(SETTINGS)
     if unknown:
-        raise AdminError(f"unknown settings {sorted(unknown)}")
+        raise Invalid("bad_details", field=sorted(unknown)[0])
     if set(weights) != set(DEFAULT_WEIGHTS) or any(w < 0 for w in weights.values()):
-        raise AdminError("every weight is needed and none may be negative")
+        raise Invalid("weights_invalid")
     if sum(weights.values()) <= 0:
-        raise AdminError("at least one weight must be above zero")
+        raise Invalid("weights_all_zero")
     for key, value in settings.items():
         setattr(agency, key, value)
     agency.weights = {key: float(weights[key]) for key in DEFAULT_WEIGHTS}
@@ -113,12 +108,9 @@ def update_agency(
     if bumped:
         agency.privacy_notice_text = new_notice
         agency.privacy_notice_version = next_notice_version(agency.privacy_notice_version)
-    audit.record("agency.update", object_type="agency", object_id=agency.id,
-                 agency_id=agency.id, actor=actor)  # fmt: skip
+    audit.about("agency.update", agency, actor)
     if bumped:
-        audit.record("agency.privacy_notice", object_type="agency", object_id=agency.id,
-                     agency_id=agency.id, actor=actor)  # fmt: skip
-    db.session.commit()
+        audit.about("agency.privacy_notice", agency, actor)
     return bumped
 
 
@@ -130,33 +122,25 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def user(user_id: int) -> User:
-    """One staff user, or 404."""
-    return db.get_or_404(User, user_id)
-
-
-def create_staff(email: str, name: str, role: str, agency: Agency | None) -> tuple[User, str]:
+def create_staff(
+    email: str, name: str, role: str, agency: Agency | None, actor: User
+) -> tuple[User, str]:
     """Create a staff user with a generated password; return the user and the password."""
     password = generate_password()
-    try:
-        created = accounts.create_user(email, password, role, agency, name=name.strip())
-    except accounts.AccountError as e:
-        raise AdminError(str(e)) from None
+    created = accounts.create_user(email, password, role, agency, name=name.strip(), actor=actor)
     return created, password
 
 
 def set_active(target: User, active: bool, actor: User) -> None:
     """Activate or deactivate a user; deactivating ends every session of theirs."""
     if target.id == actor.id and not active:
-        raise AdminError("you cannot deactivate yourself")
+        raise Invalid("cannot_deactivate_self")
     if target.active == active:
         return
     target.active = active
     if not active:
         target.session_version += 1
-    audit.record("user.activate" if active else "user.deactivate", object_type="user",
-                 object_id=target.id, agency_id=target.agency_id, actor=actor)  # fmt: skip
-    db.session.commit()
+    audit.about("user.activate" if active else "user.deactivate", target, actor)
 
 
 def reset_password(target: User, actor: User) -> str:
@@ -164,10 +148,13 @@ def reset_password(target: User, actor: User) -> str:
     password = generate_password()
     target.set_password(password)
     target.session_version += 1
-    audit.record("user.password_reset", object_type="user", object_id=target.id,
-                 agency_id=target.agency_id, actor=actor)  # fmt: skip
-    db.session.commit()
+    audit.about("user.password_reset", target, actor)
     return password
+
+
+def act_as(agency: Agency, actor: User) -> None:
+    """An admin starts working on one agency's people (audited: who looked at whose data)."""
+    audit.about("agency.act_as", agency, actor)
 
 
 # --------------------------------------------------------------------------- the audit log

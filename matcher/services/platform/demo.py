@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from matcher.demo import generate
+from matcher.domain.vocab import slots_to_mask
 from matcher.extensions import db
 from matcher.models import (
     Agency,
@@ -16,7 +17,6 @@ from matcher.models import (
     Volunteer,
     VolunteerLanguage,
 )
-from matcher.models.vocab import slots_to_mask
 from matcher.services.platform import administration
 
 DEMO_ADMIN = "admin@demo.example"
@@ -124,7 +124,7 @@ def load(slug: str, n_volunteers: int, n_newcomers: int, seed: int, today: date)
                 taken_by_id=coordinator.id,
             )
         )
-    db.session.commit()
+    db.session.flush()
     return agency
 
 
@@ -150,5 +150,4 @@ def reset_logins(slug: str) -> list[tuple[str, str, str]]:
         user.session_version += 1
         user.active = True
         logins.append((role, email, password))
-    db.session.commit()
     return logins

@@ -1,6 +1,7 @@
-"""Mail: texts rendered from `templates/mail/*.txt` in the recipient's language, sent by SMTP.
+"""Mail delivery: an outbox row as a MIME message, handed to SMTP or printed on the console.
 
-A mail template's first line is the subject, the rest is the body (plain text, never HTML).
+The texts are rendered in the recipient's language when they are queued
+(`matcher.i18n.render_mail`); this module only sends them.
 """
 
 import smtplib
@@ -8,10 +9,8 @@ import ssl
 import sys
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import current_app
 
 from matcher.models import OutboxMessage
 
@@ -22,16 +21,6 @@ class DeliveryError(Exception):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
-
-
-def render(name: str, language: str, **context: Any) -> tuple[str, str]:
-    """Render mail template `name` in `language`; return (subject, body)."""
-    if language not in current_app.config["LANGUAGES"]:
-        language = current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(language):
-        text = render_template(f"mail/{name}.txt", **context)
-    subject, _, body = text.strip().partition("\n")
-    return subject.strip(), body.strip() + "\n"
 
 
 def compose(message: OutboxMessage) -> EmailMessage:

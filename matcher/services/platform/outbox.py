@@ -145,6 +145,19 @@ def send_due(now: datetime | None = None, limit: int | None = None) -> Report:
     return report
 
 
+def send_all_due(now: datetime | None = None) -> Report:
+    """Deliver every message due at `now`, pass after pass (a failed one waits for later)."""
+    now = now or utcnow()
+    total = Report()
+    while True:
+        report = send_due(now)
+        total.sent += report.sent
+        total.retrying += report.retrying
+        total.failed += report.failed
+        if report.claimed == 0:
+            return total
+
+
 def work(stop: threading.Event, poll_seconds: float | None = None) -> None:
     """Deliver mail until `stop` is set: at once while there is some, else every few seconds."""
     poll = poll_seconds if poll_seconds is not None else current_app.config["OUTBOX_POLL_SECONDS"]
@@ -161,15 +174,18 @@ def work(stop: threading.Event, poll_seconds: float | None = None) -> None:
             stop.wait(float(poll))
 
 
-def purge_sent(older_than_days: int) -> int:
-    """Delete sent and given-up mails older than this (they hold names and links)."""
-    cutoff = utcnow() - timedelta(days=older_than_days)
+def purge_sent(older_than_days: int | None = None, *, now: datetime | None = None) -> int:
+    """Delete sent and given-up mails older than this many days (default: the configured
+    `SENT_MAIL_RETENTION_DAYS`): they hold names and links. The caller commits."""
+    days = older_than_days
+    if days is None:
+        days = int(current_app.config["SENT_MAIL_RETENTION_DAYS"])
+    cutoff = (now or utcnow()) - timedelta(days=days)
     result = db.session.execute(
         delete(OutboxMessage).where(
             OutboxMessage.status.in_(("sent", "failed")), OutboxMessage.created_at < cutoff
         )
     )
-    db.session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

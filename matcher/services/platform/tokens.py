@@ -39,9 +39,3 @@ def read(purpose: str, token: str, max_age_seconds: int) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise TokenInvalid
     return payload
-
-
-def link(endpoint_path: str, token: str) -> str:
-    """An absolute link for a mail, on the configured public address (never the Host header)."""
-    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
-    return f"{base}{endpoint_path}?token={token}"

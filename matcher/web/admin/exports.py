@@ -6,8 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice, SelectField
 
+from matcher.models import Agency
 from matcher.services.lists import exports
-from matcher.services.platform import administration
+from matcher.web import common
 from matcher.web.admin import bp
 from matcher.web.admin.common import agency_choices
 from matcher.web.admin.forms import ExportForm
@@ -40,7 +41,7 @@ def exports_page() -> ResponseReturnValue:
     if form.validate():
         request_ = exports.ExportRequest(
             kind=form.kind.data,
-            agency=administration.agency(form.agency.data),
+            agency=common.one(Agency, form.agency.data),
             fmt=form.fmt.data,
             status=form.status.data or "",
             date_from=form.date_from.data,

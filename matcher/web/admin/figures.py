@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from matcher.models import Agency
 from matcher.services.lists import figures
-from matcher.services.platform import administration
+from matcher.web import common
 from matcher.web.admin import bp
 from matcher.web.admin.charts import horizontal_chart, monthly_chart
 from matcher.web.admin.common import agency_choices
@@ -32,7 +32,7 @@ def _chosen(form: PeriodForm) -> tuple[Agency | None, date, date]:
     if start > end:
         abort(400)
     form.date_from.data, form.date_to.data = start, end
-    agency = administration.agency(form.agency.data) if form.agency.data else None
+    agency = common.one(Agency, form.agency.data) if form.agency.data else None
     return agency, start, end
 
 

@@ -9,6 +9,7 @@ from wtforms import (
     DateField,
     DecimalField,
     EmailField,
+    HiddenField,
     IntegerField,
     RadioField,
     SearchField,
@@ -29,7 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from matcher.models.vocab import UMBRELLAS
+from matcher.domain.vocab import UMBRELLAS
 from matcher.services.platform.administration import RESERVED_SLUGS
 
 UMBRELLA_LABELS = {
@@ -254,3 +255,14 @@ class ReportDownloadForm(PeriodForm):
     """The funder report as XLSX: a POST, since every export is audited."""
 
     submit = SubmitField(_l("Download as Excel (XLSX)"))
+
+
+class ActAsForm(FlaskForm):
+    """An admin chooses the agency whose people they work on."""
+
+    agency = SelectField(_l("Agency"), choices=[], validators=[DataRequired()])
+    next = HiddenField(validators=[Optional(), Length(max=500)])
+
+
+class ActAsStopForm(FlaskForm):
+    """Stop working on an agency's people."""

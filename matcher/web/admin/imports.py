@@ -5,8 +5,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from matcher.models import Agency
 from matcher.services.lists import imports
-from matcher.services.platform import administration
+from matcher.web import common
 from matcher.web.admin import bp
 from matcher.web.admin.common import agency_choices
 from matcher.web.admin.import_forms import UploadForm, mapping_form
@@ -20,7 +21,7 @@ def import_upload() -> ResponseReturnValue:
     form = UploadForm()
     agency_choices(form.agency)
     if form.validate_on_submit():
-        agency = administration.agency(form.agency.data)
+        agency = common.one(Agency, form.agency.data)
         upload = form.file.data
         try:
             token = imports.stash(
@@ -42,7 +43,7 @@ def import_mapping(token: str) -> ResponseReturnValue:
     except imports.ImportError_:
         abort(404)
     kind = meta["kind"]
-    agency = administration.agency(meta["agency_id"])
+    agency = common.one(Agency, meta["agency_id"])
     form = mapping_form(kind, table.headers, imports.suggest_mapping(kind, table.headers))
     plan = None
     if form.validate_on_submit():

@@ -2,15 +2,16 @@
 
 import json
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from matcher.extensions import db
-from matcher.models import Newcomer, Volunteer
+from matcher.models import Newcomer, Volunteer, today
 from matcher.services.people import gdpr
-from matcher.services.platform import administration
+from matcher.services.people.erasure import erase_person
+from matcher.services.platform import administration, notices
+from matcher.web import common
 from matcher.web.admin import bp
 from matcher.web.admin.common import agency_choices, page_number
 from matcher.web.admin.forms import AuditFilterForm, ConfirmForm, EraseForm, PersonSearchForm
@@ -51,7 +52,7 @@ def privacy() -> ResponseReturnValue:
 def person_data(kind: str, person_id: int) -> ResponseReturnValue:
     """Everything stored about the person as a JSON file (audited)."""
     person = _person(kind, person_id)
-    data = gdpr.person_data(person, current_user)
+    data = gdpr.person_data(person, common.actor())
     body = json.dumps(data, ensure_ascii=False, indent=2)
     return Response(
         body,
@@ -66,9 +67,8 @@ def erase(kind: str, person_id: int) -> ResponseReturnValue:
     person = _person(kind, person_id)
     form = EraseForm()
     if form.validate_on_submit():
-        gdpr.erase(person, current_user)
-        flash(_("The person's data was erased."), "success")
-        return redirect(url_for("admin.privacy"), 303)
+        notices.send(erase_person(person, common.actor(), on=today()).notices)
+        return common.done(_("The person's data was erased."), "admin.privacy")
     status = 400 if form.errors else 200
     return render_template("admin/erase.html", form=form, person=person, kind=kind), status
 

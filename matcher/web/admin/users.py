@@ -3,9 +3,11 @@
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from matcher.domain.errors import ServiceError
+from matcher.models import Agency, User
 from matcher.services.platform import administration
+from matcher.web import common, messages
 from matcher.web.admin import bp
 from matcher.web.admin.common import agency_choices
 from matcher.web.admin.forms import ConfirmForm, UserCreateForm
@@ -24,16 +26,14 @@ def users() -> ResponseReturnValue:
     agency_choices(form.agency, blank=_("— none (admins) —"))
     if not form.validate_on_submit():
         return _render(form, 400 if form.errors else 200)
-    agency = administration.agency(form.agency.data) if form.agency.data else None
-    if form.role.data == "coordinator" and agency is None:
-        form.agency.errors.append(_("A coordinator needs an agency."))
-        return _render(form, 400)
+    agency = common.one(Agency, form.agency.data) if form.agency.data else None
     try:
         user, password = administration.create_staff(
-            form.email.data, form.name.data or "", form.role.data, agency
+            form.email.data, form.name.data or "", form.role.data, agency, common.actor()
         )
-    except administration.AdminError:
-        form.email.errors.append(_("A user with this email exists already."))
+    except ServiceError as e:
+        field = form.agency if e.code == "coordinator_needs_agency" else form.email
+        field.errors.append(messages.text(e))
         return _render(form, 400)
     return render_template("admin/password.html", user=user, password=password, created=True)
 
@@ -51,28 +51,25 @@ def activate_user(user_id: int) -> ResponseReturnValue:
 
 
 def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
-    target = administration.user(user_id)
+    target = common.one(User, user_id)
+    common.back_to("admin.users")
     if not ConfirmForm().validate_on_submit():
         flash(_("The form has expired; please try again."), "error")
         return redirect(url_for("admin.users"))
-    try:
-        administration.set_active(target, active, current_user)
-    except administration.AdminError:
-        flash(_("You cannot deactivate yourself."), "error")
-        return redirect(url_for("admin.users")), 303
+    administration.set_active(target, active, common.actor())
     if active:
-        flash(_("%(email)s can log in again.", email=target.email), "success")
-    else:
-        flash(_("%(email)s is deactivated and logged out.", email=target.email), "success")
-    return redirect(url_for("admin.users")), 303
+        return common.done(_("%(email)s can log in again.", email=target.email), "admin.users")
+    return common.done(
+        _("%(email)s is deactivated and logged out.", email=target.email), "admin.users"
+    )
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 def reset_password(user_id: int) -> ResponseReturnValue:
     """Give a user a new password and show it once."""
-    target = administration.user(user_id)
+    target = common.one(User, user_id)
     if not ConfirmForm().validate_on_submit():
         flash(_("The form has expired; please try again."), "error")
         return redirect(url_for("admin.users"))
-    password = administration.reset_password(target, current_user)
+    password = administration.reset_password(target, common.actor())
     return render_template("admin/password.html", user=target, password=password, created=False)

@@ -5,16 +5,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from matcher.domain.errors import Invalid
 from matcher.extensions import limiter
+from matcher.models import User
 from matcher.services.platform import accounts
+from matcher.web import common, messages
 from matcher.web.auth import bp
 from matcher.web.auth.forms import LoginForm, PasswordForm
 from matcher.web.safety import safe_next
 
 
-def home_for(user: object) -> str:
-    """The start page of a logged-in user."""
-    return url_for("coordinator.dashboard")
+def home_for(user: User) -> str:
+    """The start page of a logged-in user: a coordinator's dashboard, the admin's area."""
+    return url_for("admin.index" if user.is_admin else "coordinator.dashboard")
 
 
 def _login_account_key() -> str:
@@ -37,10 +40,7 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
-            lang = session.get("lang")
-            session.clear()  # a fresh session after login: no fixation
-            if lang:
-                session["lang"] = lang
+            common.fresh_session()  # a fresh session after login: no fixation
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or home_for(user))
         # The same words for an unknown email and a wrong password.
@@ -54,11 +54,10 @@ def login() -> str | Response | tuple[str, int]:
 @login_required
 def logout() -> Response:
     """Log out and end every other session of this user too."""
-    accounts.end_all_sessions(current_user._get_current_object())
+    accounts.end_all_sessions(common.actor())
     logout_user()
     session.clear()
-    flash(_("You are logged out."), "info")
-    return redirect(url_for("auth.login"))
+    return common.done(_("You are logged out."), "auth.login")
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -67,14 +66,15 @@ def change_password() -> str | Response | tuple[str, int]:
     """Change the password; every older session ends."""
     form = PasswordForm()
     if form.validate_on_submit():
-        user = current_user._get_current_object()
+        user = common.actor()
         try:
             accounts.change_password(user, form.current.data or "", form.new.data or "")
-        except accounts.AccountError:
-            form.current.errors = [_("The current password is wrong.")]
+        except Invalid as e:
+            field = form.current if e.code == "current_password_wrong" else form.new
+            field.errors = [messages.text(e)]
             return render_template("auth/password.html", form=form), 400
         login_user(user)  # this session goes on with the new session version
-        flash(_("Your password has been changed. Other sessions have been logged out."), "info")
+        flash(_("Your password has been changed. Other sessions have been logged out."), "success")
         return redirect(home_for(user))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status

@@ -25,7 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from matcher.models.vocab import CERTIFICATE_RESULTS
+from matcher.domain.vocab import CERTIFICATE_RESULTS
 from matcher.services.platform import vocabulary
 from matcher.web.fields import (
     CachedSelect,

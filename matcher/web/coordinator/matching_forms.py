@@ -13,10 +13,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.fields import DateField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from matcher.web.coordinator.match_labels import END_REASON_LABELS, LIGHT_LABELS
-from matcher.web.labels import choices
+from matcher.models import today
+from matcher.web.labels import END_REASON_LABELS, LIGHT_LABELS, choices
 
 _ITEM = re.compile(r"^(\d{1,10}):(\d{1,10})$")
 MAX_VERSION = 2**31 - 1
@@ -26,7 +34,19 @@ class RunForm(FlaskForm):
     """The run button."""
 
 
-class VersionedForm(FlaskForm):
+class ReturnsToPage(FlaskForm):
+    """A form on a paged list: which page to show again afterwards."""
+
+    next_page = IntegerField(
+        widget=HiddenField.widget, validators=[Optional(), NumberRange(min=1, max=100_000)]
+    )
+
+    def page(self) -> int:
+        """The list page to go back to."""
+        return int(self.next_page.data or 1)
+
+
+class VersionedForm(ReturnsToPage):
     """A step on one match: carries the version the coordinator saw."""
 
     version = IntegerField(
@@ -54,7 +74,7 @@ class AlternativeForm(VersionedForm):
     )
 
 
-class BulkApproveForm(FlaskForm):
+class BulkApproveForm(ReturnsToPage):
     """Approve several proposals at once: each checkbox is "match id:version"."""
 
     selected = SelectMultipleField(_l("Approve"), choices=[], validate_choice=False)
@@ -94,10 +114,23 @@ class EndForm(VersionedForm):
 class CheckInForm(FlaskForm):
     """Record a check-in."""
 
+    held_on = DateField(
+        _l("Date of the conversation"),
+        validators=[InputRequired(_l("Please give the date of the conversation."))],
+    )
     light = RadioField(
         _l("How is it going?"), choices=choices(LIGHT_LABELS), validators=[InputRequired()]
     )
     note = TextAreaField(_l("Short note"), validators=[Length(max=2000)])
+
+    def validate_held_on(self, field: DateField) -> None:
+        """The conversation has taken place already (today at the latest)."""
+        if field.data is not None and field.data > today():
+            raise ValidationError(_l("The conversation cannot be in the future."))
+
+
+class AcknowledgeForm(FlaskForm):
+    """Mark a Patenschaft's flag as seen."""
 
 
 class StatusFilterForm(FlaskForm):

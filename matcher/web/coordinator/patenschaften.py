@@ -4,22 +4,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
-from matcher.extensions import db
-from matcher.models import Match
-from matcher.services.matching import checkins, lifecycle
-from matcher.services.matching import views as match_views
+from matcher.domain import transitions
+from matcher.models import CheckIn, Match, today
+from matcher.services.matching import checkins, lifecycle, views
+from matcher.web import common
 from matcher.web.coordinator import bp
-from matcher.web.coordinator.match_labels import MATCH_STATUS_LABELS
-from matcher.web.coordinator.matching import page_arg, refused
 from matcher.web.coordinator.matching_forms import (
+    AcknowledgeForm,
     CheckInForm,
     EndForm,
     StatusFilterForm,
     StepForm,
 )
-from matcher.web.labels import choices
+from matcher.web.labels import MATCH_STATUS_LABELS, choices
 
 
 @bp.get("/patenschaften")
@@ -29,51 +27,48 @@ def patenschaften() -> str:
     form.status.choices = choices(MATCH_STATUS_LABELS, blank=_l("All running and ended"))
     if request.args.get("status") and not form.validate():
         abort(400)
-    page = match_views.matches(form.status.data or "", page_arg())
-    return render_template("coordinator/matching/patenschaften.html", form=form, page=page)
+    page = views.matches(form.status.data or "", common.page_arg())
+    return render_template(
+        "coordinator/matching/patenschaften.html",
+        form=form,
+        page=page,
+        lights=views.latest_lights([m.id for m in page.items]),
+    )
 
 
 @bp.get("/patenschaften/<int:match_id>")
 def patenschaft(match_id: int) -> str:
-    """One Patenschaft: both people, its full history and its check-ins."""
-    detail = match_views.detail(match_id)
-    match = detail.match
+    """One Patenschaft: both people, its full history and its check-ins (audited)."""
+    match = common.one(Match, match_id)
+    detail = views.detail(match, common.actor())
     return render_template(
         "coordinator/matching/patenschaft.html",
-        d=detail,
-        m=match,
+        detail=detail,
+        match=match,
+        changes=transitions.changes_from(match),
         step_form=StepForm(formdata=None, version=match.version),
         end_form=EndForm(formdata=None, version=match.version),
+        acknowledge_form=AcknowledgeForm(formdata=None),
     )
 
 
-def _back(match_id: int) -> str:
-    return url_for("coordinator.patenschaft", match_id=match_id)
-
-
-def _step(match_id: int, action: str) -> ResponseReturnValue:
-    db.get_or_404(Match, match_id)
+def _step(match_id: int, change: str) -> ResponseReturnValue:
+    match = common.one(Match, match_id)
+    common.back_to("coordinator.patenschaft", match_id=match.id)
     form = StepForm()
     if not form.validate_on_submit():
         abort(400)
-    actor = current_user._get_current_object()
-    version, note = form.version.data, form.note.data or ""
-    try:
-        if action == "activate":
-            lifecycle.activate(match_id, version, actor)
-        elif action == "pause":
-            lifecycle.pause(match_id, version, actor, note)
-        else:
-            lifecycle.resume(match_id, version, actor, note)
-    except lifecycle.LifecycleError as e:
-        return refused(e, _back(match_id))
-    messages = {
-        "activate": _("Introduction recorded: the trial phase has begun."),
-        "pause": _("Patenschaft paused."),
-        "resume": _("Patenschaft resumed."),
-    }
-    flash(messages[action], "success")
-    return redirect(_back(match_id))
+    actor, version, note = common.actor(), form.version.data, form.note.data or ""
+    if change == "activate":
+        lifecycle.activate(match, version, actor, on=today())
+        message = _("Introduction recorded: the trial phase has begun.")
+    elif change == "pause":
+        lifecycle.pause(match, version, actor, on=today(), note=note)
+        message = _("Patenschaft paused.")
+    else:
+        lifecycle.resume(match, version, actor, on=today(), note=note)
+        message = _("Patenschaft resumed.")
+    return common.done(message, "coordinator.patenschaft", match_id=match.id)
 
 
 @bp.post("/patenschaften/<int:match_id>/activate")
@@ -97,50 +92,70 @@ def resume(match_id: int) -> ResponseReturnValue:
 @bp.post("/patenschaften/<int:match_id>/end")
 def end(match_id: int) -> ResponseReturnValue:
     """End a Patenschaft with a reason."""
-    db.get_or_404(Match, match_id)
+    match = common.one(Match, match_id)
+    common.back_to("coordinator.patenschaft", match_id=match.id)
     form = EndForm()
     if not form.validate_on_submit():
         flash(_("Please choose a reason."), "error")
-        return redirect(_back(match_id))
-    try:
-        lifecycle.end(
-            match_id,
-            form.version.data,
-            form.reason.data,
-            current_user._get_current_object(),
-            form.note.data or "",
+        return redirect(url_for("coordinator.patenschaft", match_id=match.id))
+    lifecycle.end(
+        match,
+        form.version.data,
+        form.reason.data,
+        common.actor(),
+        on=today(),
+        note=form.note.data or "",
+    )
+    message = _("Patenschaft ended.")
+    if form.reason.data == "no_time" and match.volunteer.status == "paused":
+        message = _(
+            "Patenschaft ended. The volunteer had no time, so they are paused: "
+            "they get no new proposals until someone ends the break."
         )
-    except lifecycle.LifecycleError as e:
-        return refused(e, _back(match_id))
-    flash(_("Patenschaft ended."), "success")
-    return redirect(_back(match_id))
+    return common.done(message, "coordinator.patenschaft", match_id=match.id)
+
+
+@bp.post("/patenschaften/<int:match_id>/acknowledge")
+def acknowledge(match_id: int) -> ResponseReturnValue:
+    """The coordinator has seen the Patenschaft's flag (e.g. a withdrawn consent)."""
+    match = common.one(Match, match_id)
+    if not AcknowledgeForm().validate_on_submit():
+        abort(400)
+    lifecycle.acknowledge(match, common.actor())
+    return common.done(_("Marked as seen."), "coordinator.patenschaft", match_id=match.id)
 
 
 @bp.route("/checkins/<int:checkin_id>", methods=["GET", "POST"])
 def checkin(checkin_id: int) -> ResponseReturnValue:
-    """Record a check-in with a traffic light and a short note."""
-    entry, match = checkins.view(checkin_id)
+    """Record a check-in: the day of the conversation, a traffic light and a short note."""
+    entry = common.one(CheckIn, checkin_id)
+    match = checkins.match_of(entry)
     form = CheckInForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                checkins.record(
-                    checkin_id,
-                    form.light.data,
-                    form.note.data or "",
-                    current_user._get_current_object(),
-                )
-            except lifecycle.LifecycleError as e:
-                return refused(e, url_for("coordinator.checkin", checkin_id=checkin_id))
-            flash(_("Check-in recorded. The next one is scheduled."), "success")
-            return redirect(_back(match.id))
-        status = 400
-    else:
-        status = 200
-    return render_template("coordinator/matching/checkin.html", c=entry, m=match, form=form), status
+    if request.method == "GET":
+        checkins.view(entry, common.actor())
+        form = CheckInForm(formdata=None, held_on=today())
+    elif form.validate_on_submit():
+        common.back_to("coordinator.patenschaft", match_id=match.id)
+        checkins.record(
+            entry,
+            form.light.data,
+            form.note.data or "",
+            form.held_on.data,
+            common.actor(),
+            on=today(),
+        )
+        return common.done(
+            _("Check-in recorded. The next one is scheduled."),
+            "coordinator.patenschaft",
+            match_id=match.id,
+        )
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "coordinator/matching/checkin.html", checkin=entry, match=match, form=form
+    ), status
 
 
 @bp.get("/checkins/overdue")
 def overdue() -> str:
     """Check-ins whose date has passed without being recorded."""
-    return render_template("coordinator/matching/overdue.html", rows=checkins.overdue())
+    return render_template("coordinator/matching/overdue.html", rows=checkins.overdue(today()))

@@ -1,17 +1,24 @@
-"""Coordinator pages: dashboard, volunteer and newcomer lists, details, intake, certificates."""
+"""Coordinator pages: dashboard, volunteer and newcomer lists, details, intake, certificates.
+
+Views load what the page is about (`common.one`, scoped to the agency), validate a form,
+call one service, and answer: a redirect to the next page after a POST, or the page itself with
+the reason when the service refused (`common.back_to`).
+"""
 
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from werkzeug.wrappers import Response
 
-from matcher.models import Newcomer, Volunteer
-from matcher.models.vocab import mask_to_slots
-from matcher.services.people import certificates, intake, screening
-from matcher.services.people import directory as people
+from matcher.domain import transitions
+from matcher.domain.eligibility import certificate_expires_on
+from matcher.domain.vocab import mask_to_slots
+from matcher.models import Newcomer, Volunteer, today
+from matcher.services.matching import views
+from matcher.services.people import certificates, directory, erasure, intake, screening
+from matcher.web import acting, common
 from matcher.web.coordinator import bp
 from matcher.web.coordinator.forms import (
     CertificateForm,
@@ -26,8 +33,14 @@ from matcher.web.labels import NEWCOMER_STATUS_LABELS, VOLUNTEER_STATUS_LABELS, 
 
 @bp.route("/dashboard")
 def dashboard() -> str:
-    """An overview of the agency's people."""
-    return render_template("coordinator/dashboard.html", counts=people.counts())
+    """An overview of the agency's people and its matching."""
+    agency = acting.agency()
+    return render_template(
+        "coordinator/dashboard.html",
+        counts=directory.counts(),
+        overview=views.overview(agency, today()),
+        agency=agency,
+    )
 
 
 def _filters(labels: dict[str, str]) -> PeopleFilterForm:
@@ -38,13 +51,6 @@ def _filters(labels: dict[str, str]) -> PeopleFilterForm:
     return form
 
 
-def _page() -> int:
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 100_000:
-        abort(400)
-    return int(page)
-
-
 # --------------------------------------------------------------------------- volunteers
 
 
@@ -52,100 +58,78 @@ def _page() -> int:
 def volunteers() -> str:
     """The agency's volunteers, searchable, filtered and paged."""
     form = _filters(VOLUNTEER_STATUS_LABELS)
-    page = people.list_volunteers(
+    page = directory.list_volunteers(
         form.q.data or "",
         form.status.data or "",
-        _page(),
+        common.page_arg(),
         language=form.language.data or "",
         area=form.area.data or "",
     )
     return render_template("coordinator/volunteers.html", form=form, page=page)
 
 
-def _volunteer_page(
-    v: Volunteer, certificate: CertificateForm | None = None, status: int = 200
-) -> tuple[str, int]:
-    html = render_template(
+def _volunteer_page(v: Volunteer, certificate: CertificateForm | None = None) -> str:
+    return render_template(
         "coordinator/volunteer.html",
         v=v,
         consents=screening.consents(v),
         certificate=certificate or CertificateForm(formdata=None),
+        certificate_valid=v.certificate_valid_on(today()),
+        certificate_expires_on=certificate_expires_on,
         status_form=StatusForm(formdata=None),
-        transitions=screening.TRANSITIONS,
-        expires_on=certificates.expires_on,
+        changes=transitions.changes_from(v),
+        patenschaften=views.person_matches(v),
     )
-    return html, status
 
 
 @bp.route("/volunteers/<int:volunteer_id>")
-def volunteer(volunteer_id: int) -> tuple[str, int]:
-    """One volunteer's profile, consents, screening and certificate."""
-    return _volunteer_page(people.view_volunteer(volunteer_id))
+def volunteer(volunteer_id: int) -> str:
+    """One volunteer's profile, consents, screening and certificate; the view is audited."""
+    v = common.one(Volunteer, volunteer_id)
+    screening.view(v, common.actor())
+    return _volunteer_page(v)
 
 
 @bp.route("/volunteers/<int:volunteer_id>/status", methods=["POST"])
-def volunteer_status(volunteer_id: int) -> Response | tuple[str, int]:
+def volunteer_status(volunteer_id: int) -> ResponseReturnValue:
     """Activate after the interview, pause, or deactivate a volunteer."""
-    v = people.view_volunteer(volunteer_id)
+    v = common.one(Volunteer, volunteer_id)
+    common.back_to("coordinator.volunteer", volunteer_id=v.id)
     form = StatusForm()
-    if not form.validate_on_submit() or form.change.data not in screening.TRANSITIONS:
+    if not form.validate_on_submit():
         abort(400)
-    try:
-        screening.change_status(v, form.change.data, current_user._get_current_object())
-    except screening.ScreeningError as e:
-        flash(_screening_message(str(e)), "error")
-        return _volunteer_page(people.view_volunteer(volunteer_id), status=409)
-    flash(_("Status changed."), "info")
-    return redirect(url_for("coordinator.volunteer", volunteer_id=v.id))
-
-
-def _screening_message(reason: str) -> str:
-    if "not confirmed" in reason:
-        return str(_("The volunteer has not confirmed their email address yet."))
-    if "consent" in reason:
-        return str(_("The volunteer has not consented to the matching."))
-    return str(_("This change is not possible in the volunteer's current status."))
+    screening.change_status(v, form.change.data, common.actor(), on=today())
+    return common.done(_("Status changed."), "coordinator.volunteer", volunteer_id=v.id)
 
 
 @bp.route("/volunteers/<int:volunteer_id>/certificate", methods=["POST"])
-def volunteer_certificate(volunteer_id: int) -> Response | tuple[str, int]:
+def volunteer_certificate(volunteer_id: int) -> ResponseReturnValue:
     """Record the inspection of a certificate of good conduct."""
-    v = people.view_volunteer(volunteer_id)
+    v = common.one(Volunteer, volunteer_id)
+    common.back_to("coordinator.volunteer", volunteer_id=v.id)
     form = CertificateForm()
-    if form.validate_on_submit():
-        try:
-            certificates.record_inspection(
-                v,
-                form.inspected_on.data,
-                form.issued_on.data,
-                form.result.data,
-                current_user._get_current_object(),
-            )
-        except certificates.CertificateError as e:
-            form.issued_on.errors = [_certificate_message(str(e))]
-        else:
-            flash(_("Inspection recorded."), "info")
-            return redirect(url_for("coordinator.volunteer", volunteer_id=v.id))
-    return _volunteer_page(v, certificate=form, status=400)
-
-
-def _certificate_message(reason: str) -> str:
-    if "future" in reason:
-        return str(_("The inspection date cannot be in the future."))
-    if "after" in reason:
-        return str(_("The certificate cannot be issued after it was inspected."))
-    if "old" in reason:
-        return str(_("This certificate is more than five years old; please ask for a new one."))
-    return str(_("This inspection cannot be recorded."))
+    if not form.validate_on_submit():
+        return _volunteer_page(v, certificate=form), 400
+    certificates.record_inspection(
+        v,
+        form.inspected_on.data,
+        form.issued_on.data,
+        form.result.data,
+        common.actor(),
+        on=today(),
+    )
+    return common.done(_("Inspection recorded."), "coordinator.volunteer", volunteer_id=v.id)
 
 
 @bp.route("/volunteers/certificates")
 def certificates_needed() -> str:
-    """Volunteers without a valid certificate, and how many children's families are waiting."""
+    """Volunteers without a valid certificate, those whose runs out soon, and how many
+    families with children are waiting."""
     return render_template(
         "coordinator/volunteers_certificates.html",
-        need=certificates.needed(),
-        expires_on=certificates.expires_on,
+        need=certificates.needed(today()),
+        certificate_expires_on=certificate_expires_on,
+        today=today(),
     )
 
 
@@ -156,10 +140,10 @@ def certificates_needed() -> str:
 def newcomers() -> str:
     """The agency's newcomers, searchable, filtered and paged."""
     form = _filters(NEWCOMER_STATUS_LABELS)
-    page = people.list_newcomers(
+    page = directory.list_newcomers(
         form.q.data or "",
         form.status.data or "",
-        _page(),
+        common.page_arg(),
         language=form.language.data or "",
         area=form.area.data or "",
     )
@@ -190,53 +174,51 @@ def _add_language_row(form: NewcomerForm) -> bool:
 
 
 @bp.route("/newcomers/new", methods=["GET", "POST"])
-def newcomer_new() -> str | Response | tuple[str, int]:
+def newcomer_new() -> ResponseReturnValue:
     """Register a newcomer, with the consent taken on paper or in person."""
-    if current_user.agency_id is None:
-        abort(403)  # admins belong to no agency; a coordinator registers for theirs
     form = IntakeForm()
     if request.method == "POST" and _add_language_row(form):
         return render_template("coordinator/newcomer_form.html", form=form, n=None)
-    if form.validate_on_submit():
-        consent = intake.StaffConsent(
-            purposes=form.consents(),
-            language=form.consent_language.data,
-            channel=form.consent_channel.data,
-        )
-        try:
-            n = intake.register(_details(form), consent, current_user._get_current_object())
-        except intake.IntakeError:
-            abort(400)
-        flash(_("%(name)s is registered and waiting for a mentor.", name=n.first_name), "info")
-        return redirect(url_for("coordinator.newcomer", newcomer_id=n.id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("coordinator/newcomer_form.html", form=form, n=None), status
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("coordinator/newcomer_form.html", form=form, n=None), status
+    consent = intake.StaffConsent(
+        purposes=form.consents(),
+        language=form.consent_language.data,
+        channel=form.consent_channel.data,
+    )
+    n = intake.register(acting.agency(), _details(form), consent, common.actor(), on=today())
+    return common.done(
+        _("%(name)s is registered and waiting for a volunteer.", name=n.first_name),
+        "coordinator.newcomer",
+        newcomer_id=n.id,
+    )
 
 
-def _newcomer_page(
-    n: Newcomer, erase: EraseForm | None = None, status: int = 200
-) -> tuple[str, int]:
-    html = render_template(
+def _newcomer_page(n: Newcomer, erase: EraseForm | None = None) -> str:
+    return render_template(
         "coordinator/newcomer.html",
         n=n,
         consents=intake.consents(n),
         status_form=StatusForm(formdata=None),
         erase=erase or EraseForm(formdata=None),
-        transitions=intake.TRANSITIONS,
+        changes=transitions.changes_from(n),
+        patenschaften=views.person_matches(n),
     )
-    return html, status
 
 
 @bp.route("/newcomers/<int:newcomer_id>")
-def newcomer(newcomer_id: int) -> tuple[str, int]:
+def newcomer(newcomer_id: int) -> str:
     """One newcomer's profile; every view is audited."""
-    return _newcomer_page(people.view_newcomer(newcomer_id))
+    n = common.one(Newcomer, newcomer_id)
+    intake.view(n, common.actor())
+    return _newcomer_page(n)
 
 
 @bp.route("/newcomers/<int:newcomer_id>/edit", methods=["GET", "POST"])
-def newcomer_edit(newcomer_id: int) -> str | Response | tuple[str, int]:
+def newcomer_edit(newcomer_id: int) -> ResponseReturnValue:
     """Change a newcomer's details."""
-    n = people.view_newcomer(newcomer_id)
+    n = common.one(Newcomer, newcomer_id)
     if n.anonymised_at is not None:
         abort(404)
     if request.method == "GET":
@@ -257,46 +239,28 @@ def newcomer_edit(newcomer_id: int) -> str | Response | tuple[str, int]:
         abort(400)
     if loaded_at is not None and loaded_at.tzinfo is None:
         abort(400)
-    try:
-        intake.update_details(n, _details(form), current_user._get_current_object(), loaded_at)
-    except intake.Conflict:
-        flash(
-            _("Someone else has changed this newcomer meanwhile. Please check and save again."),
-            "error",
-        )
-        return render_template("coordinator/newcomer_form.html", form=form, n=n), 409
-    except intake.IntakeError:
-        abort(400)
-    flash(_("Changes saved."), "info")
-    return redirect(url_for("coordinator.newcomer", newcomer_id=n.id))
+    intake.update_details(n, _details(form), common.actor(), loaded_at)
+    return common.done(_("Changes saved."), "coordinator.newcomer", newcomer_id=n.id)
 
 
 @bp.route("/newcomers/<int:newcomer_id>/status", methods=["POST"])
-def newcomer_status(newcomer_id: int) -> Response | tuple[str, int]:
+def newcomer_status(newcomer_id: int) -> ResponseReturnValue:
     """Pause, resume, close or reopen a newcomer."""
-    n = people.view_newcomer(newcomer_id)
+    n = common.one(Newcomer, newcomer_id)
+    common.back_to("coordinator.newcomer", newcomer_id=n.id)
     form = StatusForm()
-    if not form.validate_on_submit() or form.change.data not in intake.TRANSITIONS:
+    if not form.validate_on_submit():
         abort(400)
-    try:
-        intake.change_status(n, form.change.data, current_user._get_current_object())
-    except intake.IntakeError as e:
-        if "Patenschaft" in str(e):
-            flash(_("Please end the Patenschaft first."), "error")
-        else:
-            flash(_("This change is not possible in the newcomer's current status."), "error")
-        return _newcomer_page(people.view_newcomer(newcomer_id), status=409)
-    flash(_("Status changed."), "info")
-    return redirect(url_for("coordinator.newcomer", newcomer_id=n.id))
+    intake.change_status(n, form.change.data, common.actor(), on=today())
+    return common.done(_("Status changed."), "coordinator.newcomer", newcomer_id=n.id)
 
 
 @bp.route("/newcomers/<int:newcomer_id>/erase", methods=["POST"])
-def newcomer_erase(newcomer_id: int) -> Response | tuple[str, int]:
+def newcomer_erase(newcomer_id: int) -> ResponseReturnValue:
     """Erase a newcomer's personal data; counts stay."""
-    n = people.view_newcomer(newcomer_id)
+    n = common.one(Newcomer, newcomer_id)
     form = EraseForm()
     if not form.validate_on_submit():
-        return _newcomer_page(n, erase=form, status=400)
-    intake.erase(n, current_user._get_current_object())
-    flash(_("The newcomer's personal data is erased."), "info")
-    return redirect(url_for("coordinator.newcomers"))
+        return _newcomer_page(n, erase=form), 400
+    erasure.erase_newcomer(n, common.actor(), on=today())
+    return common.done(_("The newcomer's personal data is erased."), "coordinator.newcomers")

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length
 from matcher import tenancy
 from matcher.extensions import limiter
 from matcher.models import Agency
+from matcher.services.people import selfservice
 from matcher.services.people import signup as signup_service
 from matcher.services.platform import administration
 from matcher.web.public import bp
@@ -27,7 +28,7 @@ def _agency(slug: str) -> Agency:
     if agency is None:
         abort(404)
     # The sign-up writes this agency's rows, and only this agency's.
-    tenancy.set_scope(agency.id)
+    tenancy.enter(agency.id)
     return agency
 
 
@@ -72,10 +73,7 @@ def signup(slug: str) -> str | Response | tuple[str, int]:
                 motivation=form.motivation.data or "",
                 can_show_certificate=bool(form.can_show_certificate.data),
             )
-            try:
-                signup_service.sign_up(agency, details, form.consents(), str(get_locale() or "de"))
-            except signup_service.SignupError:
-                abort(400)
+            signup_service.sign_up(agency, details, form.consents(), str(get_locale() or "de"))
         return redirect(url_for("public.signup_sent", slug=agency.slug))
     status = 400 if request.method == "POST" else 200
     return render_template("public/signup.html", form=form, agency=agency), status
@@ -102,14 +100,15 @@ def signup_confirm() -> str | tuple[str, int]:
         return render_template("public/confirm.html", form=form, result=None)
     if not form.validate_on_submit():
         abort(400)
-    with tenancy.unscoped():
+    # A link names its volunteer, whose row decides the agency: look for that one only.
+    with tenancy.all_agencies():
         result, volunteer = signup_service.confirm(form.token.data)
+        agency = selfservice.agency_of(volunteer) if volunteer else None
     status = (
         200
         if result in (signup_service.Confirmation.CONFIRMED, signup_service.Confirmation.ALREADY)
         else 400
     )
-    agency = signup_service.agency_of(volunteer) if volunteer else None
     return render_template(
         "public/confirm.html", form=form, result=result.value, agency=agency
     ), status

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, SubmitField
 from wtforms.validators import AnyOf, DataRequired, Email, Length
 
-from matcher.models.vocab import CONSENT_PURPOSES
+from matcher.domain.vocab import CONSENT_PURPOSES
 from matcher.web.fields import (
     LanguagesField,
     VolunteerOfferForm,
@@ -48,6 +48,14 @@ class ActionForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     """Withdraw consent for one purpose."""
+
+    purpose = SelectField(
+        choices=plain_choices(*CONSENT_PURPOSES), validators=[AnyOf(CONSENT_PURPOSES)]
+    )
+
+
+class GiveConsentForm(FlaskForm):
+    """Give a consent for one purpose (again)."""
 
     purpose = SelectField(
         choices=plain_choices(*CONSENT_PURPOSES), validators=[AnyOf(CONSENT_PURPOSES)]

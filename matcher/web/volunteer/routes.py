@@ -13,25 +13,29 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from matcher import tenancy
+from matcher.domain.vocab import mask_to_slots
 from matcher.extensions import limiter
-from matcher.models import Volunteer, utcnow
-from matcher.models.vocab import mask_to_slots
-from matcher.services.people import selfservice, signup
+from matcher.models import Volunteer, today, utcnow
+from matcher.services.people import selfservice
+from matcher.web import common
 from matcher.web.volunteer import bp
 from matcher.web.volunteer.forms import (
     ActionForm,
     DeleteForm,
+    GiveConsentForm,
     LinkRequestForm,
     OpenLinkForm,
     ProfileForm,
@@ -55,12 +59,13 @@ def _load_volunteer() -> None:
     if until is None or until.tzinfo is None or until < utcnow():
         session.pop(SESSION_KEY, None)
         return
-    with tenancy.unscoped():
+    # Whose profile this is decides the agency: look across agencies for that one row only.
+    with tenancy.all_agencies():
         volunteer = selfservice.current(held.get("v"), held.get("t"))
     if volunteer is None:
         session.pop(SESSION_KEY, None)
         return
-    tenancy.set_scope(volunteer.agency_id)
+    tenancy.enter(volunteer.agency_id)
     g.volunteer = volunteer
 
 
@@ -69,7 +74,7 @@ class _NoSession(Exception):
 
 
 @bp.errorhandler(_NoSession)
-def _no_session(_error: _NoSession) -> Response:
+def _no_session(_error: _NoSession) -> ResponseReturnValue:
     flash(_("Your link has expired. Please ask for a new one."), "error")
     return redirect(url_for("volunteer.request_link"))
 
@@ -78,6 +83,7 @@ def _me() -> Volunteer:
     volunteer: Volunteer | None = g.get("volunteer")
     if volunteer is None:
         raise _NoSession
+    common.back_to("volunteer.profile")
     return volunteer
 
 
@@ -114,13 +120,16 @@ def _render_profile(
         v=volunteer,
         form=form,
         consents=selfservice.consents(volunteer),
-        agency=signup.agency_of(volunteer),
+        agency=selfservice.agency_of(volunteer),
         action=ActionForm(),
         withdraw=WithdrawForm(formdata=None),
+        give=GiveConsentForm(formdata=None),
         delete=delete_form or DeleteForm(formdata=None),
         until=session.get(SESSION_KEY, {}).get("until"),
     )
-    return Response(html, status=status)
+    # An HTML page (a bare Response would be text/plain: walk B1).
+    response: Response = make_response(html, status)
+    return response
 
 
 @bp.route("/link", methods=["GET", "POST"])
@@ -129,7 +138,8 @@ def request_link() -> str | Response | tuple[str, int]:
     """Ask for a link by mail; the answer is the same whether the address is known or not."""
     form = LinkRequestForm()
     if form.validate_on_submit():
-        with tenancy.unscoped():
+        # An address may be registered with several agencies: each gets its own link.
+        with tenancy.all_agencies():
             selfservice.request_link(form.email.data, str(get_locale() or "de"))
         return redirect(url_for("volunteer.link_sent"))
     status = 400 if request.method == "POST" else 200
@@ -151,24 +161,22 @@ def open_link() -> str | Response | tuple[str, int]:
         return render_template("volunteer/open.html", form=form, state=None)
     if not form.validate_on_submit():
         abort(400)
-    with tenancy.unscoped():
+    with tenancy.all_agencies():
         state, volunteer = selfservice.resolve(form.token.data)
-    if volunteer is None:
-        return render_template("volunteer/open.html", form=form, state=state.value), 400
-    lang = session.get("lang")
-    session.clear()  # a fresh session: nothing of an earlier visitor carries over
-    if lang:
-        session["lang"] = lang
+        if volunteer is None:
+            return render_template("volunteer/open.html", form=form, state=state.value), 400
+        version = selfservice.open_session(volunteer)
+    common.fresh_session()  # nothing of an earlier visitor carries over
     session[SESSION_KEY] = {
         "v": volunteer.id,
-        "t": volunteer.token_version,
+        "t": version,
         "until": selfservice.session_expiry().isoformat(),
     }
     return redirect(url_for("volunteer.profile"))
 
 
 @bp.route("/profile", methods=["POST"])
-def update_profile() -> Response:
+def update_profile() -> ResponseReturnValue:
     """Save languages, times, topics and capacity."""
     volunteer = _me()
     form = ProfileForm()
@@ -178,67 +186,66 @@ def update_profile() -> Response:
         return _render_profile(volunteer, form)
     if not form.validate_on_submit():
         return _render_profile(volunteer, form, 400)
-    try:
-        selfservice.update_profile(
-            volunteer,
-            form.languages.as_dict(),
-            list(form.slots.data),
-            int(form.capacity.data),
-            list(form.topics.data or []),
-        )
-    except selfservice.SelfServiceError:
-        abort(400)
-    flash(_("Your changes are saved."), "info")
-    return redirect(url_for("volunteer.profile"))
+    selfservice.update_profile(
+        volunteer,
+        form.languages.as_dict(),
+        list(form.slots.data),
+        int(form.capacity.data),
+        list(form.topics.data or []),
+    )
+    return common.done(_("Your changes are saved."), "volunteer.profile")
 
 
 @bp.route("/pause", methods=["POST"])
-def pause() -> Response:
+def pause() -> ResponseReturnValue:
     """Take a break from new Patenschaften."""
     return _act(selfservice.pause, _("You are on a break. We will not suggest anyone new."))
 
 
 @bp.route("/resume", methods=["POST"])
-def resume() -> Response:
+def resume() -> ResponseReturnValue:
     """End the break."""
     return _act(selfservice.resume, _("Welcome back! You can be matched again."))
 
 
-def _act(action: Callable[[Volunteer], None], message: str) -> Response:
+def _act(action: Callable[..., None], message: str) -> ResponseReturnValue:
     volunteer = _me()
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        action(volunteer)
-    except selfservice.SelfServiceError:
-        abort(409)
-    flash(message, "info")
-    return redirect(url_for("volunteer.profile"))
+    action(volunteer, on=today())
+    return common.done(message, "volunteer.profile")
 
 
 @bp.route("/consent/withdraw", methods=["POST"])
-def withdraw_consent() -> Response:
+def withdraw_consent() -> ResponseReturnValue:
     """Withdraw the consent for one purpose."""
     volunteer = _me()
     form = WithdrawForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        selfservice.withdraw_consent(volunteer, form.purpose.data)
-    except selfservice.SelfServiceError:
-        abort(409)
-    flash(_("Your consent is withdrawn."), "info")
-    return redirect(url_for("volunteer.profile"))
+    selfservice.withdraw_consent(volunteer, form.purpose.data, on=today())
+    return common.done(_("Your consent is withdrawn."), "volunteer.profile")
+
+
+@bp.route("/consent/give", methods=["POST"])
+def give_consent() -> ResponseReturnValue:
+    """Give a consent again (e.g. to passing on contact details)."""
+    volunteer = _me()
+    form = GiveConsentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    selfservice.give_consent(volunteer, form.purpose.data, str(get_locale() or "de"))
+    return common.done(_("Thank you, your consent is recorded."), "volunteer.profile")
 
 
 @bp.route("/delete", methods=["POST"])
-def delete() -> Response:
+def delete() -> ResponseReturnValue:
     """Delete everything about the volunteer."""
     volunteer = _me()
     form = DeleteForm()
     if not form.validate_on_submit():
         return _render_profile(volunteer, _filled(volunteer), 400, delete_form=form)
-    selfservice.erase(volunteer)
+    selfservice.erase(volunteer, on=today())
     session.pop(SESSION_KEY, None)
     return redirect(url_for("volunteer.deleted"))
 
@@ -256,12 +263,14 @@ def deleted() -> str:
 
 
 @bp.route("/logout", methods=["POST"])
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     """Close the profile; every link sent so far stops working."""
     volunteer = _me()
     if not ActionForm().validate_on_submit():
         abort(400)
     selfservice.end_session(volunteer)
     session.pop(SESSION_KEY, None)
-    flash(_("Your profile is closed. Ask for a new link whenever you need one."), "info")
-    return redirect(url_for("volunteer.request_link"))
+    return common.done(
+        _("Your profile is closed. Ask for a new link whenever you need one."),
+        "volunteer.request_link",
+    )

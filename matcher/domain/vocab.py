@@ -1,11 +1,42 @@
-"""The fixed vocabularies of the domain, shared by models, forms and the database's CHECKs."""
+"""The fixed vocabularies of the domain, shared by models, forms and the database's CHECKs.
+
+The engine owns the problem format's vocabulary (language levels, weekly slots, weight
+keys); the domain takes it from there, so the two can never disagree.
+"""
 
 from typing import Final
 
-LEVELS: Final = ("basic", "good", "fluent", "native")
-DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PARTS: Final = ("morning", "afternoon", "evening")
-SLOTS: Final = tuple(f"{d}-{p}" for d in DAYS for p in PARTS)
+from matcher.engine.vocab import DAYS, DEFAULT_WEIGHTS, LEVELS, PARTS, SLOTS
+
+__all__ = [
+    "AGE_BANDS",
+    "ALL_SLOTS_MASK",
+    "CERTIFICATE_RESULTS",
+    "CHECKIN_LIGHTS",
+    "CLOSING_END_REASONS",
+    "CONSENT_CHANNELS",
+    "CONSENT_PURPOSES",
+    "DAYS",
+    "DECIDED_MATCH_STATUSES",
+    "DEFAULT_WEIGHTS",
+    "END_REASONS",
+    "GENDERS",
+    "LEVELS",
+    "MATCH_ATTENTIONS",
+    "MATCH_STATUSES",
+    "NEWCOMER_STATUSES",
+    "OPEN_MATCH_STATUSES",
+    "PARTS",
+    "ROLES",
+    "RUN_STATUSES",
+    "SLOTS",
+    "TOPICS",
+    "UMBRELLAS",
+    "VOLUNTEER_STATUSES",
+    "mask_to_slots",
+    "slots_to_mask",
+]
+
 ALL_SLOTS_MASK: Final = (1 << len(SLOTS)) - 1
 
 AGE_BANDS: Final = ("under_18", "18_25", "26_35", "36_50", "51_65", "over_65")
@@ -27,6 +58,9 @@ VOLUNTEER_STATUSES: Final = ("applied", "active", "paused", "inactive")
 NEWCOMER_STATUSES: Final = ("waiting", "matched", "paused", "closed")
 MATCH_STATUSES: Final = ("proposed", "approved", "active", "paused", "ended", "rejected")
 OPEN_MATCH_STATUSES: Final = ("proposed", "approved", "active", "paused")
+#: Statuses of a Patenschaft a person decided on: they take a volunteer's place, and the
+#: engine gets them as pinned pairs, so a re-run never undoes a human decision.
+DECIDED_MATCH_STATUSES: Final = ("approved", "active", "paused")
 END_REASONS: Final = (
     "goal_reached",
     "drifted_apart",
@@ -36,6 +70,10 @@ END_REASONS: Final = (
     "moved_away",
     "other",
 )
+#: End reasons after which the newcomer does not wait for another volunteer.
+CLOSING_END_REASONS: Final = ("goal_reached", "moved_away")
+#: Why a running Patenschaft needs the coordinator's eye (shown until they clear it).
+MATCH_ATTENTIONS: Final = ("volunteer_withdrew_consent",)
 CERTIFICATE_RESULTS: Final = ("clear", "entries")
 CONSENT_PURPOSES: Final = ("matching", "contact_sharing")
 CONSENT_CHANNELS: Final = ("online", "paper", "in_person")

@@ -7,6 +7,8 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
+from matcher.cli import every_agency, unit_of_work
+from matcher.models import Agency
 from matcher.services.lists import exports
 from matcher.services.people import gdpr
 from matcher.services.platform import administration
@@ -32,6 +34,14 @@ def export_command(
     agency = administration.agency_by_slug(slug)
     if agency is None:
         raise click.ClickException(f"no agency with the short name {slug}")
+    with unit_of_work(agency.id):
+        _export(agency, kind, fmt, status, date_from, date_to, pseudonymised, delimiter, output)
+
+
+def _export(
+    agency: Agency, kind: str, fmt: str, status: str, date_from: object, date_to: object,
+    pseudonymised: bool, delimiter: str, output: str,
+) -> None:  # fmt: skip
     request = exports.ExportRequest(
         kind=kind,
         agency=agency,
@@ -68,11 +78,13 @@ def gdpr_group() -> None:
     default=None,
     help="Delete unconfirmed sign-ups older than this (default: the configured days).",
 )
+@every_agency
 def purge_command(unconfirmed_days: int | None) -> None:
     """Anonymise people past retention, remove stale certificate records and old sign-ups."""
     report = gdpr.purge(unconfirmed_days=unconfirmed_days)
     click.echo(
         f"Anonymised {report.volunteers_anonymised} volunteers and "
         f"{report.newcomers_anonymised} newcomers; removed {report.certificates_removed} "
-        f"certificate records and {report.unconfirmed_deleted} unconfirmed sign-ups."
+        f"certificate records, {report.unconfirmed_deleted} unconfirmed sign-ups and "
+        f"{report.mails_deleted} old mails."
     )

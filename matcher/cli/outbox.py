@@ -1,4 +1,8 @@
-"""`flask --app wsgi outbox …`: deliver the mail outbox, as a worker or once (cron)."""
+"""`flask --app wsgi outbox …`: deliver the mail outbox, as a worker or once (cron).
+
+Delivery keeps its own transactions (a claim is committed before the mail server is
+asked, see `matcher.services.platform.outbox`), and touches no agency's people.
+"""
 
 import signal
 import threading
@@ -35,6 +39,6 @@ def work(poll: float | None) -> None:
 
 @group.command("send-once")
 def send_once() -> None:
-    """Deliver the mail that is due now, once (for cron)."""
-    report = outbox.send_due()
+    """Deliver every mail that is due now, once (for cron)."""
+    report = outbox.send_all_due()
     click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")

@@ -1,7 +1,8 @@
-"""Plain words for the coordinator: the engine's reason codes and refused lifecycle steps.
+"""Plain words for the coordinator: the engine's reason codes.
 
-The engine and the services speak in codes with parameters; this module turns them into
-sentences in the UI language (German by default) with gettext.
+The engine speaks in codes with parameters (`matcher.engine.documents.ReasonCode`); this
+module turns them into sentences in the UI language (German by default) with gettext.
+Refused steps have their words in `matcher.web.messages`.
 """
 
 from collections.abc import Iterable, Mapping
@@ -10,10 +11,8 @@ from typing import Any
 import flask_babel
 from flask_babel import format_decimal
 
-from matcher.services.matching.lifecycle import LifecycleError
+from matcher.services.platform.vocabulary import language_name
 from matcher.web import labels
-from matcher.web.coordinator.match_labels import MATCH_STATUS_LABELS
-from matcher.web.templating import language_name
 
 
 def _(text: str, **params: Any) -> str:
@@ -43,8 +42,8 @@ def level_text(level: str | None) -> str:
 def _language(params: Mapping[str, Any]) -> str:
     levels = list(params.get("levels") or [None, None]) + [None, None]
     return _(
-        "speaks %(language)s (%(newcomer)s / %(volunteer)s)",
-        language=language_name(str(params.get("language", ""))),
+        "speaks %(language)s (newcomer: %(newcomer)s, volunteer: %(volunteer)s)",
+        language=language_name(str(params.get("language", "")), _locale()),
         newcomer=level_text(levels[0]),
         volunteer=level_text(levels[1]),
     )
@@ -100,10 +99,10 @@ def _pair_texts() -> dict[str, Any]:
             "a volunteer of another gender was wished (%(gender)s)", gender=_gender(p)
         ),
         "police_certificate": lambda p: _(
-            "certificate of good conduct inspected (children in the household)"
+            "valid certificate of good conduct (children in the household or under 18)"
         ),
         "no_police_certificate": lambda p: _(
-            "no inspected certificate of good conduct, but children in the household"
+            "no valid certificate of good conduct, but children in the household or under 18"
         ),
         "forbidden_pair": lambda p: _("rejected before"),
         "below_min_score": lambda p: _("below the minimum score"),
@@ -112,10 +111,12 @@ def _pair_texts() -> dict[str, Any]:
     }
 
 
-def reason_text(reason: Any) -> str:
-    """One reason of a pair in plain words; plain strings (older runs) pass through."""
-    if not isinstance(reason, Mapping):
-        return str(reason)
+def _locale() -> str:
+    return str(flask_babel.get_locale() or "de")
+
+
+def reason_text(reason: Mapping[str, Any]) -> str:
+    """One reason of a pair in plain words."""
     render = _pair_texts().get(str(reason.get("code")))
     params = reason.get("params") or {}
     if render is None:
@@ -126,34 +127,80 @@ def reason_text(reason: Any) -> str:
         return str(reason.get("text") or reason.get("code") or "")
 
 
-def reasons_text(reasons: Iterable[Any] | None) -> list[str]:
+def reasons_text(reasons: Iterable[Mapping[str, Any]] | None) -> list[str]:
     """Every reason of a pair in plain words."""
     return [reason_text(r) for r in reasons or []]
 
 
-def structured(entry: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The structured reason of an unmatched entry (the engine adds it beside `detail`)."""
-    for value in entry.values():
-        if isinstance(value, Mapping) and "code" in value:
-            return value
-    return {"code": entry.get("reason"), "params": {}}
+def _taken(p: Mapping[str, Any]) -> str:
+    """Why a newcomer's suitable volunteers went to others, with the numbers (feat B7)."""
+    candidates = int(p.get("candidates") or 0)
+    paused, full, taken = (int(p.get(k) or 0) for k in ("paused", "full", "taken"))
+    parts = []
+    if paused:
+        parts.append(ngettext("%(num)d is paused", "%(num)d are paused", paused))
+    if full:
+        parts.append(
+            ngettext(
+                "%(num)d has no free place (running Patenschaften)",
+                "%(num)d have no free place (running Patenschaften)",
+                full,
+            )
+        )
+    if taken:
+        parts.append(
+            ngettext(
+                "%(num)d is proposed to another newcomer",
+                "%(num)d are proposed to %(others)d other newcomers",
+                taken,
+                others=int(p.get("others") or 0),
+            )
+        )
+    text = ngettext(
+        "%(num)d suitable volunteer: %(parts)s.",
+        "%(num)d suitable volunteers: %(parts)s.",
+        candidates,
+        parts="; ".join(parts),
+    )
+    if not taken:
+        return text
+    fewer, longer = int(p.get("fewer_options") or 0), int(p.get("waited_longer") or 0)
+    why = []
+    if fewer:
+        why.append(
+            ngettext(
+                "%(num)d of these newcomers has fewer options (only %(least)d)",
+                "%(num)d of these newcomers have fewer options (some only %(least)d)",
+                fewer,
+                least=int(p.get("min_options") or 0),
+            )
+        )
+    if longer:
+        why.append(
+            ngettext(
+                "%(num)d has waited longer",
+                "%(num)d have waited longer",
+                longer,
+            )
+        )
+    if why:
+        return f"{text} {_('Of them, %(why)s.', why='; '.join(why))}"
+    if int(p.get("higher_score") or 0):
+        return f"{text} " + _(
+            "None of them has fewer options or has waited longer, but they fit their "
+            "volunteer better (a higher score)."
+        )
+    return f"{text} " + _("It is a tie: they fit their volunteer exactly as well.")
 
 
 def unmatched_text(entry: Mapping[str, Any]) -> str:
     """Why a newcomer got no volunteer, in plain words."""
-    why = structured(entry)
+    why = entry.get("detail_code") or {"code": entry.get("reason"), "params": {}}
     code = why.get("code")
     p = why.get("params") or {}
-    names = ", ".join(language_name(str(c)) for c in p.get("languages") or [])
-    candidates = int(p.get("candidates") or 0)
-    if code == "volunteers_taken" or entry.get("reason") == "volunteers_taken":
-        return ngettext(
-            "%(num)d suitable volunteer, but all of them are needed for newcomers who have "
-            "no other option or have waited longer.",
-            "%(num)d suitable volunteers, but all of them are needed for newcomers who have "
-            "no other option or have waited longer.",
-            candidates,
-        )
+    names = ", ".join(language_name(str(c), _locale()) for c in p.get("languages") or [])
+    if code == "volunteers_taken":
+        return _taken(p)
     if code == "no_volunteers":
         return _("There are no volunteers with free places at the moment.")
     if code == "language":
@@ -172,8 +219,8 @@ def unmatched_text(entry: Mapping[str, Any]) -> str:
             "No suitable volunteer of the wished gender (%(gender)s).", gender=_gender(p)
         ),
         "certificate": lambda: _(
-            "No suitable volunteer has an inspected certificate of good conduct "
-            "(children in the household)."
+            "No suitable volunteer has a valid certificate of good conduct "
+            "(children in the household or the newcomer is under 18)."
         ),
         "forbidden": lambda: _(
             "The only suitable volunteers were rejected for this person before."
@@ -185,33 +232,3 @@ def unmatched_text(entry: Mapping[str, Any]) -> str:
     if entry.get("reason") == "no_feasible_volunteer":
         return _("No volunteer meets every requirement.")
     return str(entry.get("detail") or entry.get("reason") or "")
-
-
-def error_message(error: LifecycleError) -> str:
-    """Why a lifecycle step was refused."""
-    p = error.params
-    if error.code == "stale":
-        return _("Someone else has changed this Patenschaft meanwhile. Please reload the page.")
-    if error.code == "wrong_status":
-        status = MATCH_STATUS_LABELS.get(str(p.get("status")), p.get("status"))
-        return _("This is not possible: the Patenschaft is now “%(status)s”.", status=status)
-    if error.code == "capacity":
-        return _("The volunteer has no free place any more (at most %(num)s Patenschaften).",
-                 num=p.get("capacity"))  # fmt: skip
-    if error.code == "conflict":
-        return _("Someone else approved a conflicting proposal meanwhile. Please reload the page.")
-    if error.code == "infeasible":
-        return _("The pair no longer meets the requirements: %(why)s",
-                 why=unmatched_text(p.get("unmatched") or {}))  # fmt: skip
-    if error.code == "checkin_done":
-        return _("This check-in has been recorded already.")
-    simple = {
-        "volunteer_not_active": _("The volunteer is not active any more."),
-        "volunteer_not_confirmed": _("The volunteer has not confirmed their email address."),
-        "volunteer_no_consent": _("The volunteer has withdrawn their consent to matching."),
-        "newcomer_not_waiting": _("The newcomer is no longer waiting for a volunteer."),
-        "newcomer_no_consent": _("The newcomer has no consent to matching."),
-        "bad_reason": _("Please choose a reason."),
-        "bad_light": _("Please choose how it is going."),
-    }
-    return simple.get(error.code, error.code)

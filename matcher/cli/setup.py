@@ -1,30 +1,11 @@
-"""`flask --app wsgi …` commands: agencies, users, demo data."""
-
-from datetime import date
+"""`flask --app wsgi …` commands to set up: agencies, users, demo data."""
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 
+from matcher.cli import every_agency
+from matcher.models import today
 from matcher.services.platform import accounts, administration, demo
-
-
-def register(app: Flask) -> None:
-    """Add the commands to the app's CLI."""
-    app.cli.add_command(create_agency)
-    app.cli.add_command(create_user)
-    app.cli.add_command(demo_data)
-    app.cli.add_command(demo_logins)
-    from matcher import cli_admin
-
-    app.cli.add_command(cli_admin.export_command)
-    app.cli.add_command(cli_admin.gdpr_group)
-    from matcher import cli_outbox
-
-    app.cli.add_command(cli_outbox.group)
-    from matcher import cli_matching
-
-    app.cli.add_command(cli_matching.group)
 
 
 @click.command("create-agency")
@@ -32,12 +13,10 @@ def register(app: Flask) -> None:
 @click.argument("slug")
 @click.argument("name")
 @click.option("--city", default="", help="The agency's city.")
+@every_agency
 def create_agency(slug: str, name: str, city: str) -> None:
     """Create an agency SLUG called NAME."""
-    try:
-        agency = administration.create_agency(slug, name, city=city)
-    except administration.AdminError as e:
-        raise click.ClickException(str(e)) from None
+    agency = administration.create_agency(slug, name, city=city)
     click.echo(f"Created agency {agency.slug} ({agency.name}).")
 
 
@@ -53,6 +32,7 @@ def create_agency(slug: str, name: str, city: str) -> None:
     confirmation_prompt=True,
     help="For scripts; asked for (hidden, twice) when left out.",
 )
+@every_agency
 def create_user(email: str, role: str, agency_slug: str | None, password: str) -> None:
     """Create a staff user with EMAIL."""
     agency = None
@@ -62,10 +42,7 @@ def create_user(email: str, role: str, agency_slug: str | None, password: str) -
             raise click.ClickException(f"no agency with the slug {agency_slug}")
     elif role == "coordinator":
         raise click.ClickException("a coordinator needs --agency SLUG")
-    try:
-        user = accounts.create_user(email, password, role, agency)
-    except accounts.AccountError as e:
-        raise click.ClickException(str(e)) from None
+    user = accounts.create_user(email, password, role, agency)
     click.echo(f"Created {user.role} {user.email}.")
 
 
@@ -77,12 +54,10 @@ def create_user(email: str, role: str, agency_slug: str | None, password: str) -
 )
 @click.option("--newcomers", "n_newcomers", default=250, show_default=True, type=click.IntRange(0))
 @click.option("--seed", default=1, show_default=True, type=int)
+@every_agency
 def demo_data(slug: str, n_volunteers: int, n_newcomers: int, seed: int) -> None:
     """Load a realistic, deterministic demo agency in Cologne (once)."""
-    try:
-        agency = demo.load(slug, n_volunteers, n_newcomers, seed, date.today())
-    except administration.AdminError as e:
-        raise click.ClickException(str(e)) from None
+    agency = demo.load(slug, n_volunteers, n_newcomers, seed, today())
     if agency is None:
         click.echo(f"Demo agency {slug} already has people; nothing loaded.")
         return
@@ -94,6 +69,7 @@ def demo_data(slug: str, n_volunteers: int, n_newcomers: int, seed: int) -> None
 @click.command("demo-logins")
 @with_appcontext
 @click.option("--agency", "slug", default="koeln", show_default=True)
+@every_agency
 def demo_logins(slug: str) -> None:
     """Give the demo logins fresh passwords and print them."""
     logins = demo.reset_logins(slug)

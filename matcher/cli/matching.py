@@ -3,8 +3,9 @@
 import click
 from flask.cli import AppGroup
 
-from matcher.services.matching import checkins
-from matcher.services.matching import run as matching
+from matcher.cli import every_agency, unit_of_work
+from matcher.models import today
+from matcher.services.matching import checkins, run
 from matcher.services.platform import administration
 
 group = AppGroup("match", help="Run the matching and follow the Patenschaften.")
@@ -12,15 +13,15 @@ group = AppGroup("match", help="Run the matching and follow the Patenschaften.")
 
 @group.command("run")
 @click.option("--agency", "slug", required=True, help="The agency's slug.")
-def run(slug: str) -> None:
+def run_command(slug: str) -> None:
     """Run the matching for one agency (the same as the button) and print a summary."""
     agency = administration.agency_by_slug(slug)
     if agency is None:
         raise click.ClickException(f"no agency with the slug {slug}")
-    try:
-        result = matching.run(agency, None)
-    except matching.MatchingError as e:
-        raise click.ClickException(f"the matching could not run: {e}") from None
+    with unit_of_work(agency.id):
+        result = run.run(agency, None, on=today())
+    if result.status == "failed":
+        raise click.ClickException(f"the matching could not run: {result.parameters['error']}")
     click.echo(
         f"Run {result.id} for {agency.slug}: {result.volunteers} volunteers, "
         f"{result.newcomers} newcomers, {result.feasible_pairs} possible pairs."
@@ -30,11 +31,12 @@ def run(slug: str) -> None:
     for entry in result.unmatched:
         detail = f" — {entry['detail']}" if entry.get("detail") else ""
         click.echo(f"  newcomer {entry['newcomer']}: {entry.get('reason')}{detail}")
-    click.echo(f"Seconds: {result.seconds:.2f}")
+    click.echo(f"Seconds: {result.seconds or 0:.2f}")
 
 
 @group.command("remind")
+@every_agency
 def remind() -> None:
     """Queue one reminder mail per check-in that is due soon or overdue."""
-    count = checkins.remind()
+    count = checkins.remind(today())
     click.echo(f"Queued {count} check-in reminder(s).")

@@ -1,0 +1,145 @@
+"""The one message table: a service's error code and parameters → a sentence for the user.
+
+Services raise `matcher.domain.errors.ServiceError(code, **params)`; `matcher.web.errors`
+answers with `text(error)` and a status by the error's kind. Nothing else turns an error
+into words, and nothing parses an exception's text.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask_babel import gettext as _gettext
+from flask_babel import ngettext as _ngettext
+
+from matcher.domain.errors import ServiceError
+from matcher.web import labels
+
+Render = Callable[[Mapping[str, Any]], str]
+
+
+def gettext(text: str, **params: Any) -> str:
+    """Translate (flask_babel's gettext, typed)."""
+    return str(_gettext(text, **params))
+
+
+def ngettext(singular: str, plural: str, num: int, **params: Any) -> str:
+    """Translate with a plural (flask_babel's ngettext, typed)."""
+    return str(_ngettext(singular, plural, num, **params))
+
+
+def _status(params: Mapping[str, Any]) -> str:
+    entity, status = str(params.get("entity", "")), str(params.get("status", ""))
+    table: Mapping[str, Any] = {
+        "match": labels.MATCH_STATUS_LABELS,
+        "volunteer": labels.VOLUNTEER_STATUS_LABELS,
+        "newcomer": labels.NEWCOMER_STATUS_LABELS,
+    }.get(entity, {})
+    return str(table.get(status, status))
+
+
+def _wrong_status(params: Mapping[str, Any]) -> str:
+    status = _status(params)
+    if params.get("entity") == "volunteer":
+        return gettext("This is not possible: the volunteer is now “%(status)s”.", status=status)
+    if params.get("entity") == "newcomer":
+        return gettext("This is not possible: the newcomer is now “%(status)s”.", status=status)
+    return gettext("This is not possible: the Patenschaft is now “%(status)s”.", status=status)
+
+
+def _capacity(params: Mapping[str, Any]) -> str:
+    places = int(params.get("capacity") or 0)
+    return ngettext(
+        "The volunteer has no free place any more (%(num)d place, taken).",
+        "The volunteer has no free place any more (all %(num)d places are taken).",
+        places,
+    )
+
+
+def _infeasible(params: Mapping[str, Any]) -> str:
+    from matcher.web.coordinator.reasons import unmatched_text
+
+    return gettext(
+        "The pair no longer meets the requirements: %(why)s",
+        why=unmatched_text(params.get("unmatched") or {}),
+    )
+
+
+def _table() -> dict[str, Render]:
+    changed = gettext(
+        "Someone else has changed this meanwhile. Please reload the page and try again."
+    )
+    return {
+        # Status changes (matcher.domain.transitions)
+        "stale": lambda p: changed,
+        "changed_meanwhile": lambda p: changed,
+        "wrong_status": _wrong_status,
+        "unknown_change": lambda p: gettext("This change does not exist."),
+        "end_match_first": lambda p: gettext("Please end the Patenschaft first."),
+        "bad_reason": lambda p: gettext("Please choose a reason."),
+        # Who can be matched (matcher.domain.eligibility)
+        "volunteer_not_active": lambda p: gettext("The volunteer is not active any more."),
+        "volunteer_not_confirmed": lambda p: gettext(
+            "The volunteer has not confirmed their email address yet."
+        ),
+        "volunteer_no_consent": lambda p: gettext(
+            "The volunteer has not consented to the matching (or has withdrawn the consent)."
+        ),
+        "newcomer_not_waiting": lambda p: gettext(
+            "The newcomer is no longer waiting for a volunteer."
+        ),
+        "newcomer_no_consent": lambda p: gettext("The newcomer has no consent to matching."),
+        "capacity": _capacity,
+        "taken_meanwhile": lambda p: gettext(
+            "Someone else approved a conflicting proposal meanwhile. Please reload the page."
+        ),
+        "infeasible": _infeasible,
+        "not_a_proposal": lambda p: gettext("Only open proposals can be approved together."),
+        # Check-ins
+        "checkin_done": lambda p: gettext("This check-in has been recorded already."),
+        "bad_light": lambda p: gettext("Please choose how it is going."),
+        "checkin_in_future": lambda p: gettext("The conversation cannot be in the future."),
+        # Certificates of good conduct
+        "certificate_in_future": lambda p: gettext("The inspection date cannot be in the future."),
+        "certificate_issued_after_inspection": lambda p: gettext(
+            "The certificate cannot be issued after it was inspected."
+        ),
+        "certificate_too_old": lambda p: gettext(
+            "This certificate is more than five years old; please ask for a new one."
+        ),
+        "certificate_unknown_result": lambda p: gettext("Please choose the result."),
+        # People
+        "erased": lambda p: gettext("This person's data has been erased."),
+        "bad_details": lambda p: gettext("Please check the marked fields."),
+        "no_consent_in_force": lambda p: gettext("There is no consent in force to withdraw."),
+        # Matching runs
+        "run_failed": lambda p: gettext(
+            "The matching could not run: %(error)s", error=p.get("error", "")
+        ),
+        # Agencies, users and accounts
+        "slug_invalid": lambda p: gettext("Only lower-case letters, digits and dashes."),
+        "slug_reserved": lambda p: gettext("This short name is reserved."),
+        "slug_taken": lambda p: gettext("An agency with this short name exists already."),
+        "weights_invalid": lambda p: gettext("Every weight is needed and none may be negative."),
+        "weights_all_zero": lambda p: gettext("At least one weight must be above zero."),
+        "cannot_deactivate_self": lambda p: gettext("You cannot deactivate yourself."),
+        "email_taken": lambda p: gettext("A user with this email address exists already."),
+        "coordinator_needs_agency": lambda p: gettext("Coordinators need an agency."),
+        "password_too_short": lambda p: gettext(
+            "The new password must have at least %(num)d characters.", num=p.get("minimum", 0)
+        ),
+        "current_password_wrong": lambda p: gettext("The current password is wrong."),
+        "not_found": lambda p: gettext("This page does not exist (any more)."),
+    }
+
+
+def text(error: ServiceError) -> str:
+    """The sentence for an error, in the user's language."""
+    render = _table().get(error.code)
+    if render is None:
+        return gettext("This is not possible right now.")
+    return str(render(error.params))
+
+
+def known_codes() -> frozenset[str]:
+    """Every code the table has words for (a test checks services raise no other)."""
+    return frozenset(_table())
