@@ -33,7 +33,16 @@ data, so the web app, scripts and the command line all call the same code::
   blocking constraint (``language``, ``distance``, ``slots``, ``gender``,
   ``certificate``, ``forbidden``, ``score``, ``no_volunteers``) or is
   ``volunteers_taken``; params give ``candidates`` (how many volunteers were
-  left before it) and the constraint's setting.
+  left before it) and the constraint's setting. For ``volunteers_taken``,
+  ``candidates`` is the number of feasible volunteers, and the params say
+  where they went: ``paused`` (capacity 0), ``full`` (every place held by
+  pinned pairs), ``taken`` (free places, all proposed to others), ``others``
+  (the newcomers proposed to those), ``fewer_options`` (how many of the others
+  have fewer options, i.e. feasible volunteers with a free place, than this
+  newcomer's ``taken``), ``min_options`` (the fewest among them, null when
+  none), ``waited_longer`` (others with an earlier ``waiting_since``, counted
+  in days up to ``today``) and ``higher_score`` (others who score higher with
+  their volunteer than this newcomer would; the rest score the same).
 - ``unmatched_volunteers``: ``{"volunteer", "free_capacity"}`` for every
   volunteer left without a newcomer (paused ones, capacity 0, are not listed).
 - ``candidates`` (only when asked): newcomer id -> ``[{"volunteer", "score"}]``.

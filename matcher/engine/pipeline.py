@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import assignment
+from .competition import Competition, competitions
 from .explain import (
     PairContext,
     no_feasible_detail,
@@ -80,6 +81,25 @@ def _solve(
     partner = np.full(n_new, -1, dtype=np.int64)
     chosen_rows = np.searchsorted(edges.indptr, chosen, side="right") - 1
     partner[chosen_rows] = edges.volunteer[chosen]
+    # Where the volunteers of newcomers left unmatched went, before pinned
+    # pairs join ``partner``: only the optimum's own choices compete.
+    proposed_units = np.zeros(n_new, dtype=np.int64)
+    proposed_units[chosen_rows] = edges.units[chosen]
+    crowded = np.flatnonzero(free_rows & (partner < 0) & (np.diff(edges.indptr) > 0))
+    taken = dict(
+        zip(
+            crowded.tolist(),
+            competitions(
+                edges,
+                crowded,
+                tables.volunteers.capacity,
+                capacity,
+                partner,
+                proposed_units,
+                tables.newcomers.waiting_days,
+            ),
+        )
+    )
     pinned_rows = np.array([i for i, _ in problem.pinned], dtype=np.int64)
     partner[pinned_rows] = [j for _, j in problem.pinned]
     pairs = _pairs(problem, tables, partner, with_codes)
@@ -87,7 +107,9 @@ def _solve(
     result: dict[str, Any] = {
         "format": FORMAT_RESULT,
         "pairs": pairs,
-        "unmatched_newcomers": _unmatched_newcomers(problem, tables, edges, partner, with_codes),
+        "unmatched_newcomers": _unmatched_newcomers(
+            problem, tables, edges, partner, taken, with_codes
+        ),
         # Volunteers left without any newcomer, and not paused.
         "unmatched_volunteers": [
             {"volunteer": person.id, "free_capacity": person.capacity}
@@ -155,6 +177,7 @@ def _unmatched_newcomers(
     tables: Tables,
     edges: Edges,
     partner: NDArray[np.int64],
+    taken: dict[int, Competition],
     with_codes: bool,
 ) -> list[dict[str, Any]]:
     degree = np.diff(edges.indptr)
@@ -170,7 +193,7 @@ def _unmatched_newcomers(
                 "detail": text,
             }
         else:
-            text, code = taken_detail(int(degree[i]))
+            text, code = taken_detail(taken[i])
             entry = {
                 "newcomer": problem.newcomers[i].id,
                 "reason": "volunteers_taken",
