@@ -57,17 +57,40 @@ capped at 1; ``topics`` needed topics covered / needed (nothing needed: 1);
 decimals; the score is their weighted mean rounded to a multiple of 1e-6, and
 the solver maximises exactly those numbers.
 
+``funnel(problem) -> dict`` validates a problem like ``solve`` and counts,
+for a settings preview, the pairs each hard constraint leaves: over the
+volunteers with a free place after the pinned pairs and the newcomers not
+pinned, ``{"format": "matcher.funnel/1", "volunteers", "newcomers",
+"all_pairs", "stages": {"language", "distance", "slots", "gender",
+"certificate", "forbidden", "score"}, "feasible_pairs"}``; each stage counts
+the pairs left after it and those before it, so ``feasible_pairs`` (= the
+``score`` stage) equals the result's ``stats.feasible_pairs`` when nobody is
+pinned or paused.
+
 The command line ``python -m matcher.engine solve PROBLEM.json [-o RESULT.json]
 [--candidates K|all]`` runs the same code (see ``cli.py``).
 
 Lower level: :func:`parse_problem` validates into a :class:`Problem`;
-:func:`solve_parsed` solves one.
+:func:`solve_parsed` solves one and
+:func:`funnel_parsed` counts its funnel.
 """
 
 from __future__ import annotations
 
+from .documents import FunnelDocument, FunnelStages
+from .funnel import funnel, funnel_parsed
 from .pipeline import solve, solve_parsed
 from .problem import Problem, ProblemError
 from .validation import parse_problem
 
-__all__ = ["Problem", "ProblemError", "parse_problem", "solve", "solve_parsed"]
+__all__ = [
+    "FunnelDocument",
+    "FunnelStages",
+    "Problem",
+    "ProblemError",
+    "funnel",
+    "funnel_parsed",
+    "parse_problem",
+    "solve",
+    "solve_parsed",
+]

@@ -186,27 +186,34 @@ STAGES = ("language", "distance", "slots", "gender", "certificate", "forbidden",
 
 
 def stage_counts(
-    problem: Problem, tables: Tables, newcomers: NDArray[np.int64], chunk: int = 2_000_000
+    problem: Problem,
+    tables: Tables,
+    newcomers: NDArray[np.int64],
+    chunk: int = 2_000_000,
+    volunteers: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
     """Volunteers remaining after each hard constraint, applied in ``STAGES`` order.
 
     Each stage only looks at the pairs that survived the ones before, so the
     expensive ones (distance, score) see few pairs.
 
+    :param volunteers: count only these volunteers (indices); None for all.
     :return: one row per newcomer, one column per stage.
     """
     n, v = tables.newcomers, tables.volunteers
     settings = problem.settings
     n_cols = len(v.slots)
+    if volunteers is None:
+        volunteers = np.arange(n_cols, dtype=np.int64)
     counts = np.zeros((len(newcomers), len(STAGES)), dtype=np.int64)
     forbidden = np.array(sorted(i * n_cols + j for i, j in problem.forbidden), dtype=np.int64)
     limit = settings.max_distance_km
-    per = max(1, chunk // max(1, n_cols))
+    per = max(1, chunk // max(1, len(volunteers)))
     for lo in range(0, len(newcomers), per):
         block = newcomers[lo : lo + per]
-        which = np.repeat(np.arange(len(block)), n_cols)
+        which = np.repeat(np.arange(len(block)), len(volunteers))
         rows = block[which]
-        cols = np.tile(np.arange(n_cols, dtype=np.int64), len(block))
+        cols = np.tile(volunteers, len(block))
         shared = (n.language_bits[rows] & v.language_bits[cols]).any(axis=1)
         alive = np.flatnonzero(shared)
         for stage in range(len(STAGES)):
