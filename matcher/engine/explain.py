@@ -14,13 +14,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .competition import Competition
+from .documents import ReasonCode, TakenParams
 from .languages import join_names, language_name
 from .problem import Person, Problem
 from .scoring import meets_min_score, pair_facts
 from .tables import Tables
 from .vocab import LEVELS, SLOTS, slot_label
 
-Reason = dict[str, Any]
+Reason = ReasonCode
 
 _LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
 
@@ -312,7 +313,7 @@ def taken_detail(competition: Competition) -> tuple[str, Reason]:
         text = f"{head}: " + ", ".join(f"{count} {phrase}" for count, phrase in parts)
     if c.others:
         text += ", " + _others_phrase(c)
-    params: dict[str, Any] = {
+    params: TakenParams = {
         "candidates": c.candidates,
         "paused": c.paused,
         "full": c.full,

@@ -11,15 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from .documents import FunnelDocument, FunnelStages
+from .documents import FunnelDocument, FunnelStages, ProblemDocument
 from .explain import STAGES, stage_counts
 from .memory import reuse_freed_memory
 from .problem import Problem
 from .tables import build_tables
 from .validation import parse_problem
+from .vocab import FORMAT_FUNNEL
 
 
-def funnel(problem: dict[str, Any]) -> FunnelDocument:
+def funnel(problem: ProblemDocument | dict[str, Any]) -> FunnelDocument:
     """Validate a ``matcher.problem/1`` document and count its pairs stage by stage.
 
     :raises ProblemError: when the document is invalid (``.errors`` lists why).
@@ -51,7 +52,7 @@ def funnel_parsed(problem: Problem) -> FunnelDocument:
         score=left["score"],
     )
     return FunnelDocument(
-        format="matcher.funnel/1",
+        format=FORMAT_FUNNEL,
         volunteers=len(volunteers),
         newcomers=len(newcomers),
         all_pairs=len(volunteers) * len(newcomers),
