@@ -10,9 +10,12 @@ data, so the web app, scripts and the command line all call the same code::
     except ProblemError as error:
         show(error.errors)  # one line per problem, naming its place
 
-``solve(problem, candidates=None, *, with_codes=False) -> dict`` takes a
-``matcher.problem/1`` document (see ``shared/spec/engine.md``) and returns a
-``matcher.result/1`` document:
+``solve(problem, candidates=None, *, with_codes=False) -> ResultDocument``
+takes a ``matcher.problem/1`` document (see ``shared/spec/engine.md``) and
+returns a ``matcher.result/1`` document. Both are spelt out as typed
+dictionaries in ``documents.py`` (``ProblemDocument``, ``ResultDocument`` and
+their parts, all exported here); a caller that passes a plain
+``dict[str, Any]`` gets the same value typed as a plain dict. The result holds:
 
 - ``pairs``: ``{"volunteer", "newcomer", "score", "pinned", "components",
   "reasons"}``, sorted by newcomer id; ``reasons`` are English strings.
@@ -33,7 +36,17 @@ data, so the web app, scripts and the command line all call the same code::
   blocking constraint (``language``, ``distance``, ``slots``, ``gender``,
   ``certificate``, ``forbidden``, ``score``, ``no_volunteers``) or is
   ``volunteers_taken``; params give ``candidates`` (how many volunteers were
-  left before it) and the constraint's setting.
+  left before it) and the constraint's setting. For ``volunteers_taken``,
+  ``candidates`` is the number of feasible volunteers, and the params say
+  where they went: ``paused`` (capacity 0), ``full`` (every place held by
+  pinned pairs), ``taken`` (free places, all proposed to others), ``others``
+  (the newcomers proposed to those), ``fewer_options`` (how many of the others
+  have fewer options, i.e. feasible volunteers with a free place, than this
+  newcomer's ``taken``), ``min_options`` (the fewest among them, null when
+  none), ``waited_longer`` (others with an earlier ``waiting_since``, counted
+  in days up to ``today``) and ``higher_score`` (others who score higher with
+  their volunteer than this newcomer would; the rest score the same); see
+  ``TakenParams``.
 - ``unmatched_volunteers``: ``{"volunteer", "free_capacity"}`` for every
   volunteer left without a newcomer (paused ones, capacity 0, are not listed).
 - ``candidates`` (only when asked): newcomer id -> ``[{"volunteer", "score"}]``.
@@ -48,17 +61,75 @@ capped at 1; ``topics`` needed topics covered / needed (nothing needed: 1);
 decimals; the score is their weighted mean rounded to a multiple of 1e-6, and
 the solver maximises exactly those numbers.
 
+``funnel(problem) -> FunnelDocument`` validates a problem like ``solve`` and
+counts, for a settings preview, the pairs each hard constraint leaves: over
+the volunteers with a free place after the pinned pairs and the newcomers not
+pinned, ``{"format": "matcher.funnel/1", "volunteers", "newcomers",
+"all_pairs", "stages": {"language", "distance", "slots", "gender",
+"certificate", "forbidden", "score"}, "feasible_pairs"}``; each stage counts
+the pairs left after it and those before it, so ``feasible_pairs`` (= the
+``score`` stage) equals the result's ``stats.feasible_pairs`` when nobody is
+pinned or paused.
+
 The command line ``python -m matcher.engine solve PROBLEM.json [-o RESULT.json]
 [--candidates K|all]`` runs the same code (see ``cli.py``).
 
 Lower level: :func:`parse_problem` validates into a :class:`Problem`;
-:func:`solve_parsed` solves one.
+:func:`solve_parsed` solves one and
+:func:`funnel_parsed` counts its funnel.
 """
 
 from __future__ import annotations
 
+from .documents import (
+    Candidate,
+    Components,
+    FunnelDocument,
+    FunnelStages,
+    Location,
+    NewcomerEntry,
+    Pair,
+    PairRef,
+    ProblemDocument,
+    ProblemSettings,
+    ReasonCode,
+    ResultDocument,
+    Stats,
+    TakenParams,
+    UnmatchedNewcomer,
+    UnmatchedVolunteer,
+    VolunteerEntry,
+    Weights,
+)
+from .funnel import funnel, funnel_parsed
 from .pipeline import solve, solve_parsed
 from .problem import Problem, ProblemError
 from .validation import parse_problem
 
-__all__ = ["Problem", "ProblemError", "parse_problem", "solve", "solve_parsed"]
+__all__ = [
+    "Candidate",
+    "Components",
+    "FunnelDocument",
+    "FunnelStages",
+    "Location",
+    "NewcomerEntry",
+    "Pair",
+    "PairRef",
+    "Problem",
+    "ProblemDocument",
+    "ProblemError",
+    "ProblemSettings",
+    "ReasonCode",
+    "ResultDocument",
+    "Stats",
+    "TakenParams",
+    "UnmatchedNewcomer",
+    "UnmatchedVolunteer",
+    "VolunteerEntry",
+    "Weights",
+    "funnel",
+    "funnel_parsed",
+    "parse_problem",
+    "solve",
+    "solve_parsed",
+]

@@ -6,7 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .documents import ResultDocument
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -20,9 +23,9 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def _candidates(value: str) -> int | str:
+def _candidates(value: str) -> int | Literal["all"]:
     if value == "all":
-        return value
+        return "all"
     try:
         number = int(value)
     except ValueError:
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     from .problem import ProblemError
 
     try:
-        result = solve(document, args.candidates)
+        result: ResultDocument = solve(document, args.candidates)
     except ProblemError as error:
         return _fail(error.errors)
     output = json.dumps(result, ensure_ascii=False, indent=2) + "\n"

@@ -13,13 +13,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .competition import Competition
+from .documents import ReasonCode, TakenParams
 from .languages import join_names, language_name
 from .problem import Person, Problem
 from .scoring import meets_min_score, pair_facts
 from .tables import Tables
 from .vocab import LEVELS, SLOTS, slot_label
 
-Reason = dict[str, Any]
+Reason = ReasonCode
 
 _LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
 
@@ -185,27 +187,34 @@ STAGES = ("language", "distance", "slots", "gender", "certificate", "forbidden",
 
 
 def stage_counts(
-    problem: Problem, tables: Tables, newcomers: NDArray[np.int64], chunk: int = 2_000_000
+    problem: Problem,
+    tables: Tables,
+    newcomers: NDArray[np.int64],
+    chunk: int = 2_000_000,
+    volunteers: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
     """Volunteers remaining after each hard constraint, applied in ``STAGES`` order.
 
     Each stage only looks at the pairs that survived the ones before, so the
     expensive ones (distance, score) see few pairs.
 
+    :param volunteers: count only these volunteers (indices); None for all.
     :return: one row per newcomer, one column per stage.
     """
     n, v = tables.newcomers, tables.volunteers
     settings = problem.settings
     n_cols = len(v.slots)
+    if volunteers is None:
+        volunteers = np.arange(n_cols, dtype=np.int64)
     counts = np.zeros((len(newcomers), len(STAGES)), dtype=np.int64)
     forbidden = np.array(sorted(i * n_cols + j for i, j in problem.forbidden), dtype=np.int64)
     limit = settings.max_distance_km
-    per = max(1, chunk // max(1, n_cols))
+    per = max(1, chunk // max(1, len(volunteers)))
     for lo in range(0, len(newcomers), per):
         block = newcomers[lo : lo + per]
-        which = np.repeat(np.arange(len(block)), n_cols)
+        which = np.repeat(np.arange(len(block)), len(volunteers))
         rows = block[which]
-        cols = np.tile(np.arange(n_cols, dtype=np.int64), len(block))
+        cols = np.tile(volunteers, len(block))
         shared = (n.language_bits[rows] & v.language_bits[cols]).any(axis=1)
         alive = np.flatnonzero(shared)
         for stage in range(len(STAGES)):
@@ -282,10 +291,88 @@ def _slots_phrase(minimum: int) -> str:
     return " with a shared slot" if minimum == 1 else f" with {minimum} shared slots"
 
 
-def taken_detail(feasible: int) -> tuple[str, Reason]:
-    """Why a newcomer with feasible volunteers stays unmatched."""
-    text = (
-        f"{_plural(feasible, 'feasible volunteer')}, "
-        "all paused or needed for other newcomers in the best assignment"
-    )
-    return text, reason("volunteers_taken", text, candidates=feasible)
+def taken_detail(competition: Competition) -> tuple[str, Reason]:
+    """Why a newcomer with feasible volunteers stays unmatched: where those volunteers went.
+
+    Claims only what was counted: no free place (paused, or held by pinned
+    pairs), or proposed to others, and how those others compare.
+    """
+    c = competition
+    parts = []
+    if c.paused:
+        parts.append((c.paused, "paused"))
+    if c.full:
+        parts.append((c.full, "without a free place (all taken by pinned pairs)"))
+    if c.taken:
+        parts.append((c.taken, f"proposed to {_plural(c.others, 'other newcomer')}"))
+    head = _plural(c.candidates, "feasible volunteer")
+    if len(parts) == 1:
+        quantifier = {1: "", 2: "both "}.get(c.candidates, "all ")
+        text = f"{head}, {quantifier}{parts[0][1]}"
+    else:
+        text = f"{head}: " + ", ".join(f"{count} {phrase}" for count, phrase in parts)
+    if c.others:
+        text += ", " + _others_phrase(c)
+    params: TakenParams = {
+        "candidates": c.candidates,
+        "paused": c.paused,
+        "full": c.full,
+        "taken": c.taken,
+        "others": c.others,
+        "fewer_options": c.fewer_options,
+        "min_options": c.min_options,
+        "waited_longer": c.waited_longer,
+        "higher_score": c.higher_score,
+    }
+    return text, reason("volunteers_taken", text, **params)
+
+
+def _of_whom(count: int, total: int, predicate: str, first: bool) -> str:
+    """A clause on ``count`` of ``total`` others: who have, N of whom have, all of whom have."""
+    verb = "has" if count == 1 else "have"
+    if count < total:
+        return f"{count} of whom {verb} {predicate}"
+    if first:
+        return f"who {verb} {predicate}"
+    return f"{'both' if total == 2 else 'all'} of whom {verb} {predicate}"
+
+
+def _others_phrase(c: Competition) -> str:
+    """How the newcomers who got the volunteers compare with this one."""
+    verb = "has" if c.others == 1 else "have"
+    if c.fewer_options == c.waited_longer == c.others:
+        return f"who {verb} {_fewer(c)} and {verb} waited longer"
+    clauses = []
+    if c.fewer_options:
+        clauses.append(_of_whom(c.fewer_options, c.others, _fewer(c), first=True))
+    if c.waited_longer:
+        clauses.append(_of_whom(c.waited_longer, c.others, "waited longer", first=not clauses))
+    if clauses:
+        return ", ".join(clauses)
+    # Neither: among as many pairs, the score chose them, and the text says so.
+    if c.others == 1:
+        text = "who has neither fewer options nor waited longer"
+        scores = "scores higher" if c.higher_score else "scores the same"
+        text += f" {'but' if c.higher_score else 'and'} {scores} with that volunteer"
+    else:
+        text = "none of whom has fewer options or has waited longer; "
+        if c.higher_score == c.others:
+            text += "they score higher with these volunteers"
+        elif c.higher_score == 0:
+            text += "they score the same with these volunteers"
+        else:
+            verb = "scores" if c.higher_score == 1 else "score"
+            text += (
+                f"{c.higher_score} of them {verb} higher with these volunteers, the others the same"
+            )
+    ties = "" if c.higher_score == c.others else "; ties are broken by id"
+    return f"{text} (the assignment maximises the number of pairs, then the total score{ties})"
+
+
+def _fewer(c: Competition) -> str:
+    """The fewer-options phrase with its numbers, e.g. "fewer options (only 1 each)"."""
+    if c.min_options == c.max_options:
+        numbers = f"only {c.min_options}" + (" each" if c.fewer_options > 1 else "")
+    else:
+        numbers = f"as few as {c.min_options}"
+    return f"fewer options ({numbers})"

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import assignment
+from .competition import Competition, competitions
+from .documents import (
+    Candidate,
+    Pair,
+    ProblemDocument,
+    ResultDocument,
+    Stats,
+    UnmatchedNewcomer,
+    UnmatchedVolunteer,
+)
 from .explain import (
     PairContext,
     no_feasible_detail,
@@ -22,14 +32,31 @@ from .problem import Problem
 from .scoring import meets_min_score, pair_facts
 from .tables import Tables, build_tables
 from .validation import parse_problem
-from .vocab import COMPONENTS, FORMAT_RESULT, SCORE_UNITS
+from .vocab import FORMAT_RESULT, SCORE_UNITS
 
 Candidates = int | Literal["all"] | None
 
 
+@overload
+def solve(
+    problem: ProblemDocument, candidates: Candidates = None, *, with_codes: bool = False
+) -> ResultDocument: ...
+
+
+# Callers that still hold the problem as a plain dict get a plain dict's type
+# back, so typing the engine does not break them; the value is the same.
+@overload
 def solve(
     problem: dict[str, Any], candidates: Candidates = None, *, with_codes: bool = False
-) -> dict[str, Any]:
+) -> dict[str, Any]: ...
+
+
+def solve(
+    problem: ProblemDocument | dict[str, Any],
+    candidates: Candidates = None,
+    *,
+    with_codes: bool = False,
+) -> ResultDocument | dict[str, Any]:
     """Solve a ``matcher.problem/1`` document and return the ``matcher.result/1`` document.
 
     :param candidates: list up to this many feasible volunteers per newcomer
@@ -50,7 +77,7 @@ def solve_parsed(
     *,
     with_codes: bool = False,
     started: float | None = None,
-) -> dict[str, Any]:
+) -> ResultDocument:
     """Solve an already validated problem (see :func:`solve`)."""
     with reuse_freed_memory():
         return _solve(problem, candidates, with_codes, started or time.perf_counter())
@@ -58,7 +85,7 @@ def solve_parsed(
 
 def _solve(
     problem: Problem, candidates: Candidates, with_codes: bool, started: float
-) -> dict[str, Any]:
+) -> ResultDocument:
     if (
         candidates is not None
         and candidates != "all"
@@ -80,25 +107,39 @@ def _solve(
     partner = np.full(n_new, -1, dtype=np.int64)
     chosen_rows = np.searchsorted(edges.indptr, chosen, side="right") - 1
     partner[chosen_rows] = edges.volunteer[chosen]
+    # Where the volunteers of newcomers left unmatched went, before pinned
+    # pairs join ``partner``: only the optimum's own choices compete.
+    proposed_units = np.zeros(n_new, dtype=np.int64)
+    proposed_units[chosen_rows] = edges.units[chosen]
+    crowded = np.flatnonzero(free_rows & (partner < 0) & (np.diff(edges.indptr) > 0))
+    taken = dict(
+        zip(
+            crowded.tolist(),
+            competitions(
+                edges,
+                crowded,
+                tables.volunteers.capacity,
+                capacity,
+                partner,
+                proposed_units,
+                tables.newcomers.waiting_days,
+            ),
+        )
+    )
     pinned_rows = np.array([i for i, _ in problem.pinned], dtype=np.int64)
     partner[pinned_rows] = [j for _, j in problem.pinned]
     pairs = _pairs(problem, tables, partner, with_codes)
     load = np.bincount(partner[partner >= 0], minlength=n_vol)
-    result: dict[str, Any] = {
-        "format": FORMAT_RESULT,
-        "pairs": pairs,
-        "unmatched_newcomers": _unmatched_newcomers(problem, tables, edges, partner, with_codes),
-        # Volunteers left without any newcomer, and not paused.
-        "unmatched_volunteers": [
-            {"volunteer": person.id, "free_capacity": person.capacity}
-            for j, person in enumerate(problem.volunteers)
-            if load[j] == 0 and person.capacity > 0
-        ],
-    }
-    if candidates is not None:
-        result["candidates"] = _candidates(problem, edges, candidates)
+    unmatched_newcomers = _unmatched_newcomers(problem, tables, edges, partner, taken, with_codes)
+    # Volunteers left without any newcomer, and not paused.
+    unmatched_volunteers: list[UnmatchedVolunteer] = [
+        {"volunteer": person.id, "free_capacity": person.capacity}
+        for j, person in enumerate(problem.volunteers)
+        if load[j] == 0 and person.capacity > 0
+    ]
+    listed = None if candidates is None else _candidates(problem, edges, candidates)
     total = sum(int(round(pair["score"] * SCORE_UNITS)) for pair in pairs)
-    result["stats"] = {
+    stats: Stats = {
         "volunteers": n_vol,
         "newcomers": n_new,
         "feasible_pairs": edges.count,
@@ -106,12 +147,28 @@ def _solve(
         "total_score": round(total / SCORE_UNITS, 6),
         "seconds": round(time.perf_counter() - started, 3),
     }
-    return result
+    # Two literals, so that ``candidates`` keeps its place before ``stats`` in the JSON.
+    if listed is None:
+        return {
+            "format": FORMAT_RESULT,
+            "pairs": pairs,
+            "unmatched_newcomers": unmatched_newcomers,
+            "unmatched_volunteers": unmatched_volunteers,
+            "stats": stats,
+        }
+    return {
+        "format": FORMAT_RESULT,
+        "pairs": pairs,
+        "unmatched_newcomers": unmatched_newcomers,
+        "unmatched_volunteers": unmatched_volunteers,
+        "candidates": listed,
+        "stats": stats,
+    }
 
 
 def _pairs(
     problem: Problem, tables: Tables, partner: NDArray[np.int64], with_codes: bool
-) -> list[dict[str, Any]]:
+) -> list[Pair]:
     rows = np.flatnonzero(partner >= 0)
     cols = partner[rows]
     facts = pair_facts(tables, problem.settings, rows, cols)
@@ -121,7 +178,10 @@ def _pairs(
     # Plain Python values up front: indexing numpy arrays per pair is slow.
     km = facts.km.tolist()
     units = facts.units.tolist()
-    parts = [(key, facts.components[key].tolist()) for key in COMPONENTS]
+    parts = facts.components
+    language, distance = parts["language"].tolist(), parts["distance"].tolist()
+    availability, topics = parts["availability"].tolist(), parts["topics"].tolist()
+    waiting = parts["waiting"].tolist()
     pairs = []
     for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist())):
         is_pinned = (i, j) in pinned
@@ -136,12 +196,19 @@ def _pairs(
             over_capacity=is_pinned and load[j] > volunteer.capacity,
         )
         reasons = pair_reasons(problem, context)
-        pair: dict[str, Any] = {
+        pair: Pair = {
             "volunteer": volunteer.id,
             "newcomer": problem.newcomers[i].id,
             "score": int(units[k]) / SCORE_UNITS,
             "pinned": is_pinned,
-            "components": {key: float(values[k]) for key, values in parts},
+            # In the order of COMPONENTS, the order they are reported in.
+            "components": {
+                "language": float(language[k]),
+                "distance": float(distance[k]),
+                "availability": float(availability[k]),
+                "topics": float(topics[k]),
+                "waiting": float(waiting[k]),
+            },
             "reasons": [r["text"] for r in reasons],
         }
         if with_codes:
@@ -155,8 +222,9 @@ def _unmatched_newcomers(
     tables: Tables,
     edges: Edges,
     partner: NDArray[np.int64],
+    taken: dict[int, Competition],
     with_codes: bool,
-) -> list[dict[str, Any]]:
+) -> list[UnmatchedNewcomer]:
     degree = np.diff(edges.indptr)
     unmatched = []
     lonely = np.flatnonzero((partner < 0) & (degree == 0))
@@ -164,13 +232,13 @@ def _unmatched_newcomers(
     for i in np.flatnonzero(partner < 0).tolist():
         if degree[i] == 0:
             text, code = no_feasible_detail(problem, tables, i, counts[i])
-            entry: dict[str, Any] = {
+            entry: UnmatchedNewcomer = {
                 "newcomer": problem.newcomers[i].id,
                 "reason": "no_feasible_volunteer",
                 "detail": text,
             }
         else:
-            text, code = taken_detail(int(degree[i]))
+            text, code = taken_detail(taken[i])
             entry = {
                 "newcomer": problem.newcomers[i].id,
                 "reason": "volunteers_taken",
@@ -184,8 +252,8 @@ def _unmatched_newcomers(
 
 def _candidates(
     problem: Problem, edges: Edges, limit: int | Literal["all"]
-) -> dict[str, list[dict[str, Any]]]:
-    result: dict[str, list[dict[str, Any]]] = {}
+) -> dict[str, list[Candidate]]:
+    result: dict[str, list[Candidate]] = {}
     for i, person in enumerate(problem.newcomers):
         lo, hi = int(edges.indptr[i]), int(edges.indptr[i + 1])
         cols = edges.volunteer[lo:hi]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-FORMAT_PROBLEM = "matcher.problem/1"
-FORMAT_RESULT = "matcher.result/1"
+from typing import Final
+
+FORMAT_PROBLEM: Final = "matcher.problem/1"
+FORMAT_RESULT: Final = "matcher.result/1"
+FORMAT_FUNNEL: Final = "matcher.funnel/1"
 
 #: Language levels in ascending order; their index + 1 is the level code used in arrays.
 LEVELS: tuple[str, ...] = ("basic", "good", "fluent", "native")
