@@ -2,25 +2,23 @@
 
 from typing import Any
 
-from babel import Locale
 from flask import Flask
 from flask_babel import get_locale
 
 from matcher.models.vocab import DAYS, PARTS, mask_to_slots
+from matcher.services import vocabulary
 from matcher.web import labels
 from matcher.web.public.forms import LanguageForm
 
 
-def language_name(code: str) -> str:
-    """A language's name in the UI language, e.g. "ar" → "Arabisch"."""
-    locale = get_locale() or Locale("de")
-    name = locale.languages.get(code)
-    return str(name) if name else code
+def ui_language_name(code: str) -> str:
+    """A language's name in the current UI language ("prs" → "Dari"): the `language_name` filter."""
+    return vocabulary.language_name(code, str(get_locale() or "de"))
 
 
 def register(app: Flask) -> None:
     """Install template filters and globals."""
-    app.add_template_filter(language_name)
+    app.add_template_filter(ui_language_name, "language_name")
     app.add_template_filter(mask_to_slots, "slot_names")
 
     @app.context_processor

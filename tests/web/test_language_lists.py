@@ -1,7 +1,8 @@
 """One curated language list, the same everywhere, and one name per language (B20, walk).
 
 feat.md B20 and walk.md §2 found 656 options with 22 duplicates, no groups, and Klingon,
-Sumerian and "no linguistic content" among them.
+Sumerian and "no linguistic content" among them; style.md found Dari named "prs" on the
+coordinator's lists while the selects said "Dari".
 """
 
 import unicodedata
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 
 from matcher.demo import cologne
 from matcher.services import tokens, vocabulary
+from matcher.web.coordinator.match_messages import reason_text
 from tests.conftest import login
 
 NOT_LIVING = (
@@ -177,3 +179,30 @@ def test_walk_language_list_speaks_english_in_the_english_ui(
     common = {value: text for group, value, text in found if group == "Common languages"}
     assert (common["de"], common["prs"], common["fa"]) == ("German", "Dari", "Persian/Farsi")
     assert (common["kmr"], common["ckb"]) == ("Kurmanji Kurdish", "Sorani Kurdish")
+
+
+def test_style_dari_has_one_name_on_coordinator_lists_profiles_and_reasons(
+    app: Flask,
+    staff: FlaskClient,
+    agency: Any,
+    make_volunteer: Callable[..., Any],
+    make_newcomer: Callable[..., Any],
+) -> None:
+    newcomer = make_newcomer(agency, languages={"prs": "native", "ckb": "good"})
+    volunteer = make_volunteer(agency, languages={"de": "native", "kmr": "fluent"})
+    page = staff.get("/newcomers").get_data(as_text=True)
+    listed = page[page.index("<table") :]  # the rows, not the filter's select
+    assert "Dari" in listed and "Kurdisch-Sorani" in listed and "prs" not in listed
+    profile = staff.get(f"/newcomers/{newcomer.id}").get_data(as_text=True)
+    assert "Dari (Muttersprache)" in profile and "Kurdisch-Sorani (gut)" in profile
+    page = staff.get("/volunteers").get_data(as_text=True)
+    assert "Kurdisch-Kurmandschi" in page[page.index("<table") :]
+    profile = staff.get(f"/volunteers/{volunteer.id}").get_data(as_text=True)
+    assert "Kurdisch-Kurmandschi (fließend)" in profile
+    shared = {"code": "shared_language", "params": {"language": "prs", "levels": ["native"] * 2}}
+    with app.test_request_context():
+        assert reason_text(shared).startswith("spricht Dari (")
+    with app.test_request_context("/?lang=en"):
+        assert reason_text(shared).startswith("speaks Dari (")
+    assert vocabulary.language_name("prs", "en") == "Dari"
+    assert vocabulary.language_name("ckb", "en") == "Sorani Kurdish"

@@ -13,7 +13,7 @@ from flask_babel import format_decimal
 from matcher.services.lifecycle import LifecycleError
 from matcher.web import labels
 from matcher.web.coordinator.match_labels import MATCH_STATUS_LABELS
-from matcher.web.templating import language_name
+from matcher.web.templating import ui_language_name
 
 
 def _(text: str, **params: Any) -> str:
@@ -44,7 +44,7 @@ def _language(params: Mapping[str, Any]) -> str:
     levels = list(params.get("levels") or [None, None]) + [None, None]
     return _(
         "speaks %(language)s (%(newcomer)s / %(volunteer)s)",
-        language=language_name(str(params.get("language", ""))),
+        language=ui_language_name(str(params.get("language", ""))),
         newcomer=level_text(levels[0]),
         volunteer=level_text(levels[1]),
     )
@@ -144,7 +144,7 @@ def unmatched_text(entry: Mapping[str, Any]) -> str:
     why = structured(entry)
     code = why.get("code")
     p = why.get("params") or {}
-    names = ", ".join(language_name(str(c)) for c in p.get("languages") or [])
+    names = ", ".join(ui_language_name(str(c)) for c in p.get("languages") or [])
     candidates = int(p.get("candidates") or 0)
     if code == "volunteers_taken" or entry.get("reason") == "volunteers_taken":
         return ngettext(
