@@ -2,6 +2,8 @@
 
 import re
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from flask_babel import get_locale
@@ -83,17 +85,20 @@ def at_least_one(message: Any) -> Any:
     return check
 
 
-def language_choices() -> list[SelectChoice]:
-    """Every language, the common ones first, named in the UI language."""
-    locale = str(get_locale() or "de")
-    frequent, every = str(_l("Frequent")), str(_l("All languages"))
+def language_choices(blank: Any = None) -> list[SelectChoice]:
+    """Every language named in the UI language: the common ones first, each group its own."""
+    blank = str(blank or _l("— choose a language —"))
+    return list(_language_choices(str(get_locale() or "de"), blank))
+
+
+@lru_cache(maxsize=16)
+def _language_choices(locale: str, blank: str) -> tuple[SelectChoice, ...]:
+    common, others = vocabulary.language_groups(locale)
+    frequent, every = str(_l("Common languages")), str(_l("Other languages"))
     return (
-        [SelectChoice("", str(_l("— choose a language —")))]
-        + [
-            SelectChoice(c, vocabulary.language_name(c, locale), optgroup=frequent)
-            for c in vocabulary.COMMON_LANGUAGES
-        ]
-        + [SelectChoice(c, n, optgroup=every) for c, n in vocabulary.languages_sorted(locale)]
+        (SelectChoice("", blank),)
+        + tuple(SelectChoice(c, n, optgroup=frequent) for c, n in common)
+        + tuple(SelectChoice(c, n, optgroup=every) for c, n in others)
     )
 
 
@@ -110,23 +115,33 @@ def plain_choices(*values: str) -> list[SelectChoice]:
 
 
 @lru_cache(maxsize=64)
-def _options_html(choices: tuple[tuple[str, str], ...]) -> str:
-    return "".join(f'<option value="{escape(v)}">{escape(label)}</option>' for v, label in choices)
+def _options_html(choices: tuple[tuple[str, str, str | None], ...]) -> str:
+    html = []
+    for group, options in groupby(choices, key=itemgetter(2)):
+        rendered = "".join(
+            f'<option value="{escape(v)}">{escape(label)}</option>' for v, label, _g in options
+        )
+        if group:
+            rendered = f'<optgroup label="{escape(group)}">{rendered}</optgroup>'
+        html.append(rendered)
+    return "".join(html)
 
 
 class CachedSelect:
-    """A <select> whose options are rendered once per list and reused.
+    """A <select> whose options (and <optgroup>s) are rendered once per list and reused.
 
-    The language lists have over 600 options; rendering them option by option took longer
+    The language lists have over 200 options; rendering them option by option took longer
     than the rest of the page together. The options differ only in which one is selected.
     """
 
     def __call__(self, field: Field, **kwargs: Any) -> Markup:
         kwargs.setdefault("id", field.id)
         raw = field.choices() if callable(field.choices) else (field.choices or [])
-        # Plain pairs, not WTForms' per-option Choice objects: building those was the cost.
+        # Plain tuples, not WTForms' per-option Choice objects: building those was the cost.
         choices = tuple(
-            (str(c.value), str(c.label)) if isinstance(c, SelectChoice) else (str(c[0]), str(c[1]))
+            (str(c.value), str(c.label), None if c.optgroup is None else str(c.optgroup))
+            if isinstance(c, SelectChoice)
+            else (str(c[0]), str(c[1]), None)
             for c in raw
         )
         options = _options_html(choices)

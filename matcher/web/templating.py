@@ -2,21 +2,19 @@
 
 from typing import Any
 
-from babel import Locale
 from flask import Flask, current_app
 from flask_babel import format_decimal, get_locale
 
 from matcher.domain.vocab import DAYS, PARTS, mask_to_slots
 from matcher.models import today
+from matcher.services.platform import vocabulary
 from matcher.web import acting, labels
 from matcher.web.public.forms import LanguageForm
 
 
-def language_name(code: str) -> str:
-    """A language's name in the UI language, e.g. "ar" → "Arabisch"."""
-    locale = get_locale() or Locale("de")
-    name = locale.languages.get(code)
-    return str(name) if name else code
+def ui_language_name(code: str) -> str:
+    """A language's name in the current UI language ("prs" → "Dari"): the `language_name` filter."""
+    return vocabulary.language_name(code, str(get_locale() or "de"))
 
 
 def public_url(endpoint: str, **values: Any) -> str:
@@ -42,7 +40,7 @@ def register(app: Flask) -> None:
     """Install template filters and globals."""
     app.add_template_global(public_url)
     app.add_template_global(today)
-    app.add_template_filter(language_name)
+    app.add_template_filter(ui_language_name, "language_name")
     app.add_template_filter(numberformat)
     app.add_template_filter(mask_to_slots, "slot_names")
 

@@ -188,6 +188,36 @@ def test_newcomers_from_xlsx_with_and_without_a_reference_number_are_not_importe
         assert [c.newcomer_id for c in consents] == [nadia.id]
 
 
+def test_feat_b6_a_newcomer_list_with_dari_sorani_and_farsi_is_checked_and_imported(
+    app: Flask, admin_client: tuple[FlaskClient, Any, Any]
+) -> None:
+    client, agency, _admin = admin_client
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Vorname", "PLZ", "Alter", "Sprachen", "Einwilligung"])
+    sheet.append(["Parwana", "50825", "26_35", "Dari (Muttersprache), Deutsch (A2)", "ja"])
+    sheet.append(["Hamid", "50825", "36_50", "prs (Muttersprache); Farsi (B1)", "ja"])
+    sheet.append(["Rojin", "50825", "18_25", "Sorani (Muttersprache), Kurmandschi", "ja"])
+    out = io.BytesIO()
+    workbook.save(out)
+    url = _upload(client, agency.id, "newcomers", "liste.xlsx", out.getvalue())
+    mapping = _selected_mapping(client, url)
+    dry = client.post(url, data={**mapping, "check": "1"}).get_data(as_text=True)
+    assert "unbekannte Sprache" not in dry and "3 neu" in dry
+    response = client.post(url, data={**mapping, "run": "1"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with app.app_context():
+        found = {
+            n.first_name: {lang.code: lang.level for lang in n.languages}
+            for n in db.session.scalars(select(Newcomer))
+        }
+    assert found == {
+        "Parwana": {"prs": "native", "de": "basic"},
+        "Hamid": {"prs": "native", "fa": "good"},
+        "Rojin": {"ckb": "native", "kmr": "good"},
+    }
+
+
 def test_unreadable_and_unknown_uploads_get_a_message_not_a_500(
     app: Flask, admin_client: tuple[FlaskClient, Any, Any]
 ) -> None:

@@ -83,7 +83,7 @@ def test_registering_a_newcomer_records_consent_with_purpose_version_language_ch
         ({"consent_matching": None}, "Ohne diese Einwilligung"),
         ({"consent_channel": "online"}, "gültige Auswahl"),
         ({"consent_channel": None}, "Bitte füllen Sie dieses Feld aus."),
-        ({"consent_language": "xx"}, "gültige Auswahl"),
+        ({"consent_language": "xx"}, "Unbekannte Sprache."),
         ({"mentor_gender": "any"}, "gültige Auswahl"),
         ({"slots": []}, "mindestens eine Zeit"),
     ],

@@ -13,7 +13,6 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +26,7 @@ from matcher.domain.vocab import (
     TOPICS,
     VOLUNTEER_STATUSES,
 )
+from matcher.services.platform import vocabulary
 
 
 class CellError(ValueError):
@@ -139,30 +139,24 @@ _LEVEL_WORDS = {
 }  # fmt: skip
 
 
-@cache
-def _language_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for locale in ("en", "de"):
-        for code, name in Locale(locale).languages.items():
-            if isinstance(code, str) and "_" not in code:
-                names.setdefault(_words(str(name)), code)
-    for code in Locale("en").languages:
-        if isinstance(code, str) and "_" not in code:
-            names[code.lower()] = code.lower()
-    return names
-
-
 def languages(value: str) -> dict[str, str]:
-    """Languages with levels: "de:native, ar:fluent", "Arabisch (Muttersprache); Englisch"."""
+    """Languages with levels: "de:native, ar:fluent", "Dari (Muttersprache); Englisch".
+
+    A language is known by its code or its German or English name, as every language list
+    offers it.
+    """
     found: dict[str, str] = {}
     for item in re.split(r"[,;/\n]+", value):
         item = item.strip()
         if not item:
             continue
-        match = re.fullmatch(r"(.+?)\s*(?:[:=]\s*(.+)|\((.+)\))?", item)
-        assert match is not None  # the pattern matches any non-empty text
-        name, level_text = match.group(1), match.group(2) or match.group(3) or ""
-        code = _language_names().get(_words(name))
+        # A name may hold brackets itself: "Gälisch (Schottland) (Muttersprache)".
+        name, level_text = item, ""
+        code = vocabulary.language_code(item)
+        match = re.fullmatch(r"(.+?)\s*(?:[:=]\s*(.+)|\(([^()]+)\))", item)
+        if code is None and match is not None:
+            name, level_text = match.group(1), match.group(2) or match.group(3)
+            code = vocabulary.language_code(name)
         if code is None:
             raise CellError(_("unknown language “%(name)s”", name=name))
         level = _LEVEL_WORDS.get(_words(level_text), "") if level_text else "good"

@@ -16,7 +16,7 @@ from matcher.web.admin.charts import horizontal_chart, monthly_chart
 from matcher.web.admin.common import agency_choices
 from matcher.web.admin.forms import PeriodForm, ReportDownloadForm, ReportForm
 from matcher.web.admin.labels import WAIT_BUCKET_LABELS, reason_labels
-from matcher.web.templating import language_name
+from matcher.web.templating import ui_language_name
 
 
 def _chosen(form: PeriodForm) -> tuple[Agency | None, date, date]:
@@ -57,7 +57,7 @@ def figures_page() -> ResponseReturnValue:
     )
     demand = figures.unmet_demand(agency)
     demand_chart = horizontal_chart(
-        [(language_name(d.code), [d.newcomers, d.volunteers]) for d in demand]
+        [(ui_language_name(d.code), [d.newcomers, d.volunteers]) for d in demand]
     )
     return render_template(
         "admin/figures.html",

@@ -1,6 +1,5 @@
 """Coordinator forms: list filters, newcomer intake and edit, status changes, certificates."""
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -33,6 +32,7 @@ from matcher.web.fields import (
     MultiCheckboxField,
     at_least_one,
     german_postcode,
+    language_choices,
     person_name,
     plain_text,
     slot_choices,
@@ -42,16 +42,8 @@ from matcher.web.labels import AGE_BAND_LABELS, GENDER_LABELS, TOPIC_LABELS, cho
 REQUIRED = _l("Please fill in this field.")
 
 
-def _filter_languages() -> list[tuple[str, str]]:
-
-    return [("", str(_l("All languages")))] + vocabulary.languages_sorted(str(get_locale() or "de"))
-
-
-def _consent_languages() -> list[tuple[str, str]]:
-
-    return [("", str(_l("— choose a language —")))] + vocabulary.languages_sorted(
-        str(get_locale() or "de")
-    )
+def _filter_languages() -> list[SelectChoice]:
+    return language_choices(blank=_l("All languages"))
 
 
 class PeopleFilterForm(FlaskForm):
@@ -67,7 +59,7 @@ class PeopleFilterForm(FlaskForm):
         choices=_filter_languages,
         validators=[Optional()],
         # Checked against the language list directly (validate_language), which is
-        # much cheaper than WTForms walking all 600 choices on every page view.
+        # much cheaper than WTForms walking every choice on every page view.
         validate_choice=False,
         widget=CachedSelect(),
     )
@@ -131,8 +123,11 @@ class IntakeForm(NewcomerForm):
     )
     consent_language = SelectField(
         _l("Language the privacy notice was explained in"),
-        choices=_consent_languages,
+        # The common languages first, like every language list; checked by
+        # validate_consent_language, which is cheaper than walking all choices.
+        choices=language_choices,
         validators=[DataRequired(REQUIRED)],
+        validate_choice=False,
         widget=CachedSelect(),
     )
     consent_channel = RadioField(
