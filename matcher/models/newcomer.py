@@ -11,12 +11,15 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.models.base import Base, UTCDateTime, check_in, utcnow
 from matcher.models.language import NewcomerLanguage
+from matcher.models.search import keep_search_key
 from matcher.models.tenant import TenantScoped
 from matcher.models.vocab import AGE_BANDS, ALL_SLOTS_MASK, GENDERS, NEWCOMER_STATUSES
 
@@ -58,6 +61,9 @@ class Newcomer(TenantScoped, Base):
     # The key of an imported row (the sheet's own number, or a hash of the row), so that
     # importing the same list twice creates nobody twice.
     external_ref: Mapped[str | None] = mapped_column(String(64))
+    # The first name folded for search (matcher.models.search); kept current on every
+    # change, and empty once the person is anonymised.
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default=text("''"), index=True)
 
     languages: Mapped[list[NewcomerLanguage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=NewcomerLanguage.code
@@ -65,3 +71,6 @@ class Newcomer(TenantScoped, Base):
 
     def __repr__(self) -> str:
         return f"<Newcomer {self.id}>"
+
+
+keep_search_key(Newcomer, ("first_name",))

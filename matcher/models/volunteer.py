@@ -13,11 +13,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.models.base import Base, UTCDateTime, check_in, utcnow
 from matcher.models.language import VolunteerLanguage
+from matcher.models.search import keep_search_key
 from matcher.models.tenant import TenantScoped
 from matcher.models.vocab import (
     AGE_BANDS,
@@ -77,6 +79,9 @@ class Volunteer(TenantScoped, Base):
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped to revoke every magic link sent so far.
     token_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # First name, last name and e-mail folded for search (matcher.models.search); kept
+    # current on every change, and empty once the person is anonymised.
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default=text("''"), index=True)
 
     languages: Mapped[list[VolunteerLanguage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=VolunteerLanguage.code
@@ -94,3 +99,6 @@ class Volunteer(TenantScoped, Base):
 
     def __repr__(self) -> str:
         return f"<Volunteer {self.id}>"
+
+
+keep_search_key(Volunteer, ("first_name", "last_name", "email"))
