@@ -110,7 +110,7 @@ def _counts(engine: Engine) -> dict[str, int]:
         return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
 
 
-def test_walk_b3_upgrade_fills_the_search_keys_and_keeps_every_row(
+def test_upgrade_fills_the_search_keys_and_both_ways_keep_every_row(
     old_database: tuple[Flask, Engine],
 ) -> None:
     app, engine = old_database
@@ -130,3 +130,48 @@ def test_walk_b3_upgrade_fills_the_search_keys_and_keeps_every_row(
     with app.app_context():
         downgrade(directory=str(MIGRATIONS_DIR), revision=BEFORE)
     assert _counts(engine) == before
+
+
+def test_feat_b5_ids_deleted_before_the_upgrade_are_not_handed_out_again(
+    backend: str, old_database: tuple[Flask, Engine]
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's sequences never reuse an id; the migration changes nothing")
+    app, engine = old_database
+    with engine.begin() as conn:
+        _insert_people(conn)
+        # Volunteer 3 signed up and was purged: only the audit log still names the id.
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (at, action, object_type, object_id, agency_id) VALUES"
+                f" ({NOW}, 'volunteer.purge_unconfirmed', 'volunteer', 3, 1)"
+            )
+        )
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS_DIR))
+
+    def sql_of(table: str) -> str:
+        with engine.connect() as conn:
+            return str(
+                conn.execute(
+                    text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}
+                ).scalar_one()
+            )
+
+    assert "AUTOINCREMENT" in sql_of("volunteers") and "AUTOINCREMENT" in sql_of("matches")
+    with engine.begin() as conn:
+        assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+        conn.execute(
+            text(
+                "INSERT INTO volunteers (agency_id, first_name, last_name, email, phone, postcode,"
+                " age_band, slots, topics, capacity, status, motivation, can_show_certificate,"
+                f" created_at, updated_at) VALUES (1, 'G', 'G', 'g@example.org', '', '50823',"
+                f" '36_50', 1, '[]', 1, 'applied', '', false, {NOW}, {NOW})"
+            )
+        )
+        newest = conn.execute(text("SELECT max(id) FROM volunteers")).scalar_one()
+    assert newest == 4
+    with app.app_context():
+        downgrade(directory=str(MIGRATIONS_DIR), revision=BEFORE)
+    assert "AUTOINCREMENT" not in sql_of("volunteers")
+    assert _counts(engine)["matches"] == 1

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from matcher.models.base import Base, UTCDateTime, check_in
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in
 from matcher.models.tenant import TenantScoped
 from matcher.models.vocab import CHECKIN_LIGHTS
 
@@ -18,6 +18,7 @@ class CheckIn(TenantScoped, Base):
         CheckConstraint(
             f"light IS NULL OR {check_in('light', CHECKIN_LIGHTS)}", name="light_valid"
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 from matcher.models.language import NewcomerLanguage
 from matcher.models.search import keep_search_key
 from matcher.models.tenant import TenantScoped
@@ -37,6 +37,7 @@ class Newcomer(TenantScoped, Base):
         ),
         CheckConstraint(f"slots BETWEEN 0 AND {ALL_SLOTS_MASK}", name="slots_range"),
         UniqueConstraint("agency_id", "external_ref", name="uq_newcomers_agency_external_ref"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 from matcher.models.language import VolunteerLanguage
 from matcher.models.search import keep_search_key
 from matcher.models.tenant import TenantScoped
@@ -46,6 +46,7 @@ class Volunteer(TenantScoped, Base):
             name="certificate_result_valid",
         ),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
