@@ -85,10 +85,25 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # Rebuilding a table on SQLite (batch mode) drops the old one; with foreign keys on,
+        # that drop would cascade to every row referring to it. So migrations run with them
+        # off (the pragma works only outside a transaction), and every reference is checked
+        # before they are switched on again.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.commit()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"rows refer to rows that do not exist: {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, CheckConstraint, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.domain.vocab import DEFAULT_WEIGHTS, UMBRELLAS
-from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 
 
 class Agency(Base):
@@ -20,6 +20,7 @@ class Agency(Base):
         CheckConstraint("retention_months BETWEEN 1 AND 120", name="retention_range"),
         CheckConstraint("checkin_interval_weeks BETWEEN 2 AND 26", name="checkin_range"),
         CheckConstraint("trial_weeks BETWEEN 1 AND 26", name="trial_range"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,13 +5,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from matcher.models.base import Base, UTCDateTime, utcnow
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, utcnow
 
 
 class AuditEvent(Base):
     """One audited action on one object."""
 
     __tablename__ = "audit_events"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

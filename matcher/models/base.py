@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -14,6 +15,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: The table option of every table with an integer id. With it SQLite never hands out an id
+#: twice (AUTOINCREMENT), so the audit trail, links and exports of a deleted row never point
+#: at the next row; PostgreSQL's sequences never reuse an id anyway.
+NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 class Base(DeclarativeBase):

@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.domain.vocab import CHECKIN_LIGHTS
-from matcher.models.base import Base, UTCDateTime, check_in
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in
 from matcher.models.tenant import TenantScoped
 
 
@@ -18,6 +18,7 @@ class CheckIn(TenantScoped, Base):
         CheckConstraint(
             f"light IS NULL OR {check_in('light', CHECKIN_LIGHTS)}", name="light_valid"
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.domain.vocab import CONSENT_CHANNELS, CONSENT_PURPOSES
-from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 from matcher.models.tenant import TenantScoped
 
 
@@ -22,6 +22,7 @@ class ConsentRecord(TenantScoped, Base):
         ),
         # Paper or in-person consent is taken by a named staff member.
         CheckConstraint("channel = 'online' OR taken_by_id IS NOT NULL", name="taken_by_staff"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.domain.eligibility import MatchRules
 from matcher.domain.vocab import END_REASONS, MATCH_ATTENTIONS, MATCH_STATUSES, OPEN_MATCH_STATUSES
-from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 from matcher.models.newcomer import Newcomer
 from matcher.models.tenant import TenantScoped
 from matcher.models.volunteer import Volunteer
@@ -50,6 +50,7 @@ class Match(MatchRules, TenantScoped, Base):
             sqlite_where=text(_OPEN),
             postgresql_where=text(_OPEN),
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,6 +106,7 @@ class MatchEvent(Base):
     """One step in a Patenschaft's history: who moved it from which status to which, when."""
 
     __tablename__ = "match_events"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)

@@ -11,15 +11,18 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.domain.eligibility import NewcomerRules
 from matcher.domain.vocab import AGE_BANDS, ALL_SLOTS_MASK, GENDERS, NEWCOMER_STATUSES
-from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 from matcher.models.consent import ConsentRecord
 from matcher.models.language import NewcomerLanguage
+from matcher.models.search import keep_search_key
 from matcher.models.tenant import TenantScoped
 
 
@@ -36,6 +39,7 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
         ),
         CheckConstraint(f"slots BETWEEN 0 AND {ALL_SLOTS_MASK}", name="slots_range"),
         UniqueConstraint("agency_id", "external_ref", name="uq_newcomers_agency_external_ref"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +64,9 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
     # The key of an imported row (the sheet's own number, or a hash of the row), so that
     # importing the same list twice creates nobody twice.
     external_ref: Mapped[str | None] = mapped_column(String(64))
+    # The first name folded for search (matcher.models.search); kept current on every
+    # change, and empty once the person is anonymised.
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default=text("''"), index=True)
 
     languages: Mapped[list[NewcomerLanguage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=NewcomerLanguage.code
@@ -71,3 +78,6 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
 
     def __repr__(self) -> str:
         return f"<Newcomer {self.id}>"
+
+
+keep_search_key(Newcomer, ("first_name",))

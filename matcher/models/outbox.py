@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 
@@ -17,6 +17,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         CheckConstraint(check_in("status", OUTBOX_STATUSES), name="status_valid"),
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

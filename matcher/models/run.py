@@ -7,7 +7,7 @@ from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.domain.vocab import RUN_STATUSES
-from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 from matcher.models.tenant import TenantScoped
 
 
@@ -15,7 +15,10 @@ class MatchRun(TenantScoped, Base):
     """The parameters, counts and duration of one engine run, and who started it."""
 
     __tablename__ = "match_runs"
-    __table_args__ = (CheckConstraint(check_in("status", RUN_STATUSES), name="status_valid"),)
+    __table_args__ = (
+        CheckConstraint(check_in("status", RUN_STATUSES), name="status_valid"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

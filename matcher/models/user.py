@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from matcher.domain.vocab import ROLES
 from matcher.models.agency import Agency
-from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 
 
 class User(Base):
@@ -19,6 +19,7 @@ class User(Base):
         CheckConstraint(check_in("role", ROLES), name="role_valid"),
         CheckConstraint("role = 'admin' OR agency_id IS NOT NULL", name="coordinator_has_agency"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

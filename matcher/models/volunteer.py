@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,9 +29,10 @@ from matcher.domain.vocab import (
     GENDERS,
     VOLUNTEER_STATUSES,
 )
-from matcher.models.base import Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 from matcher.models.consent import ConsentRecord
 from matcher.models.language import VolunteerLanguage
+from matcher.models.search import keep_search_key
 from matcher.models.tenant import TenantScoped
 
 
@@ -50,6 +52,7 @@ class Volunteer(VolunteerRules, TenantScoped, Base):
             name="certificate_result_valid",
         ),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +88,9 @@ class Volunteer(VolunteerRules, TenantScoped, Base):
     locale: Mapped[str] = mapped_column(String(8), default="de", server_default="de")
     # Bumped to revoke every magic link sent so far.
     token_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # First name, last name and e-mail folded for search (matcher.models.search); kept
+    # current on every change, and empty once the person is anonymised.
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default=text("''"), index=True)
 
     languages: Mapped[list[VolunteerLanguage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=VolunteerLanguage.code
@@ -104,3 +110,6 @@ class Volunteer(VolunteerRules, TenantScoped, Base):
 
     def __repr__(self) -> str:
         return f"<Volunteer {self.id}>"
+
+
+keep_search_key(Volunteer, ("first_name", "last_name", "email"))

@@ -3,18 +3,14 @@
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from matcher.extensions import db
 from matcher.models import Newcomer, NewcomerLanguage, Volunteer, VolunteerLanguage
+from matcher.models.search import matches_every_word
 
 PER_PAGE = 25
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
 
 
 def counts() -> dict[str, Any]:
@@ -31,7 +27,10 @@ def counts() -> dict[str, Any]:
 def list_volunteers(
     q: str, status: str, page: int, language: str = "", area: str = ""
 ) -> Pagination:
-    """A page of volunteers by name or email, status, a language they speak and postcode area."""
+    """A page of volunteers by name or email, status, a language they speak and postcode area.
+
+    Every word of `q` must occur in the first name, last name or e-mail, in any order.
+    """
     stmt = (
         select(Volunteer)
         .options(selectinload(Volunteer.languages))
@@ -47,14 +46,7 @@ def list_volunteers(
     if area:
         stmt = stmt.where(Volunteer.postcode.startswith(area, autoescape=True))
     if q:
-        pattern = _like(q)
-        stmt = stmt.where(
-            or_(
-                func.lower(Volunteer.first_name).like(pattern, escape="\\"),
-                func.lower(Volunteer.last_name).like(pattern, escape="\\"),
-                func.lower(Volunteer.email).like(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(matches_every_word(Volunteer.search_key, q))
     if status:
         stmt = stmt.where(Volunteer.status == status)
     return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
@@ -79,7 +71,7 @@ def list_newcomers(
     if area:
         stmt = stmt.where(Newcomer.postcode.startswith(area, autoescape=True))
     if q:
-        stmt = stmt.where(func.lower(Newcomer.first_name).like(_like(q), escape="\\"))
+        stmt = stmt.where(matches_every_word(Newcomer.search_key, q))
     if status:
         stmt = stmt.where(Newcomer.status == status)
     return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)

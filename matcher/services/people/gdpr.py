@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from matcher.domain import audit
 from matcher.domain.vocab import OPEN_MATCH_STATUSES, mask_to_slots
@@ -29,10 +29,13 @@ from matcher.models import (
     Volunteer,
     utcnow,
 )
+from matcher.models.search import fold, matches_every_word
 from matcher.services.people import erasure, signup
 from matcher.services.platform import outbox
 
 FORMAT = "matcher.person-data/1"
+#: The largest id a table can hold (PostgreSQL INTEGER); a longer number is nobody's.
+MAX_ID = 2**31 - 1
 #: Days after which a retention month is counted (a month of 30.44 days, on the safe side).
 DAYS_PER_MONTH = 30.44
 
@@ -78,7 +81,7 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
     kind = "volunteer" if isinstance(person, Volunteer) else "newcomer"
     owner = ConsentRecord.volunteer_id if kind == "volunteer" else ConsentRecord.newcomer_id
     side = Match.volunteer_id if kind == "volunteer" else Match.newcomer_id
-    skip = ("token_version", "certificate_inspected_by_id", "created_by_id")
+    skip = ("token_version", "certificate_inspected_by_id", "created_by_id", "search_key")
     profile = _columns(person, skip)
     profile["slots"] = mask_to_slots(person.slots)
     matches = []
@@ -123,29 +126,21 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
 
 
 def find_people(query: str, limit: int = 50) -> tuple[list[Volunteer], list[Newcomer]]:
-    """Volunteers (by name or email) and newcomers (by first name or number) for a search."""
-    text = query.strip().lower()
+    """Volunteers (by name or email) and newcomers (by first name or number) for a search.
+
+    Every word of the query must occur in the person's names or e-mail, in any order.
+    """
+    text = fold(query)
     if not text:
         return [], []
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     volunteers = db.session.scalars(
         select(Volunteer)
-        .where(
-            Volunteer.anonymised_at.is_(None),
-            or_(
-                func.lower(Volunteer.first_name + " " + Volunteer.last_name).like(
-                    pattern, escape="\\"
-                ),
-                func.lower(Volunteer.email).like(pattern, escape="\\"),
-            ),
-        )
+        .where(Volunteer.anonymised_at.is_(None), matches_every_word(Volunteer.search_key, text))
         .order_by(Volunteer.last_name, Volunteer.id)
         .limit(limit)
     ).all()
-    newcomer_filter: ColumnElement[bool] = func.lower(Newcomer.first_name).like(
-        pattern, escape="\\"
-    )
-    if text.isdigit():
+    newcomer_filter: ColumnElement[bool] = matches_every_word(Newcomer.search_key, text)
+    if text.isdecimal() and int(text) <= MAX_ID:
         newcomer_filter = or_(newcomer_filter, Newcomer.id == int(text))
     newcomers = db.session.scalars(
         select(Newcomer)
