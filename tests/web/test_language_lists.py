@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from matcher.web.coordinator.match_messages import reason_text
+from matcher.web.coordinator.reasons import reason_text
 
 from matcher.demo import cologne
 from matcher.services.platform import tokens, vocabulary
