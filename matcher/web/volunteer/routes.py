@@ -13,6 +13,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -120,7 +121,9 @@ def _render_profile(
         delete=delete_form or DeleteForm(formdata=None),
         until=session.get(SESSION_KEY, {}).get("until"),
     )
-    return Response(html, status=status)
+    # make_response gives the app's HTML response class (a bare werkzeug Response is
+    # text/plain, and browsers then show the page's source).
+    return make_response(html, status)
 
 
 @bp.route("/link", methods=["GET", "POST"])
