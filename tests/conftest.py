@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
 from matcher import create_app
 from matcher.extensions import db as _db
@@ -34,6 +35,10 @@ from matcher.models.vocab import slots_to_mask
 from tests.pgserver import PostgresServer, PostgresUnavailable
 
 PASSWORD = "correct horse battery"
+# `PASSWORD` hashed once per session with a single PBKDF2 round, for the users the factories
+# make: a login then costs microseconds instead of scrypt's ~0.3 s. The app's own hashing
+# (scrypt) is still what every real path uses: tests/security/test_passwords.py.
+PASSWORD_HASH = generate_password_hash(PASSWORD, "pbkdf2:sha256:1")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -215,7 +220,7 @@ def make_agency(app: Flask) -> Callable[..., Agency]:
 
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., User]:
-    """Create a staff user whose password is `PASSWORD`."""
+    """Create a staff user whose password is `PASSWORD` (cheaply hashed: `PASSWORD_HASH`)."""
     counter = iter(range(1, 10_000))
 
     def make(role: str = "coordinator", agency: Agency | None = None, **overrides: Any) -> User:
@@ -223,9 +228,9 @@ def make_user(app: Flask) -> Callable[..., User]:
             email=overrides.pop("email", f"user{next(counter)}@example.org"),
             role=role,
             agency_id=agency.id if agency else None,
+            password_hash=overrides.pop("password_hash", PASSWORD_HASH),
             **overrides,
         )
-        user.set_password(PASSWORD)
         persist(app, user)
         return user
 
@@ -338,6 +343,22 @@ def login(client: FlaskClient, user: User | str, password: str = PASSWORD) -> An
     """Log in through the real form; return the response."""
     email = user if isinstance(user, str) else user.email
     return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def logged_in(app: Flask, make_user: Callable[..., User]) -> Callable[..., FlaskClient]:
+    """A fresh client logged in as a new user: `logged_in("admin")`,
+    `logged_in("coordinator", agency)`, or `logged_in(user=someone)`."""
+
+    def client_for(
+        role: str = "coordinator", agency: Agency | None = None, user: User | None = None
+    ) -> FlaskClient:
+        client = app.test_client()
+        response = login(client, user or make_user(role, agency))
+        assert response.status_code == 302, "the login failed"
+        return client
+
+    return client_for
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:
