@@ -202,8 +202,7 @@ def runner(app: Flask) -> FlaskCliRunner:
 # --------------------------------------------------------------------------- factories
 
 
-@pytest.fixture
-def make_agency(app: Flask) -> Callable[..., Agency]:
+def agency_factory(app: Flask) -> Callable[..., Agency]:
     """Create an agency: `make_agency(slug="a", **overrides)`."""
     counter = iter(range(1, 10_000))
 
@@ -219,7 +218,12 @@ def make_agency(app: Flask) -> Callable[..., Agency]:
 
 
 @pytest.fixture
-def make_user(app: Flask) -> Callable[..., User]:
+def make_agency(app: Flask) -> Callable[..., Agency]:
+    """Create an agency: `make_agency(slug="a", **overrides)`."""
+    return agency_factory(app)
+
+
+def user_factory(app: Flask) -> Callable[..., User]:
     """Create a staff user whose password is `PASSWORD` (cheaply hashed: `PASSWORD_HASH`)."""
     counter = iter(range(1, 10_000))
 
@@ -238,7 +242,12 @@ def make_user(app: Flask) -> Callable[..., User]:
 
 
 @pytest.fixture
-def make_volunteer(app: Flask) -> Callable[..., Volunteer]:
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create a staff user whose password is `PASSWORD` (cheaply hashed: `PASSWORD_HASH`)."""
+    return user_factory(app)
+
+
+def volunteer_factory(app: Flask) -> Callable[..., Volunteer]:
     """Create a confirmed, consenting, active volunteer of `agency`."""
     counter = iter(range(1, 100_000))
 
@@ -288,7 +297,12 @@ def make_volunteer(app: Flask) -> Callable[..., Volunteer]:
 
 
 @pytest.fixture
-def make_newcomer(app: Flask) -> Callable[..., Newcomer]:
+def make_volunteer(app: Flask) -> Callable[..., Volunteer]:
+    """Create a confirmed, consenting, active volunteer of `agency`."""
+    return volunteer_factory(app)
+
+
+def newcomer_factory(app: Flask) -> Callable[..., Newcomer]:
     """Create a waiting, consenting newcomer of `agency`."""
     counter = iter(range(1, 100_000))
 
@@ -336,6 +350,12 @@ def make_newcomer(app: Flask) -> Callable[..., Newcomer]:
     return make
 
 
+@pytest.fixture
+def make_newcomer(app: Flask) -> Callable[..., Newcomer]:
+    """Create a waiting, consenting newcomer of `agency`."""
+    return newcomer_factory(app)
+
+
 # --------------------------------------------------------------------------- logins
 
 
@@ -379,6 +399,17 @@ def two_agencies(
 ) -> dict[str, Any]:
     """Agencies A and B, each with a coordinator, a volunteer, a newcomer, and a running
     Patenschaft of the two (`match`) from a matching `run`, with a pending `checkin`."""
+    return seed_two_agencies(app, make_agency, make_user, make_volunteer, make_newcomer)
+
+
+def seed_two_agencies(
+    app: Flask,
+    make_agency: Callable[..., Agency],
+    make_user: Callable[..., User],
+    make_volunteer: Callable[..., Volunteer],
+    make_newcomer: Callable[..., Newcomer],
+) -> dict[str, Any]:
+    """The rows of `two_agencies`, made with these factories."""
     out: dict[str, Any] = {}
     for key in ("a", "b"):
         agency = make_agency(slug=f"agency-{key}", name=f"Agency {key.upper()}")
