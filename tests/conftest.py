@@ -36,7 +36,7 @@ from tests.pgserver import PostgresServer, PostgresUnavailable
 
 PASSWORD = "correct horse battery"
 # `PASSWORD` hashed once per session with a single PBKDF2 round, for the users the factories
-# make: a login then costs microseconds instead of scrypt's ~0.3 s. The app's own hashing
+# make: a login then costs microseconds instead of scrypt's 0.1–0.3 s. The app's own hashing
 # (scrypt) is still what every real path uses: tests/security/test_passwords.py.
 PASSWORD_HASH = generate_password_hash(PASSWORD, "pbkdf2:sha256:1")
 
