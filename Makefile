@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard matcher/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 PORT ?= 5000
+# Links in the demo's mails point at the port it serves on, unless set (environment or `make`).
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: install demo serve test lint format i18n-extract bench clean
 
@@ -29,7 +31,7 @@ demo: install
 	$(FLASK) demo-data
 	$(FLASK) demo-logins
 	@echo "Serving on http://127.0.0.1:$(PORT); mails are shown here, not sent  (Ctrl+C stops both)"
-	@export MAIL_BACKEND=console; \
+	@export MAIL_BACKEND=console PUBLIC_BASE_URL='$(PUBLIC_BASE_URL)'; \
 	$(FLASK) outbox work & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)

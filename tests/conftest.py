@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
 from matcher import create_app, tenancy
 from matcher.domain.vocab import slots_to_mask
@@ -35,6 +36,10 @@ from matcher.models.base import Base
 from tests.pgserver import PostgresServer, PostgresUnavailable
 
 PASSWORD = "correct horse battery"
+# `PASSWORD` hashed once per session with a single PBKDF2 round, for the users the factories
+# make: a login then costs microseconds instead of scrypt's 0.1–0.3 s. The app's own hashing
+# (scrypt) is still what every real path uses: tests/security/test_passwords.py.
+PASSWORD_HASH = generate_password_hash(PASSWORD, "pbkdf2:sha256:1")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -206,8 +211,7 @@ def runner(app: Flask) -> FlaskCliRunner:
 # --------------------------------------------------------------------------- factories
 
 
-@pytest.fixture
-def make_agency(app: Flask) -> Callable[..., Agency]:
+def agency_factory(app: Flask) -> Callable[..., Agency]:
     """Create an agency: `make_agency(slug="a", **overrides)`."""
     counter = iter(range(1, 10_000))
 
@@ -223,8 +227,13 @@ def make_agency(app: Flask) -> Callable[..., Agency]:
 
 
 @pytest.fixture
-def make_user(app: Flask) -> Callable[..., User]:
-    """Create a staff user whose password is `PASSWORD`."""
+def make_agency(app: Flask) -> Callable[..., Agency]:
+    """Create an agency: `make_agency(slug="a", **overrides)`."""
+    return agency_factory(app)
+
+
+def user_factory(app: Flask) -> Callable[..., User]:
+    """Create a staff user whose password is `PASSWORD` (cheaply hashed: `PASSWORD_HASH`)."""
     counter = iter(range(1, 10_000))
 
     def make(role: str = "coordinator", agency: Agency | None = None, **overrides: Any) -> User:
@@ -232,9 +241,9 @@ def make_user(app: Flask) -> Callable[..., User]:
             email=overrides.pop("email", f"user{next(counter)}@example.org"),
             role=role,
             agency_id=agency.id if agency else None,
+            password_hash=overrides.pop("password_hash", PASSWORD_HASH),
             **overrides,
         )
-        user.set_password(PASSWORD)
         persist(app, user)
         return user
 
@@ -242,7 +251,12 @@ def make_user(app: Flask) -> Callable[..., User]:
 
 
 @pytest.fixture
-def make_volunteer(app: Flask) -> Callable[..., Volunteer]:
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create a staff user whose password is `PASSWORD` (cheaply hashed: `PASSWORD_HASH`)."""
+    return user_factory(app)
+
+
+def volunteer_factory(app: Flask) -> Callable[..., Volunteer]:
     """Create a confirmed, consenting, active volunteer of `agency`."""
     counter = iter(range(1, 100_000))
 
@@ -292,7 +306,12 @@ def make_volunteer(app: Flask) -> Callable[..., Volunteer]:
 
 
 @pytest.fixture
-def make_newcomer(app: Flask) -> Callable[..., Newcomer]:
+def make_volunteer(app: Flask) -> Callable[..., Volunteer]:
+    """Create a confirmed, consenting, active volunteer of `agency`."""
+    return volunteer_factory(app)
+
+
+def newcomer_factory(app: Flask) -> Callable[..., Newcomer]:
     """Create a waiting, consenting newcomer of `agency`."""
     counter = iter(range(1, 100_000))
 
@@ -340,6 +359,12 @@ def make_newcomer(app: Flask) -> Callable[..., Newcomer]:
     return make
 
 
+@pytest.fixture
+def make_newcomer(app: Flask) -> Callable[..., Newcomer]:
+    """Create a waiting, consenting newcomer of `agency`."""
+    return newcomer_factory(app)
+
+
 # --------------------------------------------------------------------------- logins
 
 
@@ -347,6 +372,22 @@ def login(client: FlaskClient, user: User | str, password: str = PASSWORD) -> An
     """Log in through the real form; return the response."""
     email = user if isinstance(user, str) else user.email
     return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def logged_in(app: Flask, make_user: Callable[..., User]) -> Callable[..., FlaskClient]:
+    """A fresh client logged in as a new user: `logged_in("admin")`,
+    `logged_in("coordinator", agency)`, or `logged_in(user=someone)`."""
+
+    def client_for(
+        role: str = "coordinator", agency: Agency | None = None, user: User | None = None
+    ) -> FlaskClient:
+        client = app.test_client()
+        response = login(client, user or make_user(role, agency))
+        assert response.status_code == 302, "the login failed"
+        return client
+
+    return client_for
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:
@@ -367,6 +408,17 @@ def two_agencies(
 ) -> dict[str, Any]:
     """Agencies A and B, each with a coordinator, a volunteer, a newcomer, and a running
     Patenschaft of the two (`match`) from a matching `run`, with a pending `checkin`."""
+    return seed_two_agencies(app, make_agency, make_user, make_volunteer, make_newcomer)
+
+
+def seed_two_agencies(
+    app: Flask,
+    make_agency: Callable[..., Agency],
+    make_user: Callable[..., User],
+    make_volunteer: Callable[..., Volunteer],
+    make_newcomer: Callable[..., Newcomer],
+) -> dict[str, Any]:
+    """The rows of `two_agencies`, made with these factories."""
     out: dict[str, Any] = {}
     for key in ("a", "b"):
         agency = make_agency(slug=f"agency-{key}", name=f"Agency {key.upper()}")

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from matcher.extensions import db
 from matcher.models import Match, Newcomer, Volunteer
 from matcher.services.platform import demo
+from tests.browser.axe import assert_accessible
 from tests.conftest import PASSWORD, inside
 
 
@@ -64,6 +65,9 @@ def test_figures_dashboard_and_funder_report(
     assert sum(h > 0 for h in heights) >= 10
     assert page.locator("script").count() == 0
     screenshot(page, "dashboard")
+    assert_accessible(page, "figures")
+    page.get_by_text("Als Tabelle").first.click()  # the charts' table fallback, opened
+    assert_accessible(page, "figures-as-tables")
 
     page.get_by_role("button", name="Bericht für Geldgeber").click()
     expect(page.get_by_role("heading", name="Bericht für Geldgeber")).to_be_visible()
@@ -71,6 +75,7 @@ def test_figures_dashboard_and_funder_report(
         page.get_by_role("button", name="Als Excel-Datei (XLSX) herunterladen").click()
     assert download.value.suggested_filename.startswith("koeln-report-")
     screenshot(page, "report")
+    assert_accessible(page, "funder-report")
     assert requests and all(url.startswith(live_server) for url in requests), requests
     assert agency_id
 
@@ -87,9 +92,11 @@ def test_settings_preview_updates_live_while_typing(
     page.get_by_label("Passwort").fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     page.goto(f"{live_server}/admin/agencies/{agency_id}")
+    assert_accessible(page, "agency-settings")
     feasible = page.locator("p.big [data-count=feasible]")
     at_15_km = int(feasible.inner_text())
     page.get_by_label("Höchste Entfernung (km)").fill("1")
     expect(feasible).not_to_have_text(str(at_15_km))
     assert int(feasible.inner_text()) < at_15_km
     screenshot(page, "settings")
+    assert_accessible(page, "agency-settings-preview")

@@ -12,16 +12,19 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import Match, Newcomer
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.axe import assert_accessible
+from tests.browser.conftest import PHONE, SCREENSHOTS
 from tests.conftest import PASSWORD, inside
 
 
 def _log_in(page: Page, base: str, email: str) -> None:
     page.goto(base + "/login")
+    assert_accessible(page, "login")
     page.get_by_label("E-Mail").fill(email)
     page.get_by_label("Passwort").fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
+    assert_accessible(page, f"dashboard-{email}")
 
 
 def test_coordinator_registers_a_newcomer_runs_the_matching_and_approves(
@@ -34,11 +37,17 @@ def test_coordinator_registers_a_newcomer_runs_the_matching_and_approves(
     volunteer = make_volunteer(agency, first_name="Miriam", last_name="Hoffmann",
                                languages={"de": "native", "ar": "fluent"},
                                slots=["sat-morning", "mon-evening"])  # fmt: skip
+    # A second, weaker candidate (basic Arabic, farther away): an alternative to review.
+    make_volunteer(agency, first_name="Jonas", last_name="Weber", languages={"ar": "basic"},
+                   slots=["sat-morning"], lat=51.02, lon=7.05)  # fmt: skip
     _log_in(page, live_server, coordinator.email)
 
     # Register a newcomer, as at the desk after the interview.
     page.get_by_role("link", name="Neuzugewanderte", exact=True).first.click()
+    expect(page.get_by_role("heading", name="Neuzugewanderte", exact=True)).to_be_visible()
+    assert_accessible(page, "newcomers")
     page.goto(live_server + "/newcomers/new")
+    assert_accessible(page, "intake-empty")
     page.locator("#first_name").fill("Amal")
     page.locator("#age_band").select_option("26_35")
     page.locator("#postcode").fill("50825")
@@ -50,9 +59,11 @@ def test_coordinator_registers_a_newcomer_runs_the_matching_and_approves(
     page.locator("#consent_language").select_option("ar")
     page.check("input[name=consent_channel][value=in_person]")
     screenshot(page, "intake")
+    assert_accessible(page, "intake-filled")
     page.locator("#submit").click()
     expect(page.get_by_role("heading", name="Amal")).to_be_visible()
     screenshot(page, "newcomer")
+    assert_accessible(page, "newcomer")
 
     # Run the matching and review the proposal.
     page.goto(live_server + "/matching/proposals")
@@ -60,8 +71,15 @@ def test_coordinator_registers_a_newcomer_runs_the_matching_and_approves(
     expect(page.get_by_text("Miriam").first).to_be_visible()
     expect(page.get_by_text("Amal").first).to_be_visible()
     screenshot(page, "proposals")
+    assert_accessible(page, "proposals")
+    page.get_by_role("link", name="Andere Ehrenamtliche").first.click()
+    expect(page.get_by_role("button", name="Stattdessen vorschlagen")).to_be_visible()
+    screenshot(page, "alternatives")
+    assert_accessible(page, "alternatives")
+    page.go_back()
     page.locator("form:not(#bulk)[action$='/approve'] button[type=submit]").first.click()
     screenshot(page, "approved")
+    assert_accessible(page, "approved")
 
     with inside(app):
         newcomer = db.session.scalars(select(Newcomer).where(Newcomer.first_name == "Amal")).one()
@@ -73,6 +91,17 @@ def test_coordinator_registers_a_newcomer_runs_the_matching_and_approves(
     page.goto(live_server + f"/patenschaften/{match.id}")
     expect(page.get_by_text("Miriam").first).to_be_visible()
     screenshot(page, "patenschaft")
+    assert_accessible(page, "patenschaft-approved")
+
+    # The introduction, then the end: every state of the Patenschaft page.
+    page.get_by_role("button", name="Kennenlernen erledigt: Probezeit beginnen").click()
+    expect(page.get_by_text("Probezeit bis").first).to_be_visible()
+    assert_accessible(page, "patenschaft-active")
+    page.get_by_label("Grund").select_option("no_time")
+    page.get_by_role("button", name="Patenschaft beenden").click()
+    expect(page.get_by_text("beendet (keine Zeit)")).to_be_visible()
+    screenshot(page, "patenschaft-ended")
+    assert_accessible(page, "patenschaft-ended")
 
 
 def test_admin_downloads_an_xlsx_export(
@@ -87,6 +116,7 @@ def test_admin_downloads_an_xlsx_export(
     _log_in(page, live_server, admin.email)
 
     page.goto(live_server + "/admin/exports")
+    assert_accessible(page, "exports")
     page.locator("#agency").select_option(str(agency.id))
     page.check("input[name=kind][value=volunteers]")
     page.check("input[name=fmt][value=xlsx]")
@@ -105,3 +135,10 @@ def test_admin_downloads_an_xlsx_export(
     formula = next(c for c in cells if "HYPERLINK" in c)
     assert formula.startswith("'")  # shown as text, never run as a formula
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+    # The audit log shows the export; on a phone its table scrolls sideways in its box.
+    page.set_viewport_size(PHONE)
+    page.goto(live_server + "/admin/audit")
+    expect(page.get_by_text("export.volunteers").first).to_be_visible()
+    screenshot(page, "audit-phone")
+    assert_accessible(page, "audit-phone")

@@ -8,6 +8,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from matcher.services.platform import outbox
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import PHONE, SCREENSHOTS
 from tests.conftest import inside, mail_config
 from tests.forms import link_in, path_of
@@ -35,6 +36,7 @@ def test_signup_on_a_phone_and_confirm_by_the_link_in_the_mail(
     box = page.locator("#website").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 0
     screenshot(page, "signup")
+    assert_accessible(page, "signup")
 
     # Sent empty: messages next to the fields, nothing lost, still no sideways scrolling.
     page.get_by_role("button", name="Anmelden", exact=True).click()
@@ -42,6 +44,7 @@ def test_signup_on_a_phone_and_confirm_by_the_link_in_the_mail(
     expect(page.locator(".error").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "errors")
+    assert_accessible(page, "signup-errors")
 
     page.get_by_label("Vorname").fill("Seán")
     page.get_by_label("Nachname").fill("O'Brien")
@@ -54,6 +57,7 @@ def test_signup_on_a_phone_and_confirm_by_the_link_in_the_mail(
     page.get_by_role("button", name="Weitere Sprache hinzufügen").click()
     expect(page.get_by_label("Sprache 3")).to_be_visible()
     expect(page.get_by_label("Vorname")).to_have_value("Seán")
+    assert_accessible(page, "signup-another-language")
     page.get_by_label("Sprache 2").select_option("ar")
     page.locator("#languages-1-level").select_option("basic")
     page.get_by_label("Mo abends").check()
@@ -70,13 +74,16 @@ def test_signup_on_a_phone_and_confirm_by_the_link_in_the_mail(
     page.get_by_role("button", name="Anmelden", exact=True).click()
     expect(page.get_by_role("heading", name="Fast geschafft")).to_be_visible()
     screenshot(page, "sent")
+    assert_accessible(page, "signup-sent")
 
     with inside(app):
         assert outbox.send_due().sent == 1
     mails = smtp_server.wait_for(1)
     assert len(mails) == 1 and mails[0]["To"] == "sean@example.org"
     page.goto(live_server + path_of(link_in(body_of(mails[0]))))
+    assert_accessible(page, "confirm")
     page.get_by_role("button", name="Meine E-Mail-Adresse bestätigen").click()
     expect(page.get_by_role("heading", name="Danke – Ihre Anmeldung ist bestätigt")).to_be_visible()
     screenshot(page, "confirmed")
+    assert_accessible(page, "confirmed")
     assert requests and all(url.startswith(live_server) for url in requests), requests

@@ -206,7 +206,7 @@ def test_feat_b6_a_newcomer_list_with_dari_sorani_and_farsi_is_checked_and_impor
     assert "unbekannte Sprache" not in dry and "3 neu" in dry
     response = client.post(url, data={**mapping, "run": "1"})
     assert response.status_code == 303, response.get_data(as_text=True)
-    with app.app_context():
+    with inside(app):
         found = {
             n.first_name: {lang.code: lang.level for lang in n.languages}
             for n in db.session.scalars(select(Newcomer))

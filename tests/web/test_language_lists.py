@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from matcher.web.coordinator.reasons import reason_text
 
 from matcher.demo import cologne
 from matcher.services.platform import tokens, vocabulary
+from matcher.web.coordinator.reasons import reason_text
 from tests.conftest import login
 
 NOT_LIVING = (

@@ -10,16 +10,7 @@ from matcher import tenancy
 from matcher.extensions import db
 from matcher.models import ConsentRecord, Newcomer, Volunteer
 from tests.conftest import login
-
-# Which fixture object a path parameter names. A new route with another id parameter
-# makes `test_every_id_route_is_covered` fail until it is added here.
-ID_PARAMETERS = {
-    "volunteer_id": "volunteer",
-    "newcomer_id": "newcomer",
-    "match_id": "match",
-    "run_id": "run",
-    "checkin_id": "checkin",
-}
+from tests.security.routes import ID_PARAMETERS
 
 
 def id_routes(app: Flask) -> list[Any]:
