@@ -110,10 +110,15 @@ def test_nul_byte_and_10_mb_on_intake(app: Flask, staff: Any) -> None:
     assert row_counts(app) == before
 
 
-def test_an_admin_without_agency_cannot_register(app: Flask, make_user: Callable[..., Any]) -> None:
+def test_an_admin_registers_only_after_choosing_an_agency_to_work_on(
+    app: Flask, make_user: Callable[..., Any]
+) -> None:
     client = app.test_client()
     login(client, make_user("admin"))
-    assert client.post("/newcomers/new", data=newcomer_form()).status_code == 403
+    before = row_counts(app)
+    refused = client.post("/newcomers/new", data=newcomer_form())
+    assert refused.status_code == 302 and "/admin/act-as" in refused.location
+    assert row_counts(app) == before
 
 
 def test_editing_keeps_data_and_refuses_a_stale_form(

@@ -22,6 +22,7 @@ def test_accounts_are_created_and_changed_with_scrypt_and_log_in_with_it(
         user = accounts.create_user("Neu@Example.org", "first passphrase", "coordinator", agency)
         assert user.password_hash.startswith("scrypt:")
         user_id = user.id
+        db.session.commit()  # the command's or request's boundary commits, not the service
     assert login(client, "neu@example.org", "wrong passphrase").status_code == 401
     assert login(client, "neu@example.org", "first passphrase").status_code == 302
 

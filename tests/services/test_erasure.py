@@ -4,11 +4,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import String, Text, func, select
 
+from matcher.domain.errors import Refused
 from matcher.extensions import db
-from matcher.models import Base, CheckIn, Match, MatchEvent, Newcomer, Volunteer
+from matcher.models import Base, CheckIn, Match, MatchEvent, Newcomer, Volunteer, today
 from matcher.services.people import erasure
 from tests.conftest import inside
 
@@ -60,7 +62,8 @@ def test_erasing_a_volunteer_removes_their_data_everywhere_and_keeps_counts(
     assert "Quirin" in before and "quirin@example.org" in before
 
     with inside(app):
-        erasure.erase_volunteer(db.session.get(Volunteer, volunteer.id), actor=None)
+        erasure.erase_volunteer(db.session.get(Volunteer, volunteer.id), actor=None, on=today())
+        db.session.commit()
 
     after = _all_text(app)
     for trace in ("Quirin", "Zwölfer", "quirin@example.org", "555 0199", "selbst neu",
@@ -85,9 +88,11 @@ def test_erasing_a_newcomer_and_erasing_twice(
     volunteer = make_volunteer(agency)
     newcomer = make_newcomer(agency, first_name="Zilpha", contact_note="Unterkunft Nord, Zi. 4")
     _with_match(app, volunteer, newcomer, agency.id)
-    for _ in range(2):  # idempotent
-        with inside(app):
-            erasure.erase_newcomer(db.session.get(Newcomer, newcomer.id), actor=None)
+    with inside(app):
+        erasure.erase_newcomer(db.session.get(Newcomer, newcomer.id), actor=None, on=today())
+        db.session.commit()
+    with inside(app), pytest.raises(Refused):  # once erased, there is nothing left to erase
+        erasure.erase_newcomer(db.session.get(Newcomer, newcomer.id), actor=None, on=today())
     after = _all_text(app)
     assert "Zilpha" not in after and "Unterkunft Nord" not in after
     with inside(app):

@@ -176,6 +176,7 @@ class Detail:
     """A Patenschaft with its history and check-ins."""
 
     match: Match
+    pair: Pair
     events: list[tuple[MatchEvent, User | None]]
     checkins: list[Any]
     run: MatchRun | None
@@ -198,6 +199,7 @@ def detail(match: Match, actor: User) -> Detail:
     audit.about("match.view", match, actor)
     return Detail(
         match=match,
+        pair=pair(match.volunteer, match.newcomer),
         events=[(e, u) for e, u in events],
         checkins=checkins.for_match(match),
         run=run,

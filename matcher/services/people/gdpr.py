@@ -57,7 +57,7 @@ def _columns(obj: Any, skip: Iterable[str] = ()) -> dict[str, Any]:
 
 #: What an Art. 15 export leaves out of a Patenschaft: the partner and the staff (other
 #: people's data), and staff's free text about the pair, which can name the partner
-#: ("Carla zieht bald um"). Technical columns go too.
+#: ("Carla zieht bald um", feat B17). Technical columns go too.
 MATCH_NOT_EXPORTED = (
     "version",
     "agency_id",
@@ -85,19 +85,24 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
     profile = _columns(person, skip)
     profile["slots"] = mask_to_slots(person.slots)
     matches = []
+    notes_left_out = 0
     for match in db.session.scalars(select(Match).where(side == person.id).order_by(Match.id)):
         entry = _columns(match, MATCH_NOT_EXPORTED)
+        notes_left_out += sum(1 for e in match.events if e.note) + bool(match.reject_reason)
         entry["history"] = [
             _columns(e, ("id", "match_id", "actor_id", "note"))
             for e in db.session.scalars(
                 select(MatchEvent).where(MatchEvent.match_id == match.id).order_by(MatchEvent.id)
             )
         ]
-        entry["check_ins"] = [
-            _columns(c, ("id", "match_id", "agency_id", "done_by_id", "note"))
-            for c in db.session.scalars(
+        check_ins = list(
+            db.session.scalars(
                 select(CheckIn).where(CheckIn.match_id == match.id).order_by(CheckIn.id)
             )
+        )
+        notes_left_out += sum(1 for c in check_ins if c.note)
+        entry["check_ins"] = [
+            _columns(c, ("id", "match_id", "agency_id", "done_by_id", "note")) for c in check_ins
         ]
         matches.append(entry)
     log = db.session.scalars(
@@ -119,6 +124,9 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
             )
         ],
         "patenschaften": matches,
+        # Staff notes about a pair can carry the partner's data (Art. 15(4)): they are left
+        # out here, counted, and given by hand after a look at each.
+        "notes_left_out": notes_left_out,
         "processing_log": [{"at": _value(e.at), "action": e.action} for e in log],
     }
     audit.about(f"{kind}.data_export", person, actor)

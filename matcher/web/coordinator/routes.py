@@ -14,11 +14,12 @@ from flask_babel import lazy_gettext as _l
 
 from matcher.domain import transitions
 from matcher.domain.eligibility import certificate_expires_on
+from matcher.domain.errors import Conflict, Invalid
 from matcher.domain.vocab import mask_to_slots
 from matcher.models import Newcomer, Volunteer, today
 from matcher.services.matching import views
 from matcher.services.people import certificates, directory, erasure, intake, screening
-from matcher.web import acting, common
+from matcher.web import acting, common, messages
 from matcher.web.coordinator import bp
 from matcher.web.coordinator.forms import (
     CertificateForm,
@@ -110,14 +111,19 @@ def volunteer_certificate(volunteer_id: int) -> ResponseReturnValue:
     form = CertificateForm()
     if not form.validate_on_submit():
         return _volunteer_page(v, certificate=form), 400
-    certificates.record_inspection(
-        v,
-        form.inspected_on.data,
-        form.issued_on.data,
-        form.result.data,
-        common.actor(),
-        on=today(),
-    )
+    try:
+        certificates.record_inspection(
+            v,
+            form.inspected_on.data,
+            form.issued_on.data,
+            form.result.data,
+            common.actor(),
+            on=today(),
+        )
+    except Invalid as e:  # the dates do not fit together: say so at the field
+        field = form.inspected_on if e.code == "certificate_in_future" else form.issued_on
+        field.errors = [messages.text(e)]
+        return _volunteer_page(v, certificate=form), 400
     return common.done(_("Inspection recorded."), "coordinator.volunteer", volunteer_id=v.id)
 
 
@@ -239,7 +245,11 @@ def newcomer_edit(newcomer_id: int) -> ResponseReturnValue:
         abort(400)
     if loaded_at is not None and loaded_at.tzinfo is None:
         abort(400)
-    intake.update_details(n, _details(form), common.actor(), loaded_at)
+    try:
+        intake.update_details(n, _details(form), common.actor(), loaded_at)
+    except Conflict as e:  # someone saved meanwhile: keep what was typed, say so
+        flash(messages.text(e), "error")
+        return render_template("coordinator/newcomer_form.html", form=form, n=n), 409
     return common.done(_("Changes saved."), "coordinator.newcomer", newcomer_id=n.id)
 
 
