@@ -323,7 +323,7 @@ VOLUNTEER_FIELDS = (
     Field("topics", _l("Topics"), False, ("themen", "topics", "angebot"), topics),
     Field(
         "capacity",
-        _l("Capacity"),
+        _l("Places"),
         False,
         ("anzahl", "kapazitat", "kapazitaet", "capacity", "patenschaften"),
         capacity,
