@@ -19,31 +19,38 @@ from matcher.web.templating import language_name
 
 
 def _chosen(form: PeriodForm) -> tuple[Agency | None, date, date]:
-    """The agency and period chosen in the form (defaults: first agency, this year so far)."""
-    agency_choices(form.agency)
+    """The agency and period of a validated form (defaults: first agency, the year so far).
+
+    Without a start, the period starts on the first of January of its end's year.
+    """
     today = date.today()
-    if not form.agency.choices:
-        return None, today, today
-    if not form.validate():
-        abort(400)
-    start = form.date_from.data or today.replace(month=1, day=1)
-    end = form.date_to.data or today
-    if start > end:
-        abort(400)
+    end = form.date_to.data or max(today, form.date_from.data or today)
+    start = form.date_from.data or end.replace(month=1, day=1)
     form.date_from.data, form.date_to.data = start, end
     agency = administration.agency(form.agency.data) if form.agency.data else None
     return agency, start, end
+
+
+def _invalid(form: PeriodForm, template: str) -> ResponseReturnValue:
+    """The page again with the form's messages (e.g. a period outside 1900–2100): a 400."""
+    return render_template(template, form=form, agency=None, report=None), 400
 
 
 @bp.route("/figures")
 def figures_page() -> ResponseReturnValue:
     """Patenschaften per month, waiting times and unmet demand by language, as charts."""
     form = ReportForm(request.args)
+    agency_choices(form.agency)
+    if not form.agency.choices:
+        return render_template("admin/figures.html", form=form, agency=None)
+    if not form.validate():
+        return _invalid(form, "admin/figures.html")
     agency, start, end = _chosen(form)
     if agency is None:
-        return render_template("admin/figures.html", form=form, agency=None)
+        abort(404)
     today = date.today()
-    months = figures.monthly(agency, today)
+    # The chart covers the chosen period, up to today.
+    months = figures.monthly(agency, start, end, today)
     labels = [format_date(m.first_day, "MMM yy") for m in months]
     monthly = monthly_chart(
         labels,
@@ -62,7 +69,10 @@ def figures_page() -> ResponseReturnValue:
         "admin/figures.html",
         form=form,
         agency=agency,
+        start=start,
+        end=end,
         months=months,
+        months_cut=bool(months) and months[0].first_day > start,
         labels=labels,
         monthly=monthly,
         waiting=waiting,
@@ -77,6 +87,11 @@ def figures_page() -> ResponseReturnValue:
 def funder_report() -> ResponseReturnValue:
     """The funder report for a period: counts below 5 are shown as "<5"."""
     form = ReportForm(request.args)
+    agency_choices(form.agency)
+    if not form.agency.choices:
+        abort(404)
+    if not form.validate():
+        return _invalid(form, "admin/report.html")
     agency, start, end = _chosen(form)
     if agency is None:
         abort(404)
@@ -89,6 +104,7 @@ def funder_report() -> ResponseReturnValue:
         download=download,
         agency=agency,
         report=report,
+        period=figures.period_text(report),
         lines=figures.report_lines(report, reason_labels()),
     )
 
@@ -97,6 +113,11 @@ def funder_report() -> ResponseReturnValue:
 def funder_report_xlsx() -> ResponseReturnValue:
     """The funder report as an Excel file (audited)."""
     form = ReportDownloadForm()
+    agency_choices(form.agency)
+    if not form.agency.choices:
+        abort(404)
+    if not form.validate():
+        return _invalid(form, "admin/report.html")
     agency, start, end = _chosen(form)
     if agency is None:
         abort(404)
