@@ -136,7 +136,9 @@ _READ_ERRORS = {
     "too_many_columns": lambda: _("The file has too many columns (at most 100)."),
     "not_text": lambda: _("This is not a CSV text file."),
     "bad_csv": lambda: _("The CSV file cannot be read."),
-    "bad_xlsx": lambda: _("The XLSX file cannot be read."),
+    "bad_xlsx": lambda: _(
+        "The file could not be read. Please save it again as an Excel workbook (XLSX) or as CSV."
+    ),
 }
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -227,10 +228,23 @@ def _read_csv(data: bytes) -> list[list[str]]:
         raise SpreadsheetError("bad_csv") from e
 
 
+#: What a broken workbook raises: not a zip, parts or sheets missing, or XML the parser refuses
+#: (a DTD with an undefined entity, or entities that expand too much: "billion laughs").
+_XLSX_ERRORS = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    OSError,
+    KeyError,
+    IndexError,
+    ValueError,
+    ParseError,
+)
+
+
 def _read_xlsx(data: bytes) -> list[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
+    except _XLSX_ERRORS as e:
         raise SpreadsheetError("bad_xlsx") from e
     try:
         sheet = workbook.worksheets[0]
@@ -240,6 +254,9 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
             if len(rows) > MAX_ROWS + 50:
                 raise SpreadsheetError("too_many_rows")
         return rows
+    except _XLSX_ERRORS as e:
+        # A sheet's XML is parsed only now, row by row.
+        raise SpreadsheetError("bad_xlsx") from e
     finally:
         workbook.close()
 
