@@ -110,7 +110,8 @@ def _running_at(run: _Run, moment: datetime) -> bool:
     return run.started < moment and (run.ended is None or run.ended >= moment)
 
 
-def _add_months(day: date, months: int) -> date:
+def first_of_month(day: date, months: int = 0) -> date:
+    """The first day of the month `months` months after (or before) the month of `day`."""
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 
@@ -128,14 +129,14 @@ def monthly(agency: Agency, start: date, end: date, today: date) -> list[Month]:
     first = start.replace(day=1)
     count = (last.year - first.year) * 12 + last.month - first.month + 1
     if count > MAX_MONTHS:
-        first, count = _add_months(first, count - MAX_MONTHS), MAX_MONTHS
+        first, count = first_of_month(first, count - MAX_MONTHS), MAX_MONTHS
     runs = _runs(agency)
     period_lo, period_hi = _instant(start), _after(last)
     out = []
     for k in range(count):
-        month_start = _add_months(first, k)
+        month_start = first_of_month(first, k)
         lo = max(_instant(month_start), period_lo)
-        hi = min(_instant(_add_months(month_start, 1)), period_hi)
+        hi = min(_instant(first_of_month(month_start, 1)), period_hi)
         out.append(
             Month(
                 first_day=month_start,

@@ -170,6 +170,11 @@ def test_walk_b5_the_monthly_chart_follows_from_and_to(
     with app.app_context():
         months = figures.monthly(agency, date(2025, 6, 1), date(2025, 12, 31), date(2025, 7, 15))
     assert [m.first_day.month for m in months] == [6, 7]  # never beyond today
+    # Without dates: the last twelve months up to today, and the filter says so.
+    html = client.get(f"/admin/figures?agency={agency.id}").get_data(as_text=True)
+    rows = _table_rows(html)
+    first = figures.first_of_month(date.today(), -11)
+    assert len(rows) == 12 and f'name="date_from" type="date" value="{first.isoformat()}"' in html
 
 
 def test_feat_b14_an_invalid_period_on_the_figures_page_shows_its_message(

@@ -18,14 +18,17 @@ from matcher.web.admin.labels import WAIT_BUCKET_LABELS, reason_labels
 from matcher.web.templating import language_name
 
 
-def _chosen(form: PeriodForm) -> tuple[Agency | None, date, date]:
-    """The agency and period of a validated form (defaults: first agency, the year so far).
+def _chosen(form: PeriodForm, months: int | None = None) -> tuple[Agency | None, date, date]:
+    """The agency and period of a validated form (defaults: the first agency, up to today).
 
-    Without a start, the period starts on the first of January of its end's year.
+    Without a start, the period covers the last `months` calendar months up to its end,
+    or, without `months`, starts on the first of January of its end's year.
     """
     today = date.today()
     end = form.date_to.data or max(today, form.date_from.data or today)
-    start = form.date_from.data or end.replace(month=1, day=1)
+    start = form.date_from.data or (
+        figures.first_of_month(end, -(months - 1)) if months else end.replace(month=1, day=1)
+    )
     form.date_from.data, form.date_to.data = start, end
     agency = administration.agency(form.agency.data) if form.agency.data else None
     return agency, start, end
@@ -45,7 +48,8 @@ def figures_page() -> ResponseReturnValue:
         return render_template("admin/figures.html", form=form, agency=None)
     if not form.validate():
         return _invalid(form, "admin/figures.html")
-    agency, start, end = _chosen(form)
+    # Without dates the dashboard shows a year of months, even in January.
+    agency, start, end = _chosen(form, months=12)
     if agency is None:
         abort(404)
     today = date.today()
