@@ -132,8 +132,9 @@ def test_admin_downloads_an_xlsx_export(
     sheet = load_workbook(saved).active
     cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
     assert "Jana" in cells and "Export" in cells
-    formula = next(c for c in cells if "HYPERLINK" in c)
-    assert formula.startswith("'")  # shown as text, never run as a formula
+    formula = next(c for row in sheet.iter_rows() for c in row if "HYPERLINK" in str(c.value))
+    # A text cell, shown as it was typed and never run as a formula.
+    assert formula.value == '=HYPERLINK("http://x","y")' and formula.data_type == "s"
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
 
     # The audit log shows the export; on a phone its table scrolls sideways in its box.

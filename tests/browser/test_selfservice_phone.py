@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from matcher.models.vocab import mask_to_slots
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
+from matcher.domain.vocab import mask_to_slots
 from matcher.extensions import db
 from matcher.models import ConsentRecord, Volunteer
 from matcher.services.platform import outbox

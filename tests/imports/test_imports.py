@@ -3,23 +3,24 @@
 import io
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from matcher.extensions import db
-from matcher.models import AuditEvent, ConsentRecord, Newcomer, Volunteer
+from matcher.models import AuditEvent, ConsentRecord, Newcomer, Volunteer, utcnow
 from matcher.services.lists.import_fields import suggest_mapping
 from tests.conftest import inside, login
 
-VOLUNTEERS_CSV = """Vorname;Nachname;E-Mail;Telefon;PLZ;Alter;Geschlecht;Sprachen;Zeiten;Themen;Einwilligung
-Anna;Schmidt;anna@example.org;+49 221 1234;50823;42;w;Deutsch (Muttersprache), Arabisch (gut);Mo abends, Sa vormittags;Behörden, Deutsch;ja
-Ömer;Yılmaz;OMER@example.org;;50667;26_35;m;de:native, tr:native;sat-morning;;nein
-Jean;O'Brien;jean@example.org;;1067;51-65;;Französisch;;;x
+VOLUNTEERS_CSV = """Vorname;Nachname;E-Mail;Telefon;PLZ;Alter;Geschlecht;Sprachen;Zeiten;Themen;Einwilligung;Einwilligung am;Hinweise erklärt auf
+Anna;Schmidt;anna@example.org;+49 221 1234;50823;42;w;Deutsch (Muttersprache), Arabisch (gut);Mo abends, Sa vormittags;Behörden, Deutsch;ja;12.03.2025;Deutsch
+Ömer;Yılmaz;OMER@example.org;;50667;26_35;m;de:native, tr:native;sat-morning;;nein;;
+Jean;O'Brien;jean@example.org;;1067;51-65;;Französisch;;;x;2024-02-01;Französisch
 """
 
 BAD_CSV = """Vorname;Nachname;E-Mail;PLZ;Alter;Sprachen
@@ -120,6 +121,9 @@ def test_a_good_file_is_checked_then_imported_and_a_second_import_adds_nobody(
         consents = db.session.scalars(select(ConsentRecord)).all()
         assert {c.volunteer_id for c in consents} == {anna.id, jean.id}
         assert {(c.channel, c.taken_by_id) for c in consents} == {("paper", admin.id)}
+        # The day and the notice's language as the file gives them.
+        assert {(c.volunteer_id, c.given_at.date().isoformat(), c.language) for c in consents} == {
+            (anna.id, "2025-03-12", "de"), (jean.id, "2024-02-01", "fr")}  # fmt: skip
         assert (
             db.session.scalar(select(func.count()).where(AuditEvent.action == "import.volunteers"))
             == 1
@@ -162,10 +166,10 @@ def test_newcomers_from_xlsx_with_and_without_a_reference_number_are_not_importe
     client, agency, _admin = admin_client
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.append(
-        ["Nr.", "Vorname", "PLZ", "Alter", "Sprachen", "Kinder", "Wartet seit", "Einwilligung"]
-    )
-    sheet.append(["A-17", "Nadia", 50825, 30, "Arabisch (Muttersprache)", "ja", "12.03.2025", "ja"])
+    sheet.append(["Nr.", "Vorname", "PLZ", "Alter", "Sprachen", "Kinder", "Wartet seit",
+                  "Einwilligung", "Einwilligung am", "Hinweise erklärt auf"])  # fmt: skip
+    sheet.append(["A-17", "Nadia", 50825, 30, "Arabisch (Muttersprache)", "ja", "12.03.2025", "ja",
+                  "10.03.2025", "Arabisch"])  # fmt: skip
     sheet.append([None, "Samir", "50825", "18_25", "fa, de:basic", "nein", None, "nein"])
     sheet.append([None, "Amal", "50825", "36_50", "ti", "", None, ""])
     out = io.BytesIO()
@@ -243,3 +247,117 @@ def test_another_admin_cannot_use_my_upload(
     other = app.test_client()
     login(other, make_user("admin"))
     assert other.get(url).status_code == 404
+
+
+def _problems(html: str) -> list[tuple[str, str, str]]:
+    return re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", html)
+
+
+HEINZ_CSV = """Vorname;Nachname;E-Mail;PLZ;Alter;Sprachen;Status;Einwilligung;Einwilligung am;Hinweise erklärt auf
+Heinz;Huber;heinz@example.org;50823;60;Deutsch;aktiv;nein;;
+Greta;Gans;greta@example.org;50823;40;Deutsch;pausiert;;;
+Paul;Alt;paul@example.org;50823;70;Deutsch;ausgeschieden;nein;;
+Anna;Papier;anna@example.org;50823;42;Deutsch;aktiv;ja;01.10.2025;Deutsch
+"""
+
+
+def test_feat_b15_volunteers_without_consent_come_in_applied_and_survive_the_purge(
+    app: Flask, admin_client: tuple[FlaskClient, Any, Any], make_volunteer: Callable[..., Any]
+) -> None:
+    client, agency, _admin = admin_client
+    url = _upload(client, agency.id, "volunteers", "heinz.csv", HEINZ_CSV.encode("utf-8"))
+    mapping = _selected_mapping(client, url)
+    dry = client.post(url, data={**mapping, "check": "1"}).get_data(as_text=True)
+    assert "3 Ehrenamtliche haben noch keine Einwilligung" in dry and "„angemeldet“" in dry
+    done = client.post(url, data={**mapping, "run": "1"}, follow_redirects=True)
+    text = done.get_data(as_text=True)
+    assert "Importiert: 4 neu" in text and "3 Ehrenamtliche haben noch keine Einwilligung" in text
+    with inside(app):
+        people = {v.first_name: v for v in db.session.scalars(select(Volunteer))}
+        # Never "aktiv" while they can never be matched; one who left stays gone.
+        assert people["Heinz"].status == "applied" and people["Heinz"].email_confirmed_at is None
+        assert people["Greta"].status == "applied"
+        assert people["Paul"].status == "inactive"
+        assert people["Anna"].status == "active" and people["Anna"].email_confirmed_at
+    # 20 days later the unconfirmed-sign-up purge removes online sign-ups only.
+    online = make_volunteer(agency, email="online@example.org", email_confirmed_at=None,
+                            status="applied", created_at=utcnow() - timedelta(days=20))  # fmt: skip
+    with inside(app):
+        db.session.execute(update(Volunteer).values(created_at=utcnow() - timedelta(days=20)))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["gdpr", "purge", "--unconfirmed-days", "14"])
+    assert result.exit_code == 0 and "1 unconfirmed sign-ups" in result.output
+    with inside(app):
+        left = {v.first_name for v in db.session.scalars(select(Volunteer))}
+        assert left == {"Heinz", "Greta", "Paul", "Anna"}
+        assert db.session.get(Volunteer, online.id) is None
+
+
+def _newcomer_sheet(headers: list[str], *rows: list[Any]) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def test_feat_b16_newcomer_import_records_consent_as_the_file_says_and_invents_nothing(
+    app: Flask, admin_client: tuple[FlaskClient, Any, Any]
+) -> None:
+    client, agency, _admin = admin_client
+    # A file that says consent was given, but not when nor in which language: refused.
+    silent = _newcomer_sheet(
+        ["Vorname", "PLZ", "Alter", "Sprachen", "Einwilligung"],
+        ["Oksana", "50825", "36_50", "Ukrainisch", "ja"],
+        ["Samir", "50825", "18_25", "Persisch", "nein"],
+    )
+    url = _upload(client, agency.id, "newcomers", "liste.xlsx", silent)
+    mapping = _selected_mapping(client, url)
+    for button, status in (("check", 200), ("run", 400)):
+        response = client.post(url, data={**mapping, button: "1"})
+        assert response.status_code == status
+        problems = _problems(response.get_data(as_text=True))
+        assert [(row, column) for row, column, _m in problems] == [
+            ("2", "Einwilligung am"), ("2", "Hinweise erklärt auf")]  # fmt: skip
+        assert "ohne Datum" in problems[0][2] and "Sprache" in problems[1][2]
+    assert _count(app, Newcomer) == 0 and _count(app, ConsentRecord) == 0
+
+    # With the two columns, the consent is recorded exactly as the file gives it.
+    stated = _newcomer_sheet(
+        ["Vorname", "PLZ", "Alter", "Sprachen", "Einwilligung", "Einwilligung am",
+         "Hinweise erklärt auf"],
+        ["Oksana", "50825", "36_50", "Ukrainisch", "ja", "03.11.2025", "Ukrainisch"],
+        ["Samir", "50825", "18_25", "Persisch", "nein", None, None],
+        ["Amal", "50825", "36_50", "ti", "ja", "2025-10-01", None],
+    )  # fmt: skip
+    url = _upload(client, agency.id, "newcomers", "liste.xlsx", stated)
+    mapping = _selected_mapping(client, url)
+    assert mapping["map_consent_date"] == "5" and mapping["map_consent_language"] == "6"
+    refused = client.post(url, data={**mapping, "run": "1"})
+    assert [(r, c) for r, c, _m in _problems(refused.get_data(as_text=True))] == [
+        ("4", "Hinweise erklärt auf")]  # fmt: skip
+    # The same file with Amal's row corrected.
+    fixed = _newcomer_sheet(
+        ["Vorname", "PLZ", "Alter", "Sprachen", "Einwilligung", "Einwilligung am",
+         "Hinweise erklärt auf"],
+        ["Oksana", "50825", "36_50", "Ukrainisch", "ja", "03.11.2025", "Ukrainisch"],
+        ["Samir", "50825", "18_25", "Persisch", "nein", None, None],
+        ["Amal", "50825", "36_50", "ti", "ja", "2025-10-01", "Tigrinya"],
+    )  # fmt: skip
+    url = _upload(client, agency.id, "newcomers", "liste.xlsx", fixed)
+    done = client.post(url, data={**_selected_mapping(client, url), "run": "1"},
+                       follow_redirects=True)  # fmt: skip
+    assert "1 Neuzugewanderte*r hat noch keine Einwilligung" in done.get_data(as_text=True)
+    with inside(app):
+        names = {n.id: n.first_name for n in db.session.scalars(select(Newcomer))}
+        consents = {
+            names[c.newcomer_id]: (c.given_at.date(), c.language, c.channel)
+            for c in db.session.scalars(select(ConsentRecord))
+        }
+    assert consents == {
+        "Oksana": (date(2025, 11, 3), "uk", "paper"),
+        "Amal": (date(2025, 10, 1), "ti", "paper"),
+    }

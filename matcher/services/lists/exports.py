@@ -4,16 +4,21 @@ Only the columns an agency needs to work with the list; every export is audited 
 fact, never the data). The pseudonymised variant, for statistics, carries no names or
 contacts: each person is a stable pseudonym (an HMAC of the id with the secret key), the
 postcode only its first two digits and dates only their month where a day would identify.
+
+A file reads like the pages: statuses, end reasons, age bands, genders, topics and
+languages carry the labels the UI shows (the UI's own label tables, in the current
+language), never the internal codes.
 """
 
 import hashlib
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
@@ -22,8 +27,19 @@ from matcher.domain.vocab import MATCH_STATUSES, NEWCOMER_STATUSES, VOLUNTEER_ST
 from matcher.extensions import db
 from matcher.models import Agency, Match, Newcomer, User, Volunteer, utcnow
 from matcher.services.lists import spreadsheet
-from matcher.services.lists.spreadsheet import Cell
-from matcher.services.platform import audit
+from matcher.services.lists.spreadsheet import Cell, Month
+from matcher.services.matching import problem
+from matcher.services.platform import audit, vocabulary
+from matcher.web.labels import (
+    AGE_BAND_LABELS,
+    END_REASON_LABELS,
+    GENDER_LABELS,
+    LEVEL_LABELS,
+    MATCH_STATUS_LABELS,
+    NEWCOMER_STATUS_LABELS,
+    TOPIC_LABELS,
+    VOLUNTEER_STATUS_LABELS,
+)
 
 KINDS = ("matches", "volunteers", "newcomers")
 FORMATS = ("csv", "xlsx")
@@ -32,6 +48,9 @@ STATUSES: dict[str, tuple[str, ...]] = {
     "volunteers": VOLUNTEER_STATUSES,
     "newcomers": NEWCOMER_STATUSES,
 }
+#: Without a status filter, the matches list holds the Patenschaften themselves: open
+#: proposals and rejected pairs only when asked for by their status.
+UNDECIDED_STATUSES = ("proposed", "rejected")
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -116,11 +135,10 @@ def _sheet_title(kind: str) -> str:
 
 def _bounds(request: ExportRequest) -> tuple[datetime | None, datetime | None]:
     start = datetime.combine(request.date_from, time(), tzinfo=UTC) if request.date_from else None
-    end = (
-        datetime.combine(request.date_to + timedelta(days=1), time(), tzinfo=UTC)
-        if request.date_to
-        else None
-    )
+    end = None
+    # The last day there is has no day after it: no upper bound then, not an overflow.
+    if request.date_to and request.date_to < date.max:
+        end = datetime.combine(request.date_to + timedelta(days=1), time(), tzinfo=UTC)
     return start, end
 
 
@@ -128,12 +146,35 @@ def _day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
 
-def _month(value: date | datetime | None) -> str:
-    return value.strftime("%Y-%m") if value else ""
+def _month(value: date | datetime | None) -> Month | None:
+    return Month(value.year, value.month) if value else None
+
+
+def _label(labels: Mapping[str, Any], code: str | None) -> str:
+    return str(labels.get(code, code)) if code else ""
+
+
+def _language_names(person: Volunteer | Newcomer) -> str:
+    locale = str(get_locale() or "de")
+    return ", ".join(vocabulary.language_name(lang.code, locale) for lang in person.languages)
 
 
 def _languages(person: Volunteer | Newcomer) -> str:
-    return ", ".join(f"{lang.code} ({lang.level})" for lang in person.languages)
+    """Languages with levels as the pages show them: "Arabisch (Muttersprache), Deutsch (gut)"."""
+    locale = str(get_locale() or "de")
+    return ", ".join(
+        f"{vocabulary.language_name(lang.code, locale)} ({_label(LEVEL_LABELS, lang.level)})"
+        for lang in person.languages
+    )
+
+
+def _topics(codes: Sequence[str]) -> str:
+    return ", ".join(_label(TOPIC_LABELS, code) for code in codes)
+
+
+def _score(value: float | None) -> int | None:
+    """A score on the 0–100 scale the proposal pages show."""
+    return round(value * 100) if value is not None else None
 
 
 def _yes(value: bool) -> str:
@@ -155,6 +196,8 @@ def _match_query(request: ExportRequest) -> Select[Any]:
     )
     if request.status:
         stmt = stmt.where(Match.status == request.status)
+    else:
+        stmt = stmt.where(Match.status.not_in(UNDECIDED_STATUSES))
     start, end = _bounds(request)
     # A match belongs to a period when it existed during it: proposed before its end,
     # not ended or rejected before its start.
@@ -179,7 +222,7 @@ def _matches(request: ExportRequest) -> Rows:
     rows: list[Sequence[Cell]] = [
         [
             m.id,
-            m.status,
+            _label(MATCH_STATUS_LABELS, m.status),
             m.volunteer.full_name.strip(),
             "" if m.volunteer.anonymised_at else m.volunteer.email,
             m.newcomer.first_name,
@@ -188,7 +231,7 @@ def _matches(request: ExportRequest) -> Rows:
             _day(m.started_at),
             m.trial_until,
             _day(m.ended_at),
-            m.end_reason or "",
+            _label(END_REASON_LABELS, m.end_reason),
         ]  # fmt: skip
         for m in db.session.scalars(_match_query(request))
     ]
@@ -205,12 +248,12 @@ def _matches_pseudonymised(request: ExportRequest) -> Rows:
             pseudonym("match", m.id),
             pseudonym("volunteer", m.volunteer_id),
             pseudonym("newcomer", m.newcomer_id),
-            m.status,
+            _label(MATCH_STATUS_LABELS, m.status),
             _month(m.proposed_at),
             _month(m.started_at),
             _month(m.ended_at),
-            m.end_reason or "",
-            round(m.score, 4) if m.score is not None else None,
+            _label(END_REASON_LABELS, m.end_reason),
+            _score(m.score),
         ]  # fmt: skip
         for m in db.session.scalars(_match_query(request))
     ]
@@ -243,9 +286,11 @@ def _people_query(model: Any, request: ExportRequest, named: bool) -> Select[Any
 def _volunteers(request: ExportRequest) -> Rows:
     headers = [
         _("No."), _("First name"), _("Last name"), _("Email"), _("Phone"), _("Postcode"),
-        _("Status"), _("Languages"), _("Capacity"), _("Certificate inspected on"),
-        _("Email confirmed"), _("Registered on"),
+        _("Status"), _("Languages"), _("Topics"), _("Places"), _("Current Patenschaften"),
+        _("Certificate inspected on"), _("Email confirmed"), _("Registered on"),
     ]  # fmt: skip
+    # Approved, running and paused Patenschaften: those that take a place.
+    current = problem.places_taken(request.agency)
     rows: list[Sequence[Cell]] = [
         [
             v.id,
@@ -254,9 +299,11 @@ def _volunteers(request: ExportRequest) -> Rows:
             v.email,
             v.phone,
             v.postcode,
-            v.status,
+            _label(VOLUNTEER_STATUS_LABELS, v.status),
             _languages(v),
+            _topics(v.topics),
             v.capacity,
+            current.get(v.id, 0),
             v.certificate_inspected_on,
             _yes(v.email_confirmed_at is not None),
             _day(v.created_at),
@@ -269,16 +316,16 @@ def _volunteers(request: ExportRequest) -> Rows:
 def _volunteers_pseudonymised(request: ExportRequest) -> Rows:
     headers = [
         _("Volunteer"), _("Postcode area"), _("Age band"), _("Gender"), _("Languages"),
-        _("Status"), _("Capacity"), _("Registered in"),
+        _("Status"), _("Places"), _("Registered in"),
     ]  # fmt: skip
     rows: list[Sequence[Cell]] = [
         [
             pseudonym("volunteer", v.id),
             v.postcode[:2],
-            v.age_band,
-            v.gender or "",
-            ", ".join(lang.code for lang in v.languages),
-            v.status,
+            _label(AGE_BAND_LABELS, v.age_band),
+            _label(GENDER_LABELS, v.gender),
+            _language_names(v),
+            _label(VOLUNTEER_STATUS_LABELS, v.status),
             v.capacity,
             _month(v.created_at),
         ]  # fmt: skip
@@ -290,7 +337,7 @@ def _volunteers_pseudonymised(request: ExportRequest) -> Rows:
 def _newcomers(request: ExportRequest) -> Rows:
     headers = [
         _("No."), _("First name"), _("Contact"), _("Postcode"), _("Age band"), _("Languages"),
-        _("Children in the household"), _("Status"), _("Waiting since"),
+        _("Topics"), _("Children in the household"), _("Status"), _("Waiting since"),
     ]  # fmt: skip
     rows: list[Sequence[Cell]] = [
         [
@@ -298,10 +345,11 @@ def _newcomers(request: ExportRequest) -> Rows:
             n.first_name,
             n.contact_note,
             n.postcode,
-            n.age_band,
+            _label(AGE_BAND_LABELS, n.age_band),
             _languages(n),
+            _topics(n.topics),
             _yes(n.minors),
-            n.status,
+            _label(NEWCOMER_STATUS_LABELS, n.status),
             n.waiting_since,
         ]  # fmt: skip
         for n in db.session.scalars(_people_query(Newcomer, request, named=True))
@@ -318,10 +366,10 @@ def _newcomers_pseudonymised(request: ExportRequest) -> Rows:
         [
             pseudonym("newcomer", n.id),
             n.postcode[:2],
-            n.age_band,
-            ", ".join(lang.code for lang in n.languages),
+            _label(AGE_BAND_LABELS, n.age_band),
+            _language_names(n),
             _yes(n.minors),
-            n.status,
+            _label(NEWCOMER_STATUS_LABELS, n.status),
             _month(n.waiting_since),
         ]  # fmt: skip
         for n in db.session.scalars(_people_query(Newcomer, request, named=False))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -29,6 +30,8 @@ from matcher.services.lists import spreadsheet
 from matcher.services.platform import audit
 
 SUPPRESS_BELOW = 5
+#: The monthly chart shows at most this many months: the last ones of a longer period.
+MAX_MONTHS = 36
 WAIT_BUCKETS = ((30, "under_1"), (91, "1_3"), (182, "3_6"), (365, "6_12"), (None, "over_12"))
 
 
@@ -87,6 +90,13 @@ def _instant(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
+def _after(day: date) -> datetime:
+    """The first instant after a day (the last day there is has no day after it)."""
+    if day >= date.max:
+        return datetime.max.replace(tzinfo=UTC)
+    return _instant(day + timedelta(days=1))
+
+
 def _runs(agency: Agency) -> list[_Run]:
     rows = db.session.execute(
         select(
@@ -101,27 +111,39 @@ def _running_at(run: _Run, moment: datetime) -> bool:
     return run.started < moment and (run.ended is None or run.ended >= moment)
 
 
-def _add_months(day: date, months: int) -> date:
+def first_of_month(day: date, months: int = 0) -> date:
+    """The first day of the month `months` months after (or before) the month of `day`."""
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 
 
-def monthly(agency: Agency, today: date, months: int = 12) -> list[Month]:
-    """Patenschaften started, ended and running per month, the last `months` months."""
+def monthly(agency: Agency, start: date, end: date, today: date) -> list[Month]:
+    """Patenschaften started, ended and running per month of the period, up to today.
+
+    The first and last month count only their days inside the period; "running" is at the
+    end of the month, of the period or of today, whichever comes first. A period of more
+    than `MAX_MONTHS` months shows its last `MAX_MONTHS`.
+    """
+    last = min(end, today)
+    if start > last:
+        return []
+    first = start.replace(day=1)
+    count = (last.year - first.year) * 12 + last.month - first.month + 1
+    if count > MAX_MONTHS:
+        first, count = first_of_month(first, count - MAX_MONTHS), MAX_MONTHS
     runs = _runs(agency)
-    first = _add_months(today.replace(day=1), -(months - 1))
+    period_lo, period_hi = _instant(start), _after(last)
     out = []
-    for k in range(months):
-        start = _add_months(first, k)
-        end = _add_months(start, 1)
-        lo, hi = _instant(start), _instant(end)
-        at = min(hi, _instant(today + timedelta(days=1)))
+    for k in range(count):
+        month_start = first_of_month(first, k)
+        lo = max(_instant(month_start), period_lo)
+        hi = min(_instant(first_of_month(month_start, 1)), period_hi)
         out.append(
             Month(
-                first_day=start,
+                first_day=month_start,
                 started=sum(lo <= r.started < hi for r in runs),
                 ended=sum(r.ended is not None and lo <= r.ended < hi for r in runs),
-                active=sum(_running_at(r, at) for r in runs),
+                active=sum(_running_at(r, hi) for r in runs),
             )
         )
     return out
@@ -198,7 +220,7 @@ def funder_report(agency: Agency, start: date, end: date) -> FunderReport:
     if start > end:
         raise ValueError("start after end")
     runs = _runs(agency)
-    lo, hi = _instant(start), _instant(end + timedelta(days=1))
+    lo, hi = _instant(start), _after(end)
     report = FunderReport(start=start, end=end)
     report.started = sum(lo <= r.started < hi for r in runs)
     report.active_on_end = sum(_running_at(r, hi) for r in runs)
@@ -217,31 +239,47 @@ def shown(count: int) -> str:
     return f"<{SUPPRESS_BELOW}" if count < SUPPRESS_BELOW else str(count)
 
 
-def report_lines(report: FunderReport, reason_labels: dict[str, str]) -> list[tuple[str, str]]:
-    """The report as (label, shown count) lines, small counts suppressed."""
+def _counts(report: FunderReport, reason_labels: dict[str, str]) -> list[tuple[str, int]]:
+    """The report as (label, count) lines, before suppression."""
     lines = [
-        (_("Patenschaften started"), shown(report.started)),
-        (_("Patenschaften active on %(day)s", day=report.end.isoformat()),
-         shown(report.active_on_end)),
-        (_("Patenschaften ended"), shown(report.ended)),
+        (_("Patenschaften started"), report.started),
+        (_("Patenschaften active on %(day)s", day=format_date(report.end)),
+         report.active_on_end),
+        (_("Patenschaften ended"), report.ended),
     ]  # fmt: skip
     for reason, count in report.ended_by_reason.items():
         label = reason_labels.get(reason, reason)
-        lines.append((_("ended: %(reason)s", reason=label), shown(count)))
-    lines.append((_("Volunteers active in the period"), shown(report.volunteers_active)))
+        lines.append((_("ended: %(reason)s", reason=label), count))
+    lines.append((_("Volunteers active in the period"), report.volunteers_active))
     return [(str(label), value) for label, value in lines]
+
+
+def period_text(report: FunderReport) -> str:
+    """The report's period in the UI language's date format: "01.01.2026 – 30.06.2026"."""
+    return f"{format_date(report.start)} – {format_date(report.end)}"
+
+
+def report_lines(report: FunderReport, reason_labels: dict[str, str]) -> list[tuple[str, str]]:
+    """The report as (label, shown count) lines, small counts suppressed."""
+    return [(label, shown(count)) for label, count in _counts(report, reason_labels)]
 
 
 def funder_report_xlsx(
     agency: Agency, report: FunderReport, reason_labels: dict[str, str], actor: User | None
 ) -> bytes:
-    """The funder report as an XLSX file (small counts suppressed); the export is audited."""
+    """The funder report as an XLSX file (small counts suppressed); the export is audited.
+
+    Counts are numbers, so that they can be summed; a suppressed one stays the text "<5".
+    """
     headers = [_("Figure"), _("Count")]
     rows: list[list[spreadsheet.Cell]] = [
         [_("Agency"), agency.name],
-        [_("Period"), f"{report.start.isoformat()} – {report.end.isoformat()}"],
+        [_("Period"), period_text(report)],
     ]
-    rows += [[label, value] for label, value in report_lines(report, reason_labels)]
+    rows += [
+        [label, count if count >= SUPPRESS_BELOW else shown(count)]
+        for label, count in _counts(report, reason_labels)
+    ]
     data = spreadsheet.write_xlsx([(str(_("Funder report")), [str(h) for h in headers], rows)])
     audit.record("export.funder_report", object_type="agency", object_id=agency.id,
                  agency_id=agency.id, actor=actor)  # fmt: skip

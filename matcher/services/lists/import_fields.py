@@ -256,6 +256,16 @@ def flag(value: str) -> bool:
     raise CellError(_("use ja or nein"))
 
 
+def notice_language(value: str) -> str | None:
+    """The one language a privacy notice was explained in (optional): "Arabisch" or "ar"."""
+    if not value:
+        return None
+    found = languages(value)
+    if len(found) != 1:
+        raise CellError(_("give one language"))
+    return next(iter(found))
+
+
 def day(value: str) -> date | None:
     """A date such as 2025-03-12 or 12.03.2025 (optional); never in the future."""
     if not value:
@@ -274,6 +284,24 @@ def day(value: str) -> date | None:
 # --------------------------------------------------------------------------- the fields
 
 _NAME = text(100)
+_CONSENT_DATE = Field(
+    "consent_date",
+    _l("Consent given on"),
+    False,
+    ("einwilligungam", "einwilligungsdatum", "consentdate", "datumeinwilligung", "consentgivenon"),
+    day,
+)
+_CONSENT_LANGUAGE = Field(
+    "consent_language",
+    _l("Notice explained in"),
+    False,
+    (
+        "hinweiseerklartauf", "hinweiseerklaertauf", "hinweiseauf", "hinweissprache",
+        "sprachederhinweise", "einwilligungssprache", "consentlanguage", "noticelanguage",
+        "noticeexplainedin",
+    ),
+    notice_language,
+)  # fmt: skip
 VOLUNTEER_FIELDS = (
     Field("first_name", _l("First name"), True, ("vorname", "firstname", "givenname"), _NAME),
     Field(
@@ -317,7 +345,7 @@ VOLUNTEER_FIELDS = (
     Field("topics", _l("Topics"), False, ("themen", "topics", "angebot"), topics),
     Field(
         "capacity",
-        _l("Capacity"),
+        _l("Places"),
         False,
         ("anzahl", "kapazitat", "kapazitaet", "capacity", "patenschaften"),
         capacity,
@@ -330,13 +358,8 @@ VOLUNTEER_FIELDS = (
         ("einwilligung", "consent", "einwilligungpapier", "consentonpaper", "datenschutz"),
         flag,
     ),  # fmt: skip
-    Field(
-        "consent_date",
-        _l("Consent date"),
-        False,
-        ("einwilligungam", "einwilligungsdatum", "consentdate"),
-        day,
-    ),  # fmt: skip
+    _CONSENT_DATE,
+    _CONSENT_LANGUAGE,
 )
 NEWCOMER_FIELDS = (
     Field(
@@ -399,6 +422,8 @@ NEWCOMER_FIELDS = (
         ("einwilligung", "consent", "einwilligungpapier", "consentonpaper", "datenschutz"),
         flag,
     ),  # fmt: skip
+    _CONSENT_DATE,
+    _CONSENT_LANGUAGE,
 )
 FIELDS = {"volunteers": VOLUNTEER_FIELDS, "newcomers": NEWCOMER_FIELDS}
 

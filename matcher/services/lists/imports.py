@@ -6,6 +6,12 @@ every error with its spreadsheet row number; the import re-checks and writes eve
 one transaction, or none. Volunteers already in the agency (same email) and newcomers
 already imported (same reference number, or the same row) are left alone, so importing the
 same file twice creates nobody twice.
+
+Consent is recorded only as the file states it: a row that says consent was given on paper
+must say when, and in which language the privacy notice was explained; a row that says
+neither is refused rather than dated today and "in German". A person imported without
+consent is kept but never matched: a volunteer comes in as "applied", waiting for the
+interview, however active the old list called them.
 """
 
 import hashlib
@@ -14,6 +20,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as clock
@@ -38,7 +45,7 @@ from matcher.models import (
     utcnow,
 )
 from matcher.services.lists import spreadsheet
-from matcher.services.lists.import_fields import FIELDS, CellError, suggest_mapping
+from matcher.services.lists.import_fields import FIELDS, CellError, Field, suggest_mapping
 from matcher.services.lists.spreadsheet import SpreadsheetError, Table
 from matcher.services.platform import audit
 
@@ -69,7 +76,7 @@ class Plan:
     rows: int = 0
     new: int = 0
     existing: int = 0
-    unconfirmed: int = 0
+    without_consent: int = 0
     errors: list[RowError] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
 
@@ -137,7 +144,9 @@ _READ_ERRORS = {
     "too_many_columns": lambda: _("The file has too many columns (at most 100)."),
     "not_text": lambda: _("This is not a CSV text file."),
     "bad_csv": lambda: _("The CSV file cannot be read."),
-    "bad_xlsx": lambda: _("The XLSX file cannot be read."),
+    "bad_xlsx": lambda: _(
+        "The file could not be read. Please save it again as an Excel workbook (XLSX) or as CSV."
+    ),
 }
 
 
@@ -181,6 +190,7 @@ def check(kind: str, agency: Agency, table: Table, mapping: dict[str, int | None
                 record[f.name] = f.read(cell)
             except CellError as e:
                 plan.errors.append(RowError(number, column, str(e)))
+        plan.errors += _consent_problems(number, record, table, mapping, fields)
         key = _row_key(kind, record, cells, mapping)
         if key in seen:
             plan.errors.append(
@@ -193,10 +203,41 @@ def check(kind: str, agency: Agency, table: Table, mapping: dict[str, int | None
             plan.existing += 1
             continue
         plan.new += 1
-        if kind == "volunteers" and not record.get("consent"):
-            plan.unconfirmed += 1
+        if not record.get("consent"):
+            plan.without_consent += 1
         plan.records.append(record)
     return plan
+
+
+_CONSENT_DETAILS: dict[str, Callable[[], str]] = {
+    "consent_date": lambda: _(
+        "consent on paper, but not when: give the day it was given (or “nein”)"
+    ),
+    "consent_language": lambda: _(
+        "consent on paper, but not in which language the notice was explained (or “nein”)"
+    ),
+}
+
+
+def _consent_problems(
+    number: int,
+    record: dict[str, Any],
+    table: Table,
+    mapping: dict[str, int | None],
+    fields: tuple[Field, ...],
+) -> list[RowError]:
+    """A consent the row gives without its day or notice language: nothing is made up."""
+    if not record.get("consent"):
+        return []
+    problems = []
+    labels = {f.name: str(f.label) for f in fields}
+    for name, message in _CONSENT_DETAILS.items():
+        # Absent means the cell could not be read at all: that error is listed already.
+        if name in record and record[name] is None:
+            index = mapping.get(name)
+            column = table.headers[index] if index is not None else labels[name]
+            problems.append(RowError(number, column, message()))
+    return problems
 
 
 def _row_key(
@@ -245,7 +286,7 @@ def run(
             db.session.add(person)
             db.session.flush()
             if record.get("consent"):
-                _consent(agency, person, record, actor, now)
+                _consent(agency, person, record, actor)
         audit.record(f"import.{kind}", object_type="agency", object_id=agency.id,
                      agency_id=agency.id, actor=actor)  # fmt: skip
         db.session.commit()
@@ -275,9 +316,18 @@ def _volunteer(agency: Agency, r: dict[str, Any], now: datetime) -> Volunteer:
         slots=slots_to_mask(r.get("slots") or []),
         topics=r.get("topics") or [],
         capacity=r.get("capacity") or 1,
-        status=r.get("status") or "applied",
+        status=_volunteer_status(r),
         languages=[VolunteerLanguage(code=c, level=lv) for c, lv in r["languages"].items()],
     )
+
+
+def _volunteer_status(r: dict[str, Any]) -> str:
+    """The file's status; without consent "applied" (waiting for the interview) unless gone."""
+    status = str(r.get("status") or "applied")
+    if not r.get("consent") and status != "inactive":
+        # Never matched without consent: "active" would promise what cannot happen.
+        return "applied"
+    return status
 
 
 def _newcomer(agency: Agency, r: dict[str, Any], actor: User, now: datetime) -> Newcomer:
@@ -302,10 +352,9 @@ def _newcomer(agency: Agency, r: dict[str, Any], actor: User, now: datetime) -> 
     )
 
 
-def _consent(
-    agency: Agency, person: Volunteer | Newcomer, r: dict[str, Any], actor: User, now: datetime
-) -> None:
-    given = r.get("consent_date")
+def _consent(agency: Agency, person: Volunteer | Newcomer, r: dict[str, Any], actor: User) -> None:
+    # `check` refused every consent without its day and language: both come from the file.
+    given, language = r["consent_date"], r["consent_language"]
     db.session.add(
         ConsentRecord(
             agency_id=agency.id,
@@ -313,8 +362,8 @@ def _consent(
             newcomer_id=person.id if isinstance(person, Newcomer) else None,
             purpose="matching",
             notice_version=agency.privacy_notice_version,
-            language="de",
-            given_at=datetime.combine(given, clock(12), tzinfo=UTC) if given else now,
+            language=language,
+            given_at=datetime.combine(given, clock(12), tzinfo=UTC),
             channel="paper",
             taken_by_id=actor.id,
         )

@@ -1,32 +1,67 @@
-"""Reading and writing CSV and XLSX tables, with every exported cell made formula-safe.
+"""Reading and writing CSV and XLSX tables, safe to open in a spreadsheet program.
 
-A spreadsheet program runs a cell that starts with `=`, `+`, `-` or `@` (also after
+A spreadsheet program runs a CSV cell that starts with `=`, `+`, `-` or `@` (also after
 leading blanks, and one starting with a tab or line break) as a formula: a name such as
-`=HYPERLINK("http://x","y")` would become a link. Every text cell we write is therefore
-prefixed with an apostrophe when it looks like that (OWASP "CSV injection").
+`=HYPERLINK("http://x","y")` would become a link (OWASP "CSV injection"). In a CSV file such
+a text is therefore prefixed with an apostrophe, unless it is a plain number such as the
+phone number "+49 221 123456": digits, blanks and separators can only ever make a number,
+never call a function or reach another cell or program. An XLSX text cell is stored as text
+and never run, so it is written as it is.
+
+Dates are written the German way: TT.MM.JJJJ in CSV, and in XLSX real date cells shown as
+TT.MM.JJJJ, so that they sort and filter as dates.
 """
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 #: Characters that make a spreadsheet treat a cell as a formula (with their full-width forms).
 FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
 #: Characters that are dangerous as the very first one, before any stripping.
 CONTROL_STARTS = frozenset("\t\r\n")
+#: A signed plain number, such as "+49 221 123456", "-5" or "+49 (0)221 12 34-56".
+PLAIN_NUMBER = re.compile(r"[+-][0-9][0-9 ()/.-]*")
 MAX_ROWS = 20_000
 MAX_COLUMNS = 100
+DATE_FORMAT = "DD.MM.YYYY"
+DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
+MONTH_FORMAT = "MM.YYYY"
 
-Cell = str | int | float | date | datetime | None
+
+@dataclass(frozen=True)
+class Month:
+    """A calendar month as a cell: "03.2026" in CSV, a date cell shown as 03.2026 in XLSX."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def of(cls, day: date) -> "Month":
+        """The month a day falls in."""
+        return cls(day.year, day.month)
+
+    def first_day(self) -> date:
+        """The month's first day."""
+        return date(self.year, self.month, 1)
+
+    def __str__(self) -> str:
+        return f"{self.month:02d}.{self.year:04d}"
+
+
+Cell = str | int | float | date | datetime | Month | None
 
 
 class SpreadsheetError(ValueError):
@@ -41,29 +76,32 @@ class Table:
     rows: list[tuple[int, list[str]]]
 
 
+# --------------------------------------------------------------------------- writing
+
+
 def neutralise(value: str) -> str:
-    """Prefix an apostrophe to a text a spreadsheet would run as a formula."""
+    """Prefix an apostrophe to a text a spreadsheet would run as a formula (for CSV)."""
     if not value:
         return value
-    if value[0] in CONTROL_STARTS or value.lstrip()[:1] in FORMULA_STARTS:
+    if value[0] in CONTROL_STARTS:
+        return "'" + value
+    stripped = value.strip()
+    if stripped[:1] in FORMULA_STARTS and not PLAIN_NUMBER.fullmatch(stripped):
         return "'" + value
     return value
 
 
-def _cell(value: Cell) -> Cell:
+def _text(value: Cell) -> str:
+    if value is None:
+        return ""
     if isinstance(value, str):
         return neutralise(value)
     if isinstance(value, bool):
-        return int(value)
-    return value
-
-
-def _text(value: Cell) -> str:
-    value = _cell(value)
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
     return str(value)
 
 
@@ -82,33 +120,55 @@ def write_csv(
 
 
 def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Cell]]]]) -> bytes:
-    """An XLSX workbook with one sheet per (title, headers, rows), every cell formula-safe."""
+    """An XLSX workbook, one sheet per (title, headers, rows): text as text, dates as dates.
+
+    The header row is bold, frozen and carries an auto-filter.
+    """
     workbook = Workbook()
     workbook.remove(workbook.active)
     for title, headers, rows in sheets:
         sheet = workbook.create_sheet(title=title[:31])
-        sheet.append([_xlsx_value(h) for h in headers])
+        widths = [0] * len(headers)
+        _append(sheet, headers, widths)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append([_xlsx_value(v) for v in row])
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str):
-                    # Never a formula, whatever the text: openpyxl would store "=…" as one.
-                    cell.data_type = "s"
+            _append(sheet, row, widths)
         sheet.freeze_panes = "A2"
-        for column in sheet.columns:
-            width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
-            sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 50)
+        if headers:
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{sheet.max_row}"
+        for i, width in enumerate(widths, start=1):
+            # Room for the filter button beside the header's text.
+            sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 4, 8), 50)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def _xlsx_value(value: Cell) -> Cell:
-    value = _cell(value)
+def _append(sheet: Any, values: Sequence[Cell], widths: list[int]) -> None:
+    sheet.append([_xlsx_value(v) for v in values])
+    for i, (cell, value) in enumerate(zip(sheet[sheet.max_row], values, strict=False)):
+        if isinstance(value, str):
+            # Text stays text: openpyxl would store a text starting with "=" as a formula.
+            cell.data_type = "s"
+        elif isinstance(value, Month):
+            cell.number_format = MONTH_FORMAT
+        elif isinstance(value, datetime):
+            cell.number_format = DATETIME_FORMAT
+        elif isinstance(value, date):
+            cell.number_format = DATE_FORMAT
+        if i < len(widths) and value is not None:
+            shown = len(_text(value)) if isinstance(value, date | Month) else len(str(cell.value))
+            widths[i] = max(widths[i], shown)
+
+
+def _xlsx_value(value: Cell) -> Any:
     if isinstance(value, str):
         return str(ILLEGAL_CHARACTERS_RE.sub("", value))
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Month):
+        return value.first_day()
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     return value
@@ -168,10 +228,23 @@ def _read_csv(data: bytes) -> list[list[str]]:
         raise SpreadsheetError("bad_csv") from e
 
 
+#: What a broken workbook raises: not a zip, parts or sheets missing, or XML the parser refuses
+#: (a DTD with an undefined entity, or entities that expand too much: "billion laughs").
+_XLSX_ERRORS = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    OSError,
+    KeyError,
+    IndexError,
+    ValueError,
+    ParseError,
+)
+
+
 def _read_xlsx(data: bytes) -> list[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
+    except _XLSX_ERRORS as e:
         raise SpreadsheetError("bad_xlsx") from e
     try:
         sheet = workbook.worksheets[0]
@@ -181,6 +254,9 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
             if len(rows) > MAX_ROWS + 50:
                 raise SpreadsheetError("too_many_rows")
         return rows
+    except _XLSX_ERRORS as e:
+        # A sheet's XML is parsed only now, row by row.
+        raise SpreadsheetError("bad_xlsx") from e
     finally:
         workbook.close()
 

@@ -228,6 +228,11 @@ def purge_unconfirmed(older_than_days: int | None = None) -> int:
             Volunteer.anonymised_at.is_(None),
             Volunteer.created_at < cutoff,
             ~exists().where(Match.volunteer_id == Volunteer.id),
+            # Only online sign-ups, which record their consent as they are made: imported
+            # people have no online consent and wait for their interview instead.
+            exists().where(
+                ConsentRecord.volunteer_id == Volunteer.id, ConsentRecord.channel == "online"
+            ),
         )
     ).all()
     for volunteer_id, email, agency_id in stale:

@@ -190,7 +190,8 @@ def audit_log(
         stmt = stmt.where(AuditEvent.actor_id.in_(actor_ids))
     if day_from is not None:
         stmt = stmt.where(AuditEvent.at >= datetime.combine(day_from, time(), tzinfo=UTC))
-    if day_to is not None:
+    # The last day there is has no day after it: no upper bound then, not an overflow.
+    if day_to is not None and day_to < date.max:
         end = datetime.combine(day_to + timedelta(days=1), time(), tzinfo=UTC)
         stmt = stmt.where(AuditEvent.at < end)
     result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)

@@ -17,17 +17,17 @@ from matcher.web.labels import NEWCOMER_STATUS_LABELS, VOLUNTEER_STATUS_LABELS
 
 
 def _status_choices(field: SelectField) -> None:
+    """The blank "all" first, then each list's statuses under its name (one may be in several)."""
     groups = (
         (_("Patenschaften"), MATCH_STATUS_LABELS),
         (_("Volunteers"), VOLUNTEER_STATUS_LABELS),
         (_("Newcomers"), NEWCOMER_STATUS_LABELS),
     )
-    seen: dict[str, str] = {}
-    for _group, labels in groups:
-        for key, label in labels.items():
-            seen.setdefault(key, str(label))
-    ordered = sorted(seen.items(), key=lambda kv: kv[1].lower())
-    field.choices = [SelectChoice("", _("All"))] + [SelectChoice(k, v) for k, v in ordered]
+    field.choices = [SelectChoice("", _("All"))] + [
+        SelectChoice(key, str(label), optgroup=str(group))
+        for group, labels in groups
+        for key, label in labels.items()
+    ]
 
 
 @bp.route("/exports", methods=["GET", "POST"])

@@ -19,32 +19,43 @@ from matcher.web.admin.labels import WAIT_BUCKET_LABELS, reason_labels
 from matcher.web.templating import ui_language_name
 
 
-def _chosen(form: PeriodForm) -> tuple[Agency | None, date, date]:
-    """The agency and period chosen in the form (defaults: first agency, this year so far)."""
-    agency_choices(form.agency)
+def _chosen(form: PeriodForm, months: int | None = None) -> tuple[Agency | None, date, date]:
+    """The agency and period of a validated form (defaults: the first agency, up to today).
+
+    Without a start, the period covers the last `months` calendar months up to its end,
+    or, without `months`, starts on the first of January of its end's year.
+    """
     today = date.today()
-    if not form.agency.choices:
-        return None, today, today
-    if not form.validate():
-        abort(400)
-    start = form.date_from.data or today.replace(month=1, day=1)
-    end = form.date_to.data or today
-    if start > end:
-        abort(400)
+    end = form.date_to.data or max(today, form.date_from.data or today)
+    start = form.date_from.data or (
+        figures.first_of_month(end, -(months - 1)) if months else end.replace(month=1, day=1)
+    )
     form.date_from.data, form.date_to.data = start, end
     agency = common.one(Agency, form.agency.data) if form.agency.data else None
     return agency, start, end
+
+
+def _invalid(form: PeriodForm, template: str) -> ResponseReturnValue:
+    """The page again with the form's messages (e.g. a period outside 1900–2100): a 400."""
+    return render_template(template, form=form, agency=None, report=None), 400
 
 
 @bp.route("/figures")
 def figures_page() -> ResponseReturnValue:
     """Patenschaften per month, waiting times and unmet demand by language, as charts."""
     form = ReportForm(request.args)
-    agency, start, end = _chosen(form)
-    if agency is None:
+    agency_choices(form.agency)
+    if not form.agency.choices:
         return render_template("admin/figures.html", form=form, agency=None)
+    if not form.validate():
+        return _invalid(form, "admin/figures.html")
+    # Without dates the dashboard shows a year of months, even in January.
+    agency, start, end = _chosen(form, months=12)
+    if agency is None:
+        abort(404)
     today = date.today()
-    months = figures.monthly(agency, today)
+    # The chart covers the chosen period, up to today.
+    months = figures.monthly(agency, start, end, today)
     labels = [format_date(m.first_day, "MMM yy") for m in months]
     monthly = monthly_chart(
         labels,
@@ -63,7 +74,10 @@ def figures_page() -> ResponseReturnValue:
         "admin/figures.html",
         form=form,
         agency=agency,
+        start=start,
+        end=end,
         months=months,
+        months_cut=bool(months) and months[0].first_day > start,
         labels=labels,
         monthly=monthly,
         waiting=waiting,
@@ -78,6 +92,11 @@ def figures_page() -> ResponseReturnValue:
 def funder_report() -> ResponseReturnValue:
     """The funder report for a period: counts below 5 are shown as "<5"."""
     form = ReportForm(request.args)
+    agency_choices(form.agency)
+    if not form.agency.choices:
+        abort(404)
+    if not form.validate():
+        return _invalid(form, "admin/report.html")
     agency, start, end = _chosen(form)
     if agency is None:
         abort(404)
@@ -90,6 +109,7 @@ def funder_report() -> ResponseReturnValue:
         download=download,
         agency=agency,
         report=report,
+        period=figures.period_text(report),
         lines=figures.report_lines(report, reason_labels()),
     )
 
@@ -98,6 +118,11 @@ def funder_report() -> ResponseReturnValue:
 def funder_report_xlsx() -> ResponseReturnValue:
     """The funder report as an Excel file (audited)."""
     form = ReportDownloadForm()
+    agency_choices(form.agency)
+    if not form.agency.choices:
+        abort(404)
+    if not form.validate():
+        return _invalid(form, "admin/report.html")
     agency, start, end = _chosen(form)
     if agency is None:
         abort(404)

@@ -1,5 +1,6 @@
 """Forms of the admin area: agencies, users, exports, figures, privacy and the audit log."""
 
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -49,6 +50,34 @@ WEIGHT_LABELS = {
     "topics": _l("Topics"),
     "waiting": _l("Waiting time"),
 }
+
+
+#: The days a period may start or end on: enough for any list, and far from the calendar's
+#: ends, where the day after the last one does not exist.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
+def _in_range(form: Any, field: DateField) -> None:
+    """A day between 1900 and 2100."""
+    if field.data is not None and not EARLIEST_DAY <= field.data <= LATEST_DAY:
+        raise ValidationError(_l("Please give a date between 1900 and 2100."))
+
+
+def _day_field(label: Any) -> DateField:
+    return DateField(label, validators=[Optional(), _in_range])
+
+
+class PeriodFields(FlaskForm):
+    """From and To: both optional, within 1900–2100, and To not before From."""
+
+    date_from = _day_field(_l("From"))
+    date_to = _day_field(_l("To"))
+
+    def validate_date_to(self, field: Any) -> None:
+        """The period ends after it starts."""
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end is before the start."))
 
 
 def _weight(label: Any) -> DecimalField:
@@ -161,7 +190,7 @@ class ConfirmForm(FlaskForm):
     """A bare POST with its CSRF token: activate, deactivate, reset a password."""
 
 
-class ExportForm(FlaskForm):
+class ExportForm(PeriodFields):
     """Which list of which agency, filtered, in which format (POST: every export is audited)."""
 
     agency = SelectField(_l("Agency"), coerce=int, choices=[], validate_choice=True)
@@ -175,8 +204,6 @@ class ExportForm(FlaskForm):
         default="matches",
     )
     status = SelectField(_l("Status"), choices=[], validate_choice=True)
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
     fmt = RadioField(
         _l("Format"),
         choices=[SelectChoice("xlsx", "Excel (XLSX)"), SelectChoice("csv", "CSV")],
@@ -190,23 +217,11 @@ class ExportForm(FlaskForm):
     pseudonymised = BooleanField(_l("Pseudonymised, for statistics (no names or contacts)"))
     submit = SubmitField(_l("Download"))
 
-    def validate_date_to(self, field: Any) -> None:
-        """The period ends after it starts."""
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError(_l("The end is before the start."))
 
-
-class PeriodForm(FlaskForm):
+class PeriodForm(PeriodFields):
     """An agency and a period."""
 
     agency = SelectField(_l("Agency"), coerce=int, choices=[], validate_choice=True)
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
-
-    def validate_date_to(self, field: Any) -> None:
-        """The period ends after it starts."""
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError(_l("The end is before the start."))
 
 
 class ReportForm(PeriodForm):
@@ -237,7 +252,7 @@ class EraseForm(FlaskForm):
     submit = SubmitField(_l("Erase"))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(PeriodFields):
     """Filters of the audit log (GET)."""
 
     class Meta:
@@ -246,8 +261,6 @@ class AuditFilterForm(FlaskForm):
     agency = SelectField(_l("Agency"), coerce=int, choices=[], validate_choice=True)
     action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
     actor = StringField(_l("Staff member (email)"), validators=[Optional(), Length(max=254)])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
     submit = SubmitField(_l("Filter"))
 
 

@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from matcher.models import Agency
@@ -13,6 +14,29 @@ from matcher.web.admin.common import agency_choices
 from matcher.web.admin.import_forms import UploadForm, mapping_form
 
 PREVIEW_ROWS = 5
+
+
+def _without_consent(kind: str, count: int) -> str:
+    """How many of the new people still need their consent before they can be matched."""
+    if kind == "volunteers":
+        return str(
+            ngettext(
+                "%(num)d new volunteer has no consent yet: imported as “applied”, waiting for the "
+                "interview, and matched only once the consent is recorded.",
+                "%(num)d new volunteers have no consent yet: imported as “applied”, waiting for "
+                "the interview, and matched only once the consent is recorded.",
+                count,
+            )
+        )
+    return str(
+        ngettext(
+            "%(num)d new newcomer has no consent yet: imported, but matched only once the consent "
+            "is recorded.",
+            "%(num)d new newcomers have no consent yet: imported, but matched only once the "
+            "consent is recorded.",
+            count,
+        )
+    )
 
 
 @bp.route("/imports", methods=["GET", "POST"])
@@ -56,6 +80,8 @@ def import_mapping(token: str) -> ResponseReturnValue:
                       new=plan.new, existing=plan.existing),
                     "success",
                 )  # fmt: skip
+                if plan.without_consent:
+                    flash(_without_consent(kind, plan.without_consent), "info")
                 return redirect(url_for("admin.import_upload"), 303)
             flash(_("Nothing was imported: please correct the rows listed below."), "error")
         else:
@@ -70,5 +96,6 @@ def import_mapping(token: str) -> ResponseReturnValue:
         table=table,
         preview=table.rows[:PREVIEW_ROWS],
         plan=plan,
+        without_consent=_without_consent(kind, plan.without_consent) if plan else "",
         fields=imports.FIELDS[kind],
     ), status

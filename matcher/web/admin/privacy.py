@@ -79,7 +79,8 @@ def audit_log() -> ResponseReturnValue:
     form = AuditFilterForm(request.args)
     agency_choices(form.agency, blank=_("All agencies"))
     if request.args and not form.validate():
-        abort(400)
+        # The filter again with its messages (e.g. a day outside 1900–2100), no entries.
+        return render_template("admin/audit.html", form=form, result=None), 400
     result = administration.audit_log(
         page_number(),
         agency_id=form.agency.data or None,

@@ -85,6 +85,12 @@ class BulkApproveForm(ReturnsToPage):
             raise ValidationError(_l("Please choose at least one proposal."))
         if len(field.data) > 500 or not all(_ITEM.match(item) for item in field.data):
             raise ValidationError(_l("Invalid selection."))
+        # Like the ids in URLs: a number no INTEGER column can hold names no proposal.
+        for item in field.data:
+            found = _ITEM.match(item)
+            assert found
+            if not all(1 <= int(n) <= MAX_VERSION for n in found.groups()):
+                raise ValidationError(_l("Invalid selection."))
 
     def items(self) -> list[tuple[int, int]]:
         """The (match id, version) pairs chosen, without repeats."""

@@ -7,7 +7,7 @@ the reason when the service refused (`common.back_to`).
 
 from datetime import datetime
 
-from flask import abort, render_template, request
+from flask import abort, flash, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
