@@ -25,8 +25,8 @@ from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
 from matcher.domain.vocab import LEVELS, SLOTS
+from matcher.labels import LEVEL_LABELS, TOPIC_LABELS, choices
 from matcher.services.platform import vocabulary
-from matcher.web.labels import LEVEL_LABELS, TOPIC_LABELS, choices
 
 MAX_LANGUAGES = 12
 

@@ -11,8 +11,8 @@ from typing import Any
 from flask_babel import gettext as _gettext
 from flask_babel import ngettext as _ngettext
 
+from matcher import labels
 from matcher.domain.errors import ServiceError
-from matcher.web import labels
 
 Render = Callable[[Mapping[str, Any]], str]
 

@@ -5,10 +5,11 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import format_decimal, get_locale
 
+from matcher import labels
 from matcher.domain.vocab import DAYS, PARTS, mask_to_slots
 from matcher.models import today
 from matcher.services.platform import vocabulary
-from matcher.web import acting, labels
+from matcher.web import acting
 from matcher.web.public.forms import LanguageForm
 
 

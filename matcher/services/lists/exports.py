@@ -25,12 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from matcher.domain.vocab import MATCH_STATUSES, NEWCOMER_STATUSES, VOLUNTEER_STATUSES
 from matcher.extensions import db
-from matcher.models import Agency, Match, Newcomer, User, Volunteer, utcnow
-from matcher.services.lists import spreadsheet
-from matcher.services.lists.spreadsheet import Cell, Month
-from matcher.services.matching import problem
-from matcher.services.platform import audit, vocabulary
-from matcher.web.labels import (
+from matcher.labels import (
     AGE_BAND_LABELS,
     END_REASON_LABELS,
     GENDER_LABELS,
@@ -40,6 +35,11 @@ from matcher.web.labels import (
     TOPIC_LABELS,
     VOLUNTEER_STATUS_LABELS,
 )
+from matcher.models import Agency, Match, Newcomer, User, Volunteer, utcnow
+from matcher.services.lists import spreadsheet
+from matcher.services.lists.spreadsheet import Cell, Month
+from matcher.services.matching import problem
+from matcher.services.platform import audit, vocabulary
 
 KINDS = ("matches", "volunteers", "newcomers")
 FORMATS = ("csv", "xlsx")

@@ -7,13 +7,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from matcher.domain.errors import ServiceError
+from matcher.labels import COMPONENT_LABELS
 from matcher.models import Agency, today
 from matcher.services.matching import preview as settings_preview
 from matcher.services.platform import administration
 from matcher.web import acting, common, messages
 from matcher.web.admin import bp
 from matcher.web.admin.forms import (
-    WEIGHT_LABELS,
     ActAsForm,
     ActAsStopForm,
     AgencyCreateForm,
@@ -61,7 +61,7 @@ def agency(agency_id: int) -> ResponseReturnValue:
     agency = common.one(Agency, agency_id)
     form = AgencySettingsForm(obj=agency)
     if request.method == "GET":
-        for key in WEIGHT_LABELS:
+        for key in COMPONENT_LABELS:
             getattr(form, f"weight_{key}").data = Decimal(
                 str(agency.weights.get(key, 0.0))
             ).quantize(Decimal("0.1"))
@@ -93,7 +93,7 @@ def agency(agency_id: int) -> ResponseReturnValue:
         funnel = settings_preview.funnel(agency, agency.max_distance_km, today())
     status = 400 if form.errors else 200
     return render_template(
-        "admin/agency.html", agency=agency, form=form, funnel=funnel, weights=WEIGHT_LABELS
+        "admin/agency.html", agency=agency, form=form, funnel=funnel, weights=COMPONENT_LABELS
     ), status
 
 

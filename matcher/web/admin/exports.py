@@ -6,14 +6,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice, SelectField
 
+from matcher.labels import MATCH_STATUS_LABELS, NEWCOMER_STATUS_LABELS, VOLUNTEER_STATUS_LABELS
 from matcher.models import Agency
 from matcher.services.lists import exports
 from matcher.web import common
 from matcher.web.admin import bp
 from matcher.web.admin.common import agency_choices
 from matcher.web.admin.forms import ExportForm
-from matcher.web.admin.labels import MATCH_STATUS_LABELS
-from matcher.web.labels import NEWCOMER_STATUS_LABELS, VOLUNTEER_STATUS_LABELS
 
 
 def _status_choices(field: SelectField) -> None:

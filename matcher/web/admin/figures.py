@@ -6,8 +6,8 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from matcher.labels import END_REASON_LABELS, WAIT_BUCKET_LABELS
 from matcher.models import Agency
 from matcher.services.lists import figures
 from matcher.web import common
@@ -15,7 +15,6 @@ from matcher.web.admin import bp
 from matcher.web.admin.charts import horizontal_chart, monthly_chart
 from matcher.web.admin.common import agency_choices
 from matcher.web.admin.forms import PeriodForm, ReportDownloadForm, ReportForm
-from matcher.web.admin.labels import WAIT_BUCKET_LABELS, reason_labels
 from matcher.web.templating import ui_language_name
 
 
@@ -110,7 +109,7 @@ def funder_report() -> ResponseReturnValue:
         agency=agency,
         report=report,
         period=figures.period_text(report),
-        lines=figures.report_lines(report, reason_labels()),
+        lines=figures.report_lines(report, _reason_labels()),
     )
 
 
@@ -127,10 +126,15 @@ def funder_report_xlsx() -> ResponseReturnValue:
     if agency is None:
         abort(404)
     report = figures.funder_report(agency, start, end)
-    data = figures.funder_report_xlsx(agency, report, reason_labels(), current_user)
+    data = figures.funder_report_xlsx(agency, report, _reason_labels(), common.actor())
     filename = f"{agency.slug}-report-{start.isoformat()}-{end.isoformat()}.xlsx"
     return Response(
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _reason_labels() -> dict[str, str]:
+    """End reasons with their labels in the current language."""
+    return {key: str(label) for key, label in END_REASON_LABELS.items()}

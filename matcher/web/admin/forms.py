@@ -32,25 +32,8 @@ from wtforms.validators import (
 )
 
 from matcher.domain.vocab import UMBRELLAS
+from matcher.labels import COMPONENT_LABELS, UMBRELLA_LABELS
 from matcher.services.platform.administration import RESERVED_SLUGS
-
-UMBRELLA_LABELS = {
-    "awo": "AWO",
-    "caritas": "Caritas",
-    "diakonie": "Diakonie",
-    "paritaetischer": _l("Der Paritätische"),
-    "drk": "DRK",
-    "jewish": _l("Jewish community"),
-    "other": _l("other"),
-}
-WEIGHT_LABELS = {
-    "language": _l("Language"),
-    "distance": _l("Distance"),
-    "availability": _l("Availability"),
-    "topics": _l("Topics"),
-    "waiting": _l("Waiting time"),
-}
-
 
 #: The days a period may start or end on: enough for any list, and far from the calendar's
 #: ends, where the day after the last one does not exist.
@@ -124,11 +107,11 @@ class AgencySettingsForm(FlaskForm):
         places=1,
         validators=[Optional(), NumberRange(min=0.5, max=500)],
     )
-    weight_language = _weight(WEIGHT_LABELS["language"])
-    weight_distance = _weight(WEIGHT_LABELS["distance"])
-    weight_availability = _weight(WEIGHT_LABELS["availability"])
-    weight_topics = _weight(WEIGHT_LABELS["topics"])
-    weight_waiting = _weight(WEIGHT_LABELS["waiting"])
+    weight_language = _weight(COMPONENT_LABELS["language"])
+    weight_distance = _weight(COMPONENT_LABELS["distance"])
+    weight_availability = _weight(COMPONENT_LABELS["availability"])
+    weight_topics = _weight(COMPONENT_LABELS["topics"])
+    weight_waiting = _weight(COMPONENT_LABELS["waiting"])
     checkin_interval_weeks = IntegerField(
         _l("Check-in every … weeks"), validators=[InputRequired(), NumberRange(min=2, max=26)]
     )
@@ -152,13 +135,13 @@ class AgencySettingsForm(FlaskForm):
 
     def validate_weight_waiting(self, field: Any) -> None:
         """At least one weight above zero (checked once, on the last weight)."""
-        weights = [getattr(self, f"weight_{k}").data for k in WEIGHT_LABELS]
+        weights = [getattr(self, f"weight_{k}").data for k in COMPONENT_LABELS]
         if all(w is not None for w in weights) and sum(weights) <= 0:
             raise ValidationError(_l("At least one weight must be above zero."))
 
     def weights(self) -> dict[str, float]:
         """The weights as numbers."""
-        return {k: float(getattr(self, f"weight_{k}").data) for k in WEIGHT_LABELS}
+        return {k: float(getattr(self, f"weight_{k}").data) for k in COMPONENT_LABELS}
 
 
 class PreviewForm(FlaskForm):

@@ -2,8 +2,8 @@
 
 from flask import render_template
 
+from matcher.labels import UMBRELLA_LABELS
 from matcher.web import acting
-from matcher.web.admin.forms import UMBRELLA_LABELS
 from matcher.web.coordinator import bp
 
 

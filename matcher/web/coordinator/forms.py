@@ -25,6 +25,7 @@ from wtforms.validators import (
 )
 
 from matcher.domain.vocab import CERTIFICATE_RESULTS
+from matcher.labels import AGE_BAND_LABELS, GENDER_LABELS, TOPIC_LABELS, choices
 from matcher.services.platform import vocabulary
 from matcher.web.fields import (
     CachedSelect,
@@ -37,7 +38,6 @@ from matcher.web.fields import (
     plain_text,
     slot_choices,
 )
-from matcher.web.labels import AGE_BAND_LABELS, GENDER_LABELS, TOPIC_LABELS, choices
 
 REQUIRED = _l("Please fill in this field.")
 

@@ -23,8 +23,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from matcher.labels import END_REASON_LABELS, LIGHT_LABELS, choices
 from matcher.models import today
-from matcher.web.labels import END_REASON_LABELS, LIGHT_LABELS, choices
 
 _ITEM = re.compile(r"^(\d{1,10}):(\d{1,10})$")
 MAX_VERSION = 2**31 - 1

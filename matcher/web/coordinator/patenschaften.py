@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from matcher.domain import transitions
+from matcher.labels import MATCH_STATUS_LABELS, choices
 from matcher.models import CheckIn, Match, today
 from matcher.services.matching import checkins, lifecycle, views
 from matcher.web import common
@@ -17,7 +18,6 @@ from matcher.web.coordinator.matching_forms import (
     StatusFilterForm,
     StepForm,
 )
-from matcher.web.labels import MATCH_STATUS_LABELS, choices
 
 
 @bp.get("/patenschaften")

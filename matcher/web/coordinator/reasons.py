@@ -11,8 +11,8 @@ from typing import Any
 import flask_babel
 from flask_babel import format_decimal
 
+from matcher import labels
 from matcher.services.platform.vocabulary import language_name
-from matcher.web import labels
 
 
 def _(text: str, **params: Any) -> str:

@@ -16,6 +16,7 @@ from matcher.domain import transitions
 from matcher.domain.eligibility import certificate_expires_on
 from matcher.domain.errors import Conflict, Invalid
 from matcher.domain.vocab import mask_to_slots
+from matcher.labels import NEWCOMER_STATUS_LABELS, VOLUNTEER_STATUS_LABELS, choices
 from matcher.models import Newcomer, Volunteer, today
 from matcher.services.matching import views
 from matcher.services.people import certificates, directory, erasure, intake, screening
@@ -29,7 +30,6 @@ from matcher.web.coordinator.forms import (
     PeopleFilterForm,
     StatusForm,
 )
-from matcher.web.labels import NEWCOMER_STATUS_LABELS, VOLUNTEER_STATUS_LABELS, choices
 
 
 @bp.route("/dashboard")

@@ -12,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from matcher.labels import AGE_BAND_LABELS, GENDER_LABELS, choices
 from matcher.web.fields import (
     VolunteerOfferForm,
     german_postcode,
@@ -20,7 +21,6 @@ from matcher.web.fields import (
     plain_text,
     strip,
 )
-from matcher.web.labels import AGE_BAND_LABELS, GENDER_LABELS, choices
 
 REQUIRED = _l("Please fill in this field.")
 

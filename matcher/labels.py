@@ -1,4 +1,7 @@
-"""Translatable labels for the domain's vocabularies."""
+"""Translatable labels for the domain's vocabularies: what a page, mail or file calls a code.
+
+One table per vocabulary, used by the web pages, the mails and the export files alike.
+"""
 
 from collections.abc import Mapping
 from typing import Any
@@ -87,6 +90,22 @@ ATTENTION_LABELS = {
         "The volunteer has withdrawn their consent to matching. Please talk with both and "
         "decide whether the Patenschaft goes on or ends."
     ),
+}
+WAIT_BUCKET_LABELS = {
+    "under_1": _l("under 1 month"),
+    "1_3": _l("1–3 months"),
+    "3_6": _l("3–6 months"),
+    "6_12": _l("6–12 months"),
+    "over_12": _l("over a year"),
+}
+UMBRELLA_LABELS = {
+    "awo": "AWO",
+    "caritas": "Caritas",
+    "diakonie": "Diakonie",
+    "paritaetischer": _l("Der Paritätische"),
+    "drk": "DRK",
+    "jewish": _l("Jewish community"),
+    "other": _l("other"),
 }
 #: The buttons of the status changes (matcher.domain.transitions), per entity.
 VOLUNTEER_CHANGE_LABELS = {
