@@ -23,7 +23,7 @@ def test_preview_agrees_with_the_engine_on_the_demo_agency(
         assert loaded is not None
         agency = db.session.get(Agency, loaded.id)
         agency.max_distance_km = max_distance_km
-        funnel = settings_preview.funnel(agency, max_distance_km)
+        funnel = settings_preview.funnel(agency, max_distance_km, date.today())
         engine = solve(match_problem.build(agency, date.today()).document)["stats"]
         assert funnel.volunteers == engine["volunteers"]
         assert funnel.newcomers == engine["newcomers"]

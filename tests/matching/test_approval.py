@@ -1,6 +1,7 @@
 """Approving re-checks everything against the current data; stale forms get a 409."""
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -215,11 +216,27 @@ def test_pick_an_alternative_from_the_candidates(
     assert match.score is not None and match.reasons
 
 
-def test_admins_have_no_agency_to_run_for(app: Flask, two_agencies: dict[str, object]) -> None:
+def test_admins_run_and_review_only_for_the_agency_they_chose_to_act_as(
+    app: Flask, two_agencies: dict[str, Any]
+) -> None:
     client = app.test_client()
-    login(client, two_agencies["admin"])  # type: ignore[arg-type]
-    assert client.post("/matching/run").status_code == 403
-    assert client.get("/matching/proposals").status_code == 403
+    login(client, two_agencies["admin"])
+    # No agency chosen: every agency-level page sends the admin to choose one first.
+    for response in (client.post("/matching/run"), client.get("/matching/proposals")):
+        assert response.status_code == 302 and "/admin/act-as" in response.location
+    a = two_agencies["a"]["agency"]
+    chosen = client.post("/admin/act-as", data={"agency": str(a.id), "next": "/matching/proposals"})
+    assert chosen.status_code == 302 and chosen.location.endswith("/matching/proposals")
+    assert "Agency A" in client.get("/matching/proposals").get_data(as_text=True)
+    # The choice is audited, and another agency's Patenschaft stays a 404.
+    with inside(app):
+        acts = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "agency.act_as")
+        ).all()
+        assert [(e.object_id, e.actor_id) for e in acts] == [(a.id, two_agencies["admin"].id)]
+    b_match = two_agencies["b"]["match"]
+    assert client.get(f"/patenschaften/{b_match.id}").status_code == 404
+    assert client.get(f"/patenschaften/{two_agencies['a']['match'].id}").status_code == 200
 
 
 def test_approving_several_is_all_or_nothing(

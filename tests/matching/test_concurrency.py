@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from matcher.domain.errors import Conflict, ServiceError
 from matcher.extensions import db
-from matcher.models import Match, Newcomer, User, Volunteer
+from matcher.models import Match, Newcomer, User, Volunteer, today
 from matcher.services.matching import lifecycle
 from tests.conftest import inside
 from tests.matching.conftest import Office
@@ -38,10 +39,12 @@ def _race(app: Flask, monkeypatch: pytest.MonkeyPatch, jobs: list[tuple[int, int
     def approve(i: int, match_id: int, version: int) -> None:
         with inside(app):
             actor = db.session.get(User, actor_id)
-            try:
-                lifecycle.approve(match_id, version, actor)
+            try:  # one unit of work, as a request is: commit at the end, or roll back
+                lifecycle.approve([lifecycle.Approval(match_id, version)], actor, on=today())
+                db.session.commit()
                 results[i] = "approved"
-            except lifecycle.LifecycleError as e:
+            except ServiceError as e:
+                db.session.rollback()
                 results[i] = e
             finally:
                 db.session.remove()
@@ -70,8 +73,7 @@ def test_two_approvals_for_the_last_place_of_a_volunteer(
 
     assert results.count("approved") == 1
     (loser,) = [r for r in results if r != "approved"]
-    assert isinstance(loser, lifecycle.ConflictError) and loser.code == "capacity"
-    assert loser.status_code == 409
+    assert isinstance(loser, Conflict) and loser.code == "capacity"  # a 409 on the page
     with inside(app):
         decided = db.session.scalar(
             select(func.count()).where(
@@ -99,7 +101,7 @@ def test_two_approvals_of_the_same_proposal(
 
     assert results.count("approved") == 1
     (loser,) = [r for r in results if r != "approved"]
-    assert isinstance(loser, lifecycle.StaleError) and loser.status_code == 409
+    assert isinstance(loser, Conflict) and loser.code == "stale"  # a 409 on the page
     with inside(app):
         match = db.session.get(Match, match_id)
         assert match is not None and match.status == "approved" and match.version == 2

@@ -7,7 +7,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.models import Agency, AuditEvent, Match, MatchRun, Newcomer, User, Volunteer
+from matcher.models import Agency, AuditEvent, Match, MatchRun, Newcomer, User, Volunteer, today
 from matcher.services.matching import lifecycle
 from matcher.services.matching import run as matching
 from tests.conftest import inside, login
@@ -48,8 +48,9 @@ def test_why_not_matched_and_whom_to_recruit(
     page = client.get("/matching/unmatched").get_data(as_text=True)
     assert "Amal" not in page
     assert "Bilal" in page and "Tesfay" in page
-    assert "Keine verfügbare Ehrenamtliche" in page or "spricht eine der Sprachen" in page
-    assert "länger warten" in page
+    assert "Keine verfügbare ehrenamtliche Person spricht eine der Sprachen" in page
+    # feat B7: the truth, with numbers — Bilal's one volunteer went to Amal, who waited longer.
+    assert "1 passende ehrenamtliche Person" in page and "wartet schon länger" in page
 
     shortage = client.get("/matching/shortage").get_data(as_text=True)
     assert "Tigrinya" in shortage and "507xx" in shortage
@@ -119,11 +120,13 @@ def test_each_step_is_one_update_even_when_the_actor_was_expired(
         actor = db.session.get(User, office.coordinator.id)
         agency = db.session.get(Agency, office.agency.id)
         assert actor is not None and agency is not None
-        matching.run(agency, actor)  # commits: the actor object is expired now
+        matching.run(agency, actor, on=today())
+        db.session.commit()  # the boundary commits: the actor object is expired now
         proposal = db.session.scalars(select(Match).where(Match.status == "proposed")).one()
-        lifecycle.approve(proposal.id, 1, actor)
+        lifecycle.approve([lifecycle.Approval(proposal.id, 1)], actor, on=today())
         assert proposal.version == 2 and proposal.approved_by_id == actor.id
+        db.session.commit()
         assert (
-            matching.run(agency, actor).pairs == 0
+            matching.run(agency, actor, on=today()).pairs == 0
         )  # the approved pair is pinned, not re-proposed
         assert db.session.get(Match, proposal.id).status == "approved"  # type: ignore[union-attr]

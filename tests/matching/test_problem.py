@@ -1,6 +1,7 @@
 """The engine's problem is built from exactly the people the agency may match."""
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Flask
 
@@ -27,6 +28,7 @@ def test_only_eligible_people_with_free_capacity(
 ) -> None:
     agency = office.agency
     ok = make_volunteer(agency, capacity=2, certificate_inspected_on=today(),
+                        certificate_issued_on=today() - timedelta(days=30),
                         certificate_result="clear")  # fmt: skip
     make_volunteer(agency, status="paused")
     make_volunteer(agency, email_confirmed_at=None)

@@ -18,6 +18,7 @@ def _demo_login(app: Flask) -> tuple[str, str, int]:
         agency = demo.load("koeln", 60, 50, 1, date(2026, 11, 26))
         assert agency is not None
         logins = {role: (email, pw) for role, email, pw in demo.reset_logins("koeln")}
+        db.session.commit()  # what the demo-data and demo-logins commands do at their end
         email, password = logins["coordinator"]
         user = db.session.scalar(select(User).where(User.email == email))
         assert user is not None

@@ -146,6 +146,9 @@ def test_roles(
     admin_client = client.application.test_client()
     login(admin_client, make_user("admin"))
     assert admin_client.get("/admin/agencies").status_code == 200
+    # An agency's people only after choosing to act as that agency.
+    assert "/admin/act-as" in admin_client.get("/volunteers").location
+    admin_client.post("/admin/act-as", data={"agency": str(agency.id)})
     assert admin_client.get("/volunteers").status_code == 200
 
 

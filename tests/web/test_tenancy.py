@@ -4,11 +4,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from matcher import tenancy
 from matcher.extensions import db
-from matcher.models import ConsentRecord, Newcomer, Volunteer
+from matcher.models import Agency, ConsentRecord, Match, Newcomer, Volunteer
 from tests.conftest import login
 from tests.security.routes import ID_PARAMETERS
 
@@ -79,18 +79,25 @@ def test_lists_show_only_own_agency(app: Flask, two_agencies: dict[str, Any]) ->
     assert "Keine Ehrenamtlichen gefunden." in searched  # the query is echoed, the person not
 
 
-def test_admin_sees_every_agency(app: Flask, two_agencies: dict[str, Any]) -> None:
+def test_admin_sees_one_agencys_people_at_a_time_after_choosing_it(
+    app: Flask, two_agencies: dict[str, Any]
+) -> None:
     client = app.test_client()
     login(client, two_agencies["admin"])
-    for key in ("a", "b"):
-        vid = two_agencies[key]["volunteer"].id
-        assert client.get(f"/volunteers/{vid}").status_code == 200
+    a, b = two_agencies["a"], two_agencies["b"]
+    assert "/admin/act-as" in client.get(f"/volunteers/{a['volunteer'].id}").location
+    for key, other in (("a", b), ("b", a)):
+        client.post("/admin/act-as", data={"agency": str(two_agencies[key]["agency"].id)})
+        assert client.get(f"/volunteers/{two_agencies[key]['volunteer'].id}").status_code == 200
+        assert client.get(f"/volunteers/{other['volunteer'].id}").status_code == 404
+        page = client.get("/volunteers").get_data(as_text=True)
+        assert two_agencies[key]["volunteer"].first_name in page
+        assert other["volunteer"].first_name not in page
 
 
 def test_scope_applies_to_every_orm_query(app: Flask, two_agencies: dict[str, Any]) -> None:
     a_id = two_agencies["a"]["agency"].id
-    with app.test_request_context():
-        tenancy.set_scope(a_id)
+    with app.test_request_context(), tenancy.for_agency(a_id):
         assert {v.agency_id for v in db.session.scalars(select(Volunteer))} == {a_id}
         # Joined entities are scoped as well, not only the first one.
         rows = db.session.execute(
@@ -101,14 +108,28 @@ def test_scope_applies_to_every_orm_query(app: Flask, two_agencies: dict[str, An
         assert rows and all(v.agency_id == a_id and c.agency_id == a_id for c, v in rows)
         b_newcomer = two_agencies["b"]["newcomer"].id
         assert db.session.get(Newcomer, b_newcomer) is None
-        with tenancy.unscoped():
+        with tenancy.all_agencies():
             assert db.session.get(Newcomer, b_newcomer) is not None
 
 
 def test_anonymous_requests_see_no_rows(app: Flask, two_agencies: dict[str, Any]) -> None:
-    with app.test_request_context():
-        tenancy.deny_all()
+    with app.test_request_context(), tenancy.nobody():
         assert db.session.scalars(select(Volunteer)).all() == []
+    anonymous = app.test_client()
+    assert anonymous.get(f"/volunteers/{two_agencies['a']['volunteer'].id}").status_code == 302
+
+
+def test_a_query_outside_any_scope_fails_closed(app: Flask, two_agencies: dict[str, Any]) -> None:
+    """A command, job or shell that forgot to say whose rows it works on finds out at once."""
+    with app.app_context():
+        with pytest.raises(tenancy.TenancyError, match="Volunteer"):
+            db.session.scalars(select(Volunteer)).all()
+        with pytest.raises(tenancy.TenancyError):
+            db.session.execute(select(Match.id).join(Volunteer)).all()
+        # Rows of no agency (agencies, users) need no scope.
+        assert db.session.scalars(select(Agency)).all()
+        with pytest.raises(tenancy.TenancyError):
+            db.session.scalar(select(func.count(Volunteer.id)))
 
 
 @pytest.mark.parametrize("path", ["/volunteers/999999", "/newcomers/0"])

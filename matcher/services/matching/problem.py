@@ -42,9 +42,26 @@ class BuiltProblem:
     """The engine document and the people it was built from, by database id."""
 
     document: dict[str, Any]
+    #: Volunteers in the document, by id: those with a free place and those holding pinned pairs.
     volunteers: dict[int, Volunteer] = field(default_factory=dict)
     newcomers: dict[int, Newcomer] = field(default_factory=dict)
     pinned: set[tuple[int, int]] = field(default_factory=set)
+
+    @property
+    def open_newcomers(self) -> int:
+        """Newcomers still waiting for a volunteer (not held by a pinned pair)."""
+        return len(self.newcomers) - len({n for _, n in self.pinned})
+
+    @property
+    def free_volunteers(self) -> int:
+        """Volunteers with a place still free after their pinned pairs."""
+        held: dict[int, int] = {}
+        for v, _ in self.pinned:
+            held[v] = held.get(v, 0) + 1
+        return sum(
+            1 for entry in self.document["volunteers"]
+            if entry["capacity"] > held.get(parse_key(entry["id"]), 0)
+        )  # fmt: skip
 
 
 def settings(agency: Agency) -> dict[str, Any]:

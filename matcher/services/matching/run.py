@@ -100,8 +100,8 @@ def _store(
         started_by_id=actor.id if actor else None,
         status="finished",
         parameters={**built.document["settings"], "today": on.isoformat()},
-        volunteers=len(built.document["volunteers"]),
-        newcomers=len(built.document["newcomers"]),
+        volunteers=built.free_volunteers,
+        newcomers=built.open_newcomers,
         feasible_pairs=int(stats.get("feasible_pairs", 0)),
         unmatched=_unmatched(result),
     )

@@ -105,7 +105,7 @@ def agency_preview(agency_id: int) -> ResponseReturnValue:
     if not form.validate():
         abort(400)
     funnel = settings_preview.funnel(agency, _distance(form.max_distance_km.data), today())
-    return jsonify(funnel.__dict__)
+    return jsonify(settings_preview.as_json(funnel))
 
 
 @bp.route("/act-as", methods=["GET", "POST"])

@@ -16,8 +16,8 @@ from matcher.web.safety import safe_next
 
 
 def home_for(user: User) -> str:
-    """The start page of a logged-in user: a coordinator's dashboard, the admin's area."""
-    return url_for("admin.index" if user.is_admin else "coordinator.dashboard")
+    """The start page of a logged-in user: the overview (an admin chooses an agency there)."""
+    return url_for("coordinator.dashboard")
 
 
 def _login_account_key() -> str:

@@ -111,8 +111,11 @@ class StepForm(VersionedForm):
 class EndForm(VersionedForm):
     """End a Patenschaft with a reason."""
 
+    # No reason is chosen in advance: ending a Patenschaft is a decision, not a default.
     reason = SelectField(
-        _l("Reason"), choices=choices(END_REASON_LABELS), validators=[DataRequired()]
+        _l("Reason"),
+        choices=choices(END_REASON_LABELS, blank=_l("— please choose —")),
+        validators=[DataRequired(_l("Please choose a reason."))],
     )
     note = StringField(_l("Note (optional)"), validators=[Length(max=1000)])
 
@@ -120,10 +123,7 @@ class EndForm(VersionedForm):
 class CheckInForm(FlaskForm):
     """Record a check-in."""
 
-    held_on = DateField(
-        _l("Date of the conversation"),
-        validators=[InputRequired(_l("Please give the date of the conversation."))],
-    )
+    held_on = DateField(_l("Date of the conversation"), validators=[Optional()])
     light = RadioField(
         _l("How is it going?"), choices=choices(LIGHT_LABELS), validators=[InputRequired()]
     )

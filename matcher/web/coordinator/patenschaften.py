@@ -140,7 +140,7 @@ def checkin(checkin_id: int) -> ResponseReturnValue:
             entry,
             form.light.data,
             form.note.data or "",
-            form.held_on.data,
+            form.held_on.data or today(),
             common.actor(),
             on=today(),
         )

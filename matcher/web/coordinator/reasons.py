@@ -169,8 +169,8 @@ def _taken(p: Mapping[str, Any]) -> str:
     if fewer:
         why.append(
             ngettext(
-                "%(num)d of these newcomers has fewer options (only %(least)d)",
-                "%(num)d of these newcomers have fewer options (some only %(least)d)",
+                "%(num)d has fewer options (only %(least)d)",
+                "%(num)d have fewer options (some only %(least)d)",
                 fewer,
                 least=int(p.get("min_options") or 0),
             )
@@ -184,13 +184,15 @@ def _taken(p: Mapping[str, Any]) -> str:
             )
         )
     if why:
-        return f"{text} {_('Of them, %(why)s.', why='; '.join(why))}"
-    if int(p.get("higher_score") or 0):
-        return f"{text} " + _(
+        reason = _("Of these newcomers, %(why)s.", why="; ".join(why))
+    elif int(p.get("higher_score") or 0):
+        reason = _(
             "None of them has fewer options or has waited longer, but they fit their "
             "volunteer better (a higher score)."
         )
-    return f"{text} " + _("It is a tie: they fit their volunteer exactly as well.")
+    else:
+        reason = _("It is a tie: they fit their volunteer exactly as well.")
+    return text + " " + reason
 
 
 def unmatched_text(entry: Mapping[str, Any]) -> str:

@@ -20,6 +20,7 @@ from matcher.labels import NEWCOMER_STATUS_LABELS, VOLUNTEER_STATUS_LABELS, choi
 from matcher.models import Newcomer, Volunteer, today
 from matcher.services.matching import views
 from matcher.services.people import certificates, directory, erasure, intake, screening
+from matcher.services.platform.administration import agencies as agencies_to_choose
 from matcher.web import acting, common, messages
 from matcher.web.coordinator import bp
 from matcher.web.coordinator.forms import (
@@ -34,7 +35,9 @@ from matcher.web.coordinator.forms import (
 
 @bp.route("/dashboard")
 def dashboard() -> str:
-    """An overview of the agency's people and its matching."""
+    """An overview of the agency's people and its matching (an admin first chooses one)."""
+    if not acting.has_agency():
+        return render_template("coordinator/choose_agency.html", agencies=agencies_to_choose())
     agency = acting.agency()
     return render_template(
         "coordinator/dashboard.html",
