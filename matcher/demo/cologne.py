@@ -33,11 +33,17 @@ NEWCOMER_LANGUAGES: Final = {
 # Second languages newcomers often bring along.
 NEWCOMER_SECOND: Final = {"uk": "ru", "ru": "uk", "ku": "ar", "fa": "en", "ti": "en", "ar": "en"}
 
-VOLUNTEER_FIRST: Final = (
+# First names by the gender the volunteer gives, so that a name never contradicts it.
+VOLUNTEER_FIRST_FEMALE: Final = (
     "Anna", "Lena", "Julia", "Sabine", "Petra", "Monika", "Katrin", "Miriam", "Clara",
-    "Thomas", "Michael", "Stefan", "Jan", "Lukas", "Felix", "Wolfgang", "Jürgen", "Tobias",
-    "Aylin", "Murat", "Leyla", "Nadia", "Sergej", "Olga", "Kasia", "Marco",
+    "Aylin", "Leyla", "Nadia", "Olga", "Kasia",
 )  # fmt: skip
+VOLUNTEER_FIRST_MALE: Final = (
+    "Thomas", "Michael", "Stefan", "Jan", "Lukas", "Felix", "Wolfgang", "Jürgen", "Tobias",
+    "Murat", "Sergej", "Marco",
+)  # fmt: skip
+# Names that go with any gender, for people who say "diverse" or nothing.
+VOLUNTEER_FIRST_ANY: Final = ("Alex", "Kim", "Robin", "Sascha", "Toni", "Luca")
 VOLUNTEER_LAST: Final = (
     "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
     "Schulz", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Schröder", "Neumann",

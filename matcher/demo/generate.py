@@ -52,13 +52,27 @@ def _slots(rng: random.Random, k_min: int, k_max: int) -> list[str]:
     return [s for s in SLOTS if s in chosen]
 
 
+def _ascii(text: str) -> str:
+    """An e-mail-safe spelling of a name: "jürgen.o'brien" → "juergen.obrien"."""
+    for letter, spelled in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("ı", "i")):
+        text = text.replace(letter, spelled)
+    return "".join(c for c in text if c.isascii() and (c.isalnum() or c == "."))
+
+
 def volunteers(n: int, seed: int, today: date) -> list[PersonData]:
     """`n` volunteers: mostly German-speaking with English and some heritage languages."""
     rng = random.Random(f"volunteers-{seed}")
     people = []
     for i in range(n):
         postcode, lat, lon = _place(rng)
-        first = rng.choice(cologne.VOLUNTEER_FIRST)
+        gender = rng.choices(["female", "male", "diverse", None], weights=[60, 34, 2, 4])[0]
+        first = rng.choice(
+            cologne.VOLUNTEER_FIRST_FEMALE
+            if gender == "female"
+            else cologne.VOLUNTEER_FIRST_MALE
+            if gender == "male"
+            else cologne.VOLUNTEER_FIRST_ANY
+        )
         last = rng.choice(cologne.VOLUNTEER_LAST)
         langs = {"de": "native" if rng.random() < 0.9 else "fluent"}
         if rng.random() < 0.65:
@@ -68,7 +82,7 @@ def volunteers(n: int, seed: int, today: date) -> list[PersonData]:
             code = rng.choices(heritage, weights=list(cologne.VOLUNTEER_HERITAGE.values()))[0]
             langs[code] = rng.choice(["native", "fluent", "good"])
         status = rng.choices(["active", "applied", "paused"], weights=[85, 10, 5])[0]
-        slug = f"{first}.{last}".lower().replace("'", "").replace("ı", "i")
+        slug = _ascii(f"{first}.{last}".lower())
         people.append(
             PersonData(
                 first_name=first,
@@ -78,7 +92,7 @@ def volunteers(n: int, seed: int, today: date) -> list[PersonData]:
                 lat=lat,
                 lon=lon,
                 age_band=rng.choices(AGE_BANDS[1:], weights=[2, 4, 4, 5, 4])[0],
-                gender=rng.choices(["female", "male", "diverse", None], weights=[60, 34, 2, 4])[0],
+                gender=gender,
                 languages=langs,
                 slots=_slots(rng, 2, 6),
                 topics=sorted(rng.sample(TOPICS, rng.randint(2, 4))),

@@ -110,16 +110,20 @@ class VolunteerRules:
 
     consents_to = hybrid_method(_has_consent, _consent_sql)
 
+    def refusal(self) -> str | None:
+        """Why the volunteer takes no part in the matching now (a message code), or None."""
+        if self.anonymised_at is not None or self.status != "active" or not self.languages:
+            return "volunteer_not_active"
+        if self.email_confirmed_at is None:
+            return "volunteer_not_confirmed"
+        if not _has_consent(self, "matching"):
+            return "volunteer_no_consent"
+        return None
+
     @hybrid_property
     def takes_part(self) -> bool:
         """Active, confirmed, not erased, consenting to matching, speaking a language."""
-        return (
-            self.status == "active"
-            and self.email_confirmed_at is not None
-            and self.anonymised_at is None
-            and bool(self.languages)
-            and _has_consent(self, "matching")
-        )
+        return self.refusal() is None
 
     @takes_part.inplace.expression
     @classmethod
@@ -159,6 +163,25 @@ class VolunteerRules:
     def _available_sql(cls) -> ColumnElement[bool]:
         return and_(cls.takes_part, cls.capacity > cls.places_taken)
 
+    @hybrid_property
+    def in_pool(self) -> bool:
+        """Signed up and confirmed, or active, and not erased: someone the agency may still
+        match, and so someone whose certificate matters."""
+        return (
+            self.status in ("applied", "active")
+            and self.email_confirmed_at is not None
+            and self.anonymised_at is None
+        )
+
+    @in_pool.inplace.expression
+    @classmethod
+    def _in_pool_sql(cls) -> ColumnElement[bool]:
+        return and_(
+            cls.status.in_(("applied", "active")),
+            cls.email_confirmed_at.is_not(None),
+            cls.anonymised_at.is_(None),
+        )
+
 
 class NewcomerRules:
     """The eligibility rules of a newcomer (mixed into `matcher.models.Newcomer`)."""
@@ -183,15 +206,18 @@ class NewcomerRules:
 
     consents_to = hybrid_method(_has_consent, _consent_sql)
 
+    def refusal(self) -> str | None:
+        """Why the newcomer is not waiting for a match now (a message code), or None."""
+        if self.anonymised_at is not None or self.status != "waiting" or not self.languages:
+            return "newcomer_not_waiting"
+        if not _has_consent(self, "matching"):
+            return "newcomer_no_consent"
+        return None
+
     @hybrid_property
     def waits_for_match(self) -> bool:
         """Waiting, not erased, consenting to matching, speaking a language."""
-        return (
-            self.status == "waiting"
-            and self.anonymised_at is None
-            and bool(self.languages)
-            and _has_consent(self, "matching")
-        )
+        return self.refusal() is None
 
     @waits_for_match.inplace.expression
     @classmethod

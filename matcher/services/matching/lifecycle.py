@@ -72,26 +72,18 @@ def _fresh(obj: Volunteer | Newcomer | Match) -> None:
 
 def check_volunteer(volunteer: Volunteer) -> None:
     """Refuse when the volunteer cannot take a Patenschaft (the domain's rule, with why)."""
-    if volunteer.anonymised_at is not None or volunteer.status != "active":
-        raise Refused("volunteer_not_active")
-    if volunteer.email_confirmed_at is None:
-        raise Refused("volunteer_not_confirmed")
-    if not volunteer.consents_to("matching"):
-        raise Refused("volunteer_no_consent")
-    if not volunteer.takes_part:
-        raise Refused("volunteer_not_active")
+    refusal = volunteer.refusal()
+    if refusal is not None:
+        raise Refused(refusal)
     if volunteer.places_taken >= volunteer.capacity:
         raise Conflict("capacity", capacity=volunteer.capacity)
 
 
 def check_newcomer(newcomer: Newcomer) -> None:
     """Refuse when the newcomer is not waiting for a match (the domain's rule, with why)."""
-    if newcomer.anonymised_at is not None or newcomer.status != "waiting":
-        raise Refused("newcomer_not_waiting")
-    if not newcomer.consents_to("matching"):
-        raise Refused("newcomer_no_consent")
-    if not newcomer.waits_for_match:
-        raise Refused("newcomer_not_waiting")
+    refusal = newcomer.refusal()
+    if refusal is not None:
+        raise Refused(refusal)
 
 
 def approve(items: Sequence[Approval], actor: User, *, on: date) -> list[Match]:

@@ -65,22 +65,17 @@ def needed(on: date) -> Need:
             select(Newcomer.id).where(Newcomer.waits_for_match, Newcomer.needs_certificate)
         ).all()
     )
-    in_pool = (
-        Volunteer.status.in_(("applied", "active")),
-        Volunteer.email_confirmed_at.is_not(None),
-        Volunteer.anonymised_at.is_(None),
-    )
     # NOT IN rather than NOT (…): a NULL in a half-filled record must not hide anyone.
     valid = select(Volunteer.id).where(Volunteer.certificate_valid_on(on))
     volunteers = db.session.scalars(
         select(Volunteer)
-        .where(*in_pool, Volunteer.id.not_in(valid))
+        .where(Volunteer.in_pool, Volunteer.id.not_in(valid))
         .order_by(Volunteer.can_show_certificate.desc(), Volunteer.last_name, Volunteer.first_name)
     ).all()
     expiring = db.session.scalars(
         select(Volunteer)
         .where(
-            *in_pool,
+            Volunteer.in_pool,
             Volunteer.certificate_valid_on(on),
             ~Volunteer.certificate_valid_on(on + RENEWAL_WARNING),
         )

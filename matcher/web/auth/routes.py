@@ -7,7 +7,6 @@ from werkzeug.wrappers import Response
 
 from matcher.domain.errors import Invalid
 from matcher.extensions import limiter
-from matcher.models import User
 from matcher.services.platform import accounts
 from matcher.web import common, messages
 from matcher.web.auth import bp
@@ -15,14 +14,16 @@ from matcher.web.auth.forms import LoginForm, PasswordForm
 from matcher.web.safety import safe_next
 
 
-def home_for(user: User) -> str:
+def home() -> str:
     """The start page of a logged-in user: the overview (an admin chooses an agency there)."""
     return url_for("coordinator.dashboard")
 
 
 def _login_account_key() -> str:
     """Rate-limit key per account: the email typed, known or not, so both answer alike."""
-    return "login-account:" + accounts.normalise_email(str(request.form.get("email", "")))[:254]
+    # The limiter asks before the view runs: read the field through the form all the same.
+    typed = LoginForm(formdata=request.form, meta={"csrf": False}).email.data or ""
+    return "login-account:" + accounts.normalise_email(str(typed))[:254]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -35,14 +36,14 @@ def _login_account_key() -> str:
 def login() -> str | Response | tuple[str, int]:
     """Log a staff member in."""
     if current_user.is_authenticated:
-        return redirect(home_for(current_user))
+        return redirect(home())
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             common.fresh_session()  # a fresh session after login: no fixation
             login_user(user)
-            return redirect(safe_next(request.args.get("next")) or home_for(user))
+            return redirect(safe_next(request.args.get("next")) or home())
         # The same words for an unknown email and a wrong password.
         form.password.errors = [_("Email or password is wrong.")]
         return render_template("auth/login.html", form=form), 401
@@ -75,6 +76,6 @@ def change_password() -> str | Response | tuple[str, int]:
             return render_template("auth/password.html", form=form), 400
         login_user(user)  # this session goes on with the new session version
         flash(_("Your password has been changed. Other sessions have been logged out."), "success")
-        return redirect(home_for(user))
+        return redirect(home())
     status = 400 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status

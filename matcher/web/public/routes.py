@@ -2,11 +2,9 @@
 
 from flask import abort, redirect, render_template, session, url_for
 from flask_login import current_user
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from matcher.extensions import db
+from matcher.services.platform import health
 from matcher.web.public import bp
 from matcher.web.public.forms import LanguageForm
 from matcher.web.safety import safe_next
@@ -23,10 +21,7 @@ def index() -> str | Response:
 @bp.route("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
     """200 when the database answers, 503 when it does not."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        db.session.rollback()
+    if not health.database_answers():
         return {"status": "unavailable"}, 503
     return {"status": "ok"}, 200
 
