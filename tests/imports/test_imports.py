@@ -198,10 +198,15 @@ def test_feat_b6_a_newcomer_list_with_dari_sorani_and_farsi_is_checked_and_impor
     client, agency, _admin = admin_client
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.append(["Vorname", "PLZ", "Alter", "Sprachen", "Einwilligung"])
-    sheet.append(["Parwana", "50825", "26_35", "Dari (Muttersprache), Deutsch (A2)", "ja"])
-    sheet.append(["Hamid", "50825", "36_50", "prs (Muttersprache); Farsi (B1)", "ja"])
-    sheet.append(["Rojin", "50825", "18_25", "Sorani (Muttersprache), Kurmandschi", "ja"])
+    # A consent on paper needs its day and the notice's language (feat B16).
+    sheet.append(["Vorname", "PLZ", "Alter", "Sprachen", "Einwilligung", "Einwilligung am",
+                  "Hinweise erklärt auf"])  # fmt: skip
+    sheet.append(["Parwana", "50825", "26_35", "Dari (Muttersprache), Deutsch (A2)", "ja",
+                  "01.10.2025", "Dari"])  # fmt: skip
+    sheet.append(["Hamid", "50825", "36_50", "prs (Muttersprache); Farsi (B1)", "ja",
+                  "01.10.2025", "Farsi"])  # fmt: skip
+    sheet.append(["Rojin", "50825", "18_25", "Sorani (Muttersprache), Kurmandschi", "ja",
+                  "01.10.2025", "Sorani"])  # fmt: skip
     out = io.BytesIO()
     workbook.save(out)
     url = _upload(client, agency.id, "newcomers", "liste.xlsx", out.getvalue())
