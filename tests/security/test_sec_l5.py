@@ -75,7 +75,7 @@ def test_sec_l5_dates_out_of_range_never_overflow_in_the_services(
     app: Flask, runner: Any, tmp_path: Path, two_agencies: dict[str, Any]
 ) -> None:
     """The CLI and other callers skip the forms: the last day there is is no overflow."""
-    with app.test_request_context():
+    with inside(app), app.test_request_context():
         agency = db.session.get(Agency, two_agencies["a"]["agency"].id)
         assert agency is not None
         assert administration.audit_log(1, day_from=date.min, day_to=date.max).page.total >= 0
