@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 
 from matcher.extensions import db
 from matcher.models import AuditEvent, ConsentRecord, Newcomer, Volunteer, utcnow
+from matcher.services.lists import imports
 from matcher.services.lists.import_fields import suggest_mapping
 from tests.conftest import inside, login
 
@@ -242,6 +243,28 @@ def test_unreadable_and_unknown_uploads_get_a_message_not_a_500(
         assert 'class="error"' in response.get_data(as_text=True)
     assert client.get("/admin/imports/" + "A" * 32).status_code == 404
     assert client.get("/admin/imports/../../etc").status_code == 404
+
+
+def test_an_import_that_loses_a_race_keeps_none_of_its_rows(
+    app: Flask, admin_client: tuple[FlaskClient, Any, Any], make_volunteer: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    client, agency, _admin = admin_client
+    url = _upload(client, agency.id, "volunteers", "paten.csv", VOLUNTEERS_CSV.encode("utf-8"))
+    mapping = _selected_mapping(client, url)
+    # Someone else imports Ömer between the check and the write: the check cannot see him.
+    make_volunteer(agency, email="omer@example.org")
+    monkeypatch.setattr(imports, "_existing_keys", lambda kind, agency: set())
+    consents = _count(app, ConsentRecord)
+    response = client.post(url, data={**mapping, "run": "1"})
+    assert response.status_code == 409
+    assert "inzwischen importiert" in response.get_data(as_text=True)
+    # Anna came before Ömer in the file: she and her consent are undone with the rest.
+    assert _count(app, Volunteer) == 1 and _count(app, ConsentRecord) == consents
+    with inside(app):
+        assert not db.session.scalar(
+            select(AuditEvent.id).where(AuditEvent.action == "import.volunteers")
+        )
 
 
 def test_another_admin_cannot_use_my_upload(

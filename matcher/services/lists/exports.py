@@ -111,7 +111,6 @@ def export(request: ExportRequest, actor: User | None) -> ExportFile:
         agency_id=request.agency.id,
         actor=actor,
     )
-    db.session.commit()
     suffix = "-pseudonymised" if request.pseudonymised else ""
     filename = f"{request.agency.slug}-{request.kind}{suffix}-{utcnow().date()}.{request.fmt}"
     return ExportFile(filename, MIMETYPES[request.fmt], data, len(rows))

@@ -260,5 +260,4 @@ def funder_report_xlsx(
     data = spreadsheet.write_xlsx([(str(labels["title"]), headers, rows)])
     audit.record("export.funder_report", object_type="agency", object_id=agency.id,
                  agency_id=agency.id, actor=actor)  # fmt: skip
-    db.session.commit()
     return data

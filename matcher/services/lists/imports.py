@@ -243,9 +243,10 @@ def _existing_keys(kind: str, agency: Agency) -> set[str]:
 def run(
     kind: str, agency: Agency, table: Table, mapping: dict[str, int | None], actor: User
 ) -> Plan:
-    """Check again and, when every row is fine, import all new rows in one transaction.
+    """Check again and, when every row is fine, add all new rows to the transaction.
 
-    A plan with errors writes nothing; a row someone else imported meanwhile raises `Conflict`.
+    The caller's transaction holds every row or, when any fails, none: a plan with errors
+    writes nothing, and a row someone else imported meanwhile raises `Conflict`.
     """
     plan = check(kind, agency, table, mapping)
     if not plan.ok:
@@ -262,13 +263,12 @@ def run(
             db.session.flush()  # the consent needs the person's id
             if record.get("consent"):
                 _consent(agency, person, record, actor)
-        audit.record(f"import.{kind}", object_type="agency", object_id=agency.id,
-                     agency_id=agency.id, actor=actor)  # fmt: skip
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
-        # Someone imported the same rows at the same moment: nothing of ours is kept.
-        db.session.rollback()
+        # Someone imported the same rows at the same moment: the boundary undoes ours.
         raise Conflict("import_rows_taken") from None
+    audit.record(f"import.{kind}", object_type="agency", object_id=agency.id,
+                 agency_id=agency.id, actor=actor)  # fmt: skip
     return plan
 
 
