@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from matcher.domain import audit
 from matcher.domain.errors import Invalid
 from matcher.domain.vocab import MATCH_STATUSES, NEWCOMER_STATUSES, VOLUNTEER_STATUSES
 from matcher.extensions import db
@@ -41,7 +42,7 @@ from matcher.models import Agency, Match, Newcomer, User, Volunteer, utcnow
 from matcher.services.lists import spreadsheet
 from matcher.services.lists.spreadsheet import Cell, Month
 from matcher.services.matching import problem
-from matcher.services.platform import audit, vocabulary
+from matcher.services.platform import vocabulary
 
 KINDS = ("matches", "volunteers", "newcomers")
 FORMATS = ("csv", "xlsx")
@@ -104,13 +105,7 @@ def export(request: ExportRequest, actor: User | None) -> ExportFile:
     else:
         data = spreadsheet.write_xlsx([(str(LIST_LABELS[request.kind]), headers, rows)])
     action = f"export.{request.kind}" + (".pseudonymised" if request.pseudonymised else "")
-    audit.record(
-        action,
-        object_type="agency",
-        object_id=request.agency.id,
-        agency_id=request.agency.id,
-        actor=actor,
-    )
+    audit.about(action, request.agency, actor)
     suffix = "-pseudonymised" if request.pseudonymised else ""
     filename = f"{request.agency.slug}-{request.kind}{suffix}-{utcnow().date()}.{request.fmt}"
     return ExportFile(filename, MIMETYPES[request.fmt], data, len(rows))

@@ -16,6 +16,7 @@ from statistics import median
 
 from sqlalchemy import func, select
 
+from matcher.domain import audit
 from matcher.domain.errors import Invalid
 from matcher.domain.vocab import END_REASONS
 from matcher.extensions import db
@@ -30,7 +31,6 @@ from matcher.models import (
     VolunteerLanguage,
 )
 from matcher.services.lists import spreadsheet
-from matcher.services.platform import audit
 
 SUPPRESS_BELOW = 5
 #: The monthly chart shows at most this many months: the last ones of a longer period.
@@ -258,6 +258,5 @@ def funder_report_xlsx(
     rows += [[label, count if count >= SUPPRESS_BELOW else shown(count)] for label, count in lines]
     headers = [str(labels["figure"]), str(labels["count"])]
     data = spreadsheet.write_xlsx([(str(labels["title"]), headers, rows)])
-    audit.record("export.funder_report", object_type="agency", object_id=agency.id,
-                 agency_id=agency.id, actor=actor)  # fmt: skip
+    audit.about("export.funder_report", agency, actor)
     return data

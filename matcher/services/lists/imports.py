@@ -31,6 +31,7 @@ from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
+from matcher.domain import audit
 from matcher.domain.errors import Conflict, Invalid, NotFound
 from matcher.domain.vocab import slots_to_mask
 from matcher.extensions import db
@@ -46,7 +47,6 @@ from matcher.models import (
 )
 from matcher.services.lists.import_fields import FIELDS, CellError, Field, suggest_mapping
 from matcher.services.lists.spreadsheet import Table, read_table
-from matcher.services.platform import audit
 
 __all__ = ["FIELDS", "Plan", "RowError", "check", "run", "suggest_mapping"]
 
@@ -267,8 +267,7 @@ def run(
     except IntegrityError:
         # Someone imported the same rows at the same moment: the boundary undoes ours.
         raise Conflict("import_rows_taken") from None
-    audit.record(f"import.{kind}", object_type="agency", object_id=agency.id,
-                 agency_id=agency.id, actor=actor)  # fmt: skip
+    audit.about(f"import.{kind}", agency, actor)
     return plan
 
 
