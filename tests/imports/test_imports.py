@@ -241,7 +241,9 @@ def test_unreadable_and_unknown_uploads_get_a_message_not_a_500(
         )
         assert response.status_code == 400, name
         assert 'class="error"' in response.get_data(as_text=True)
-    assert client.get("/admin/imports/" + "A" * 32).status_code == 404
+    unknown = client.get("/admin/imports/" + "A" * 32)
+    assert unknown.status_code == 404
+    assert "unbekannt oder abgelaufen" in unknown.get_data(as_text=True)
     assert client.get("/admin/imports/../../etc").status_code == 404
 
 
