@@ -130,6 +130,84 @@ CONSENT_CHANNEL_LABELS = {
 }
 
 
+#: The lists an agency imports and exports, as the pages and the files name them.
+LIST_LABELS = {
+    "matches": _l("Patenschaften"),
+    "volunteers": _l("Volunteers"),
+    "newcomers": _l("Newcomers"),
+}
+YES_NO_LABELS = {True: _l("yes"), False: _l("no")}
+#: The fields of an imported list (matcher.services.lists.import_fields).
+IMPORT_FIELD_LABELS = {
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "postcode": _l("Postcode"),
+    "age_band": _l("Age band"),
+    "gender": _l("Gender"),
+    "languages": _l("Languages"),
+    "slots": _l("Availability"),
+    "topics": _l("Topics"),
+    "capacity": _l("Places"),
+    "status": _l("Status"),
+    "consent": _l("Consent on paper"),
+    "consent_date": _l("Consent given on"),
+    "consent_language": _l("Notice explained in"),
+    "external_ref": _l("Reference number"),
+    "contact_note": _l("Contact"),
+    "minors": _l("Children in the household"),
+    "mentor_gender": _l("Wanted gender of the volunteer"),
+    "waiting_since": _l("Waiting since"),
+}
+#: The column headers of the export files (matcher.services.lists.exports).
+EXPORT_COLUMN_LABELS = {
+    "number": _l("No."),
+    "status": _l("Status"),
+    "volunteer": _l("Volunteer"),
+    "volunteer_email": _l("Volunteer email"),
+    "newcomer": _l("Newcomer"),
+    "patenschaft": _l("Patenschaft"),
+    "proposed_on": _l("Proposed on"),
+    "approved_on": _l("Approved on"),
+    "started_on": _l("Started on"),
+    "trial_until": _l("Trial until"),
+    "ended_on": _l("Ended on"),
+    "end_reason": _l("End reason"),
+    "proposed_in": _l("Proposed in"),
+    "started_in": _l("Started in"),
+    "ended_in": _l("Ended in"),
+    "score": _l("Score"),
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "contact": _l("Contact"),
+    "postcode": _l("Postcode"),
+    "postcode_area": _l("Postcode area"),
+    "age_band": _l("Age band"),
+    "gender": _l("Gender"),
+    "languages": _l("Languages"),
+    "topics": _l("Topics"),
+    "minors": _l("Children in the household"),
+    "places": _l("Places"),
+    "current_patenschaften": _l("Current Patenschaften"),
+    "certificate_inspected_on": _l("Certificate inspected on"),
+    "email_confirmed": _l("Email confirmed"),
+    "registered_on": _l("Registered on"),
+    "registered_in": _l("Registered in"),
+    "waiting_since": _l("Waiting since"),
+}
+#: The fixed words of the funder report's file (matcher.services.lists.figures).
+REPORT_FILE_LABELS = {
+    "title": _l("Funder report"),
+    "figure": _l("Figure"),
+    "count": _l("Count"),
+    "agency": _l("Agency"),
+    "period": _l("Period"),
+}
+
+
 def choices(labels: Mapping[str, Any], blank: Any = None) -> list[SelectChoice]:
     """SelectField choices from a label mapping, optionally after a blank "all/none" entry."""
     out = [SelectChoice("", blank)] if blank is not None else []

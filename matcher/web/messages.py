@@ -129,6 +129,30 @@ def _table() -> dict[str, Render]:
         ),
         "current_password_wrong": lambda p: gettext("The current password is wrong."),
         "not_found": lambda p: gettext("This page does not exist (any more)."),
+        # Lists: imports, exports, figures (matcher.services.lists)
+        "file_unsupported_type": lambda p: gettext("Please upload a CSV or an XLSX file."),
+        "file_empty": lambda p: gettext("The file has no rows."),
+        "file_too_many_rows": lambda p: gettext("The file has too many rows (at most 20,000)."),
+        "file_too_many_columns": lambda p: gettext("The file has too many columns (at most 100)."),
+        "file_not_text": lambda p: gettext("This is not a CSV text file."),
+        "file_bad_csv": lambda p: gettext("The CSV file cannot be read."),
+        "file_bad_xlsx": lambda p: gettext(
+            "The file could not be read. Please save it again as an Excel workbook (XLSX) or as "
+            "CSV."
+        ),
+        "import_unknown_list": lambda p: gettext("Unknown list."),
+        "import_upload_expired": lambda p: gettext(
+            "This upload is unknown or has expired; please upload again."
+        ),
+        "import_mapping_mismatch": lambda p: gettext("The column mapping does not fit the file."),
+        "import_rows_taken": lambda p: gettext("Some rows were imported meanwhile; check again."),
+        "export_unknown_list": lambda p: gettext("This list cannot be exported."),
+        "export_unknown_format": lambda p: gettext("Please choose XLSX or CSV."),
+        "export_wrong_status": lambda p: gettext("This status does not apply to this list."),
+        "export_bad_delimiter": lambda p: gettext(
+            "The CSV delimiter must be a semicolon or a comma."
+        ),
+        "period_reversed": lambda p: gettext("The end is before the start."),
     }
 
 
@@ -143,3 +167,55 @@ def text(error: ServiceError) -> str:
 def known_codes() -> frozenset[str]:
     """Every code the table has words for (a test checks services raise no other)."""
     return frozenset(_table())
+
+
+# Lists: imports, exports, figures — the problems of one row of an imported list.
+
+
+def _cell_table() -> dict[str, Render]:
+    return {
+        # A cell the import cannot read (matcher.services.lists.import_fields)
+        "control_characters": lambda p: gettext("contains control characters"),
+        "too_long": lambda p: gettext("longer than %(n)d characters", n=p.get("n", 0)),
+        "bad_email": lambda p: gettext("not a valid email address"),
+        "bad_postcode": lambda p: gettext("not a German postcode (5 digits)"),
+        "unknown_postcode": lambda p: gettext("unknown postcode"),
+        "unknown_age_band": lambda p: gettext("unknown age band"),
+        "unknown_gender": lambda p: gettext("unknown gender (use w, m or d)"),
+        "unknown_language": lambda p: gettext(
+            "unknown language “%(name)s”", name=p.get("name", "")
+        ),
+        "unknown_level": lambda p: gettext("unknown level “%(level)s”", level=p.get("level", "")),
+        "no_language": lambda p: gettext("at least one language is needed"),
+        "unknown_slot": lambda p: gettext("unknown time slot “%(slot)s”", slot=p.get("slot", "")),
+        "unknown_topic": lambda p: gettext("unknown topic “%(topic)s”", topic=p.get("topic", "")),
+        "bad_capacity": lambda p: gettext("must be a number from 1 to 3"),
+        "unknown_status": lambda p: gettext("unknown status"),
+        "bad_flag": lambda p: gettext("use ja or nein"),
+        "one_language": lambda p: gettext("give one language"),
+        "date_out_of_range": lambda p: gettext("date out of range"),
+        "bad_date": lambda p: gettext("not a date (use 31.12.2025)"),
+        # A row as a whole (matcher.services.lists.imports)
+        "column_not_assigned": lambda p: gettext("required column not assigned"),
+        "empty": lambda p: gettext("empty"),
+        "same_person": lambda p: gettext("the same person as in row %(row)d", row=p.get("row", 0)),
+        "consent_without_date": lambda p: gettext(
+            "consent on paper, but not when: give the day it was given (or “nein”)"
+        ),
+        "consent_without_language": lambda p: gettext(
+            "consent on paper, but not in which language the notice was explained (or “nein”)"
+        ),
+    }
+
+
+def cell_text(code: str, params: Mapping[str, Any]) -> str:
+    """The words for a problem in one row of an imported list, in the user's language."""
+    render = _cell_table().get(code)
+    if render is None:
+        return gettext("This value cannot be used.")
+    return str(render(params))
+
+
+def cell_codes() -> frozenset[str]:
+    """Every row problem the table has words for (a test checks the import uses no other)."""
+    return frozenset(_cell_table())

@@ -159,7 +159,7 @@ def test_matches_export_filters_by_status_and_period_and_is_audited(
     # A status of another list is refused with a message, not a 500.
     refused = _export(client, agency.id, kind="matches", status="waiting")
     assert refused.status_code == 400
-    assert "Status" in refused.get_data(as_text=True)
+    assert "Dieser Status passt nicht zu dieser Liste." in refused.get_data(as_text=True)
     with inside(app):
         events = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "export.matches")
@@ -209,6 +209,7 @@ def test_cli_export_writes_the_file_and_audits(
     bad = runner.invoke(args=["export", "matches", "--agency", "awo", "--status", "waiting",
                               "-o", str(out)])  # fmt: skip
     assert bad.exit_code != 0 and "Traceback" not in bad.output
+    assert "This status does not apply to this list." in bad.output
     with inside(app):
         actions = db.session.scalars(select(AuditEvent.action)).all()
         assert "export.volunteers" in actions and "export.newcomers.pseudonymised" in actions

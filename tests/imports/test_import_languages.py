@@ -5,6 +5,7 @@ from flask import Flask
 
 from matcher.services.lists.import_fields import CellError, languages
 from matcher.services.platform import vocabulary
+from matcher.web import messages
 
 
 @pytest.mark.parametrize(
@@ -57,5 +58,9 @@ def test_feat_b6_every_listed_language_is_read_by_code_german_and_english_name()
 def test_feat_b6_languages_off_the_list_are_refused(app: Flask) -> None:
     with app.test_request_context():
         for cell in ("Klingonisch", "Latein", "tlh", "Elbisch", "xx"):
-            with pytest.raises(CellError, match="unbekannte Sprache"):
+            with pytest.raises(CellError) as refused:
                 languages(cell)
+            assert refused.value.code == "unknown_language"
+            # The page words it in German.
+            text = messages.cell_text(refused.value.code, refused.value.params)
+            assert text.startswith("unbekannte Sprache „"), text

@@ -5,9 +5,9 @@ fact, never the data). The pseudonymised variant, for statistics, carries no nam
 contacts: each person is a stable pseudonym (an HMAC of the id with the secret key), the
 postcode only its first two digits and dates only their month where a day would identify.
 
-A file reads like the pages: statuses, end reasons, age bands, genders, topics and
-languages carry the labels the UI shows (the UI's own label tables, in the current
-language), never the internal codes.
+A file reads like the pages: headers, statuses, end reasons, age bands, genders, topics
+and languages carry the labels the UI shows (the tables of `matcher.labels`, rendered in
+the current language; language names in the request's `locale`), never the internal codes.
 """
 
 import hashlib
@@ -18,28 +18,31 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from matcher.domain import audit
+from matcher.domain.errors import Invalid
 from matcher.domain.vocab import MATCH_STATUSES, NEWCOMER_STATUSES, VOLUNTEER_STATUSES
 from matcher.extensions import db
 from matcher.labels import (
     AGE_BAND_LABELS,
     END_REASON_LABELS,
+    EXPORT_COLUMN_LABELS,
     GENDER_LABELS,
     LEVEL_LABELS,
+    LIST_LABELS,
     MATCH_STATUS_LABELS,
     NEWCOMER_STATUS_LABELS,
     TOPIC_LABELS,
     VOLUNTEER_STATUS_LABELS,
+    YES_NO_LABELS,
 )
 from matcher.models import Agency, Match, Newcomer, User, Volunteer, utcnow
 from matcher.services.lists import spreadsheet
 from matcher.services.lists.spreadsheet import Cell, Month
 from matcher.services.matching import problem
-from matcher.services.platform import audit, vocabulary
+from matcher.services.platform import vocabulary
 
 KINDS = ("matches", "volunteers", "newcomers")
 FORMATS = ("csv", "xlsx")
@@ -57,13 +60,12 @@ MIMETYPES = {
 }
 
 
-class ExportError(ValueError):
-    """An export request that cannot be carried out."""
-
-
 @dataclass(frozen=True)
 class ExportRequest:
-    """What to export: one list of one agency, filtered, in one format."""
+    """What to export: one list of one agency, filtered, in one format and language.
+
+    `locale` names the language of the language names; the labels follow the active locale.
+    """
 
     kind: str
     agency: Agency
@@ -73,6 +75,7 @@ class ExportRequest:
     date_to: date | None = None
     pseudonymised: bool = False
     delimiter: str = ";"
+    locale: str = "de"
 
 
 @dataclass(frozen=True)
@@ -92,24 +95,17 @@ def pseudonym(kind: str, person_id: int) -> str:
     return f"{kind[0].upper()}-{digest[:12]}"
 
 
-def export(request: ExportRequest, actor: User | None = None) -> ExportFile:
-    """Build the export file and record the export in the audit log."""
+def export(request: ExportRequest, actor: User | None) -> ExportFile:
+    """Build the export file and record the export in the audit log (None: the system)."""
     _check(request)
-    headers, rows = _BUILDERS[(request.kind, request.pseudonymised)](request)
-    title = _sheet_title(request.kind)
+    columns, rows = _BUILDERS[(request.kind, request.pseudonymised)](request)
+    headers = [str(EXPORT_COLUMN_LABELS[c]) for c in columns]
     if request.fmt == "csv":
         data = spreadsheet.write_csv(headers, rows, delimiter=request.delimiter)
     else:
-        data = spreadsheet.write_xlsx([(title, headers, rows)])
+        data = spreadsheet.write_xlsx([(str(LIST_LABELS[request.kind]), headers, rows)])
     action = f"export.{request.kind}" + (".pseudonymised" if request.pseudonymised else "")
-    audit.record(
-        action,
-        object_type="agency",
-        object_id=request.agency.id,
-        agency_id=request.agency.id,
-        actor=actor,
-    )
-    db.session.commit()
+    audit.about(action, request.agency, actor)
     suffix = "-pseudonymised" if request.pseudonymised else ""
     filename = f"{request.agency.slug}-{request.kind}{suffix}-{utcnow().date()}.{request.fmt}"
     return ExportFile(filename, MIMETYPES[request.fmt], data, len(rows))
@@ -117,20 +113,15 @@ def export(request: ExportRequest, actor: User | None = None) -> ExportFile:
 
 def _check(request: ExportRequest) -> None:
     if request.kind not in KINDS:
-        raise ExportError(f"unknown list {request.kind!r}")
+        raise Invalid("export_unknown_list", kind=request.kind)
     if request.fmt not in FORMATS:
-        raise ExportError(f"unknown format {request.fmt!r}")
+        raise Invalid("export_unknown_format", fmt=request.fmt)
     if request.status and request.status not in STATUSES[request.kind]:
-        raise ExportError(f"unknown status {request.status!r}")
+        raise Invalid("export_wrong_status", status=request.status)
     if request.delimiter not in (";", ","):
-        raise ExportError("the delimiter must be ; or ,")
+        raise Invalid("export_bad_delimiter")
     if request.date_from and request.date_to and request.date_from > request.date_to:
-        raise ExportError("the start date is after the end date")
-
-
-def _sheet_title(kind: str) -> str:
-    titles = {"matches": _("Patenschaften"), "volunteers": _("Volunteers")}
-    return str(titles.get(kind, _("Newcomers")))
+        raise Invalid("period_reversed")
 
 
 def _bounds(request: ExportRequest) -> tuple[datetime | None, datetime | None]:
@@ -154,14 +145,12 @@ def _label(labels: Mapping[str, Any], code: str | None) -> str:
     return str(labels.get(code, code)) if code else ""
 
 
-def _language_names(person: Volunteer | Newcomer) -> str:
-    locale = str(get_locale() or "de")
+def _language_names(person: Volunteer | Newcomer, locale: str) -> str:
     return ", ".join(vocabulary.language_name(lang.code, locale) for lang in person.languages)
 
 
-def _languages(person: Volunteer | Newcomer) -> str:
+def _languages(person: Volunteer | Newcomer, locale: str) -> str:
     """Languages with levels as the pages show them: "Arabisch (Muttersprache), Deutsch (gut)"."""
-    locale = str(get_locale() or "de")
     return ", ".join(
         f"{vocabulary.language_name(lang.code, locale)} ({_label(LEVEL_LABELS, lang.level)})"
         for lang in person.languages
@@ -178,9 +167,10 @@ def _score(value: float | None) -> int | None:
 
 
 def _yes(value: bool) -> str:
-    return str(_("yes") if value else _("no"))
+    return str(YES_NO_LABELS[value])
 
 
+#: A list's columns (keys of `EXPORT_COLUMN_LABELS`) and its rows.
 Rows = tuple[list[str], list[Sequence[Cell]]]
 
 
@@ -214,10 +204,9 @@ def _match_query(request: ExportRequest) -> Select[Any]:
 
 
 def _matches(request: ExportRequest) -> Rows:
-    headers = [
-        _("No."), _("Status"), _("Volunteer"), _("Volunteer email"), _("Newcomer"),
-        _("Proposed on"), _("Approved on"), _("Started on"), _("Trial until"), _("Ended on"),
-        _("End reason"),
+    columns = [
+        "number", "status", "volunteer", "volunteer_email", "newcomer", "proposed_on",
+        "approved_on", "started_on", "trial_until", "ended_on", "end_reason",
     ]  # fmt: skip
     rows: list[Sequence[Cell]] = [
         [
@@ -235,13 +224,13 @@ def _matches(request: ExportRequest) -> Rows:
         ]  # fmt: skip
         for m in db.session.scalars(_match_query(request))
     ]
-    return headers, rows
+    return columns, rows
 
 
 def _matches_pseudonymised(request: ExportRequest) -> Rows:
-    headers = [
-        _("Patenschaft"), _("Volunteer"), _("Newcomer"), _("Status"), _("Proposed in"),
-        _("Started in"), _("Ended in"), _("End reason"), _("Score"),
+    columns = [
+        "patenschaft", "volunteer", "newcomer", "status", "proposed_in", "started_in",
+        "ended_in", "end_reason", "score",
     ]  # fmt: skip
     rows: list[Sequence[Cell]] = [
         [
@@ -257,7 +246,7 @@ def _matches_pseudonymised(request: ExportRequest) -> Rows:
         ]  # fmt: skip
         for m in db.session.scalars(_match_query(request))
     ]
-    return headers, rows
+    return columns, rows
 
 
 # --------------------------------------------------------------------------- people
@@ -284,10 +273,10 @@ def _people_query(model: Any, request: ExportRequest, named: bool) -> Select[Any
 
 
 def _volunteers(request: ExportRequest) -> Rows:
-    headers = [
-        _("No."), _("First name"), _("Last name"), _("Email"), _("Phone"), _("Postcode"),
-        _("Status"), _("Languages"), _("Topics"), _("Places"), _("Current Patenschaften"),
-        _("Certificate inspected on"), _("Email confirmed"), _("Registered on"),
+    columns = [
+        "number", "first_name", "last_name", "email", "phone", "postcode", "status",
+        "languages", "topics", "places", "current_patenschaften", "certificate_inspected_on",
+        "email_confirmed", "registered_on",
     ]  # fmt: skip
     # Approved, running and paused Patenschaften: those that take a place.
     current = problem.places_taken(request.agency)
@@ -300,7 +289,7 @@ def _volunteers(request: ExportRequest) -> Rows:
             v.phone,
             v.postcode,
             _label(VOLUNTEER_STATUS_LABELS, v.status),
-            _languages(v),
+            _languages(v, request.locale),
             _topics(v.topics),
             v.capacity,
             current.get(v.id, 0),
@@ -310,13 +299,13 @@ def _volunteers(request: ExportRequest) -> Rows:
         ]  # fmt: skip
         for v in db.session.scalars(_people_query(Volunteer, request, named=True))
     ]
-    return headers, rows
+    return columns, rows
 
 
 def _volunteers_pseudonymised(request: ExportRequest) -> Rows:
-    headers = [
-        _("Volunteer"), _("Postcode area"), _("Age band"), _("Gender"), _("Languages"),
-        _("Status"), _("Places"), _("Registered in"),
+    columns = [
+        "volunteer", "postcode_area", "age_band", "gender", "languages", "status", "places",
+        "registered_in",
     ]  # fmt: skip
     rows: list[Sequence[Cell]] = [
         [
@@ -324,20 +313,20 @@ def _volunteers_pseudonymised(request: ExportRequest) -> Rows:
             v.postcode[:2],
             _label(AGE_BAND_LABELS, v.age_band),
             _label(GENDER_LABELS, v.gender),
-            _language_names(v),
+            _language_names(v, request.locale),
             _label(VOLUNTEER_STATUS_LABELS, v.status),
             v.capacity,
             _month(v.created_at),
         ]  # fmt: skip
         for v in db.session.scalars(_people_query(Volunteer, request, named=False))
     ]
-    return headers, rows
+    return columns, rows
 
 
 def _newcomers(request: ExportRequest) -> Rows:
-    headers = [
-        _("No."), _("First name"), _("Contact"), _("Postcode"), _("Age band"), _("Languages"),
-        _("Topics"), _("Children in the household"), _("Status"), _("Waiting since"),
+    columns = [
+        "number", "first_name", "contact", "postcode", "age_band", "languages", "topics",
+        "minors", "status", "waiting_since",
     ]  # fmt: skip
     rows: list[Sequence[Cell]] = [
         [
@@ -346,7 +335,7 @@ def _newcomers(request: ExportRequest) -> Rows:
             n.contact_note,
             n.postcode,
             _label(AGE_BAND_LABELS, n.age_band),
-            _languages(n),
+            _languages(n, request.locale),
             _topics(n.topics),
             _yes(n.minors),
             _label(NEWCOMER_STATUS_LABELS, n.status),
@@ -354,27 +343,27 @@ def _newcomers(request: ExportRequest) -> Rows:
         ]  # fmt: skip
         for n in db.session.scalars(_people_query(Newcomer, request, named=True))
     ]
-    return headers, rows
+    return columns, rows
 
 
 def _newcomers_pseudonymised(request: ExportRequest) -> Rows:
-    headers = [
-        _("Newcomer"), _("Postcode area"), _("Age band"), _("Languages"),
-        _("Children in the household"), _("Status"), _("Waiting since"),
+    columns = [
+        "newcomer", "postcode_area", "age_band", "languages", "minors", "status",
+        "waiting_since",
     ]  # fmt: skip
     rows: list[Sequence[Cell]] = [
         [
             pseudonym("newcomer", n.id),
             n.postcode[:2],
             _label(AGE_BAND_LABELS, n.age_band),
-            _language_names(n),
+            _language_names(n, request.locale),
             _yes(n.minors),
             _label(NEWCOMER_STATUS_LABELS, n.status),
             _month(n.waiting_since),
         ]  # fmt: skip
         for n in db.session.scalars(_people_query(Newcomer, request, named=False))
     ]
-    return headers, rows
+    return columns, rows
 
 
 _BUILDERS: dict[tuple[str, bool], Callable[[ExportRequest], Rows]] = {

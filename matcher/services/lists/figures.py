@@ -4,19 +4,23 @@ Funders count Patenschaften started, active on a reporting date and ended (by re
 the volunteers active. A running Patenschaft is one that was started (introduction done)
 and not yet ended; paused ones still run. Counts below `SUPPRESS_BELOW` are shown as "<5"
 in the funder report, so that no one can be singled out from it.
+
+The functions return numbers and dates; the pages put them into words.
 """
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 
-from flask_babel import format_date
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from matcher.domain import audit
+from matcher.domain.errors import Invalid
 from matcher.domain.vocab import END_REASONS
 from matcher.extensions import db
+from matcher.labels import REPORT_FILE_LABELS
 from matcher.models import (
     Agency,
     Match,
@@ -27,7 +31,6 @@ from matcher.models import (
     VolunteerLanguage,
 )
 from matcher.services.lists import spreadsheet
-from matcher.services.platform import audit
 
 SUPPRESS_BELOW = 5
 #: The monthly chart shows at most this many months: the last ones of a longer period.
@@ -218,7 +221,7 @@ def unmet_demand(agency: Agency, limit: int = 12) -> list[LanguageDemand]:
 def funder_report(agency: Agency, start: date, end: date) -> FunderReport:
     """Started, active on the last day, ended by reason, and volunteers active in a period."""
     if start > end:
-        raise ValueError("start after end")
+        raise Invalid("period_reversed")
     runs = _runs(agency)
     lo, hi = _instant(start), _after(end)
     report = FunderReport(start=start, end=end)
@@ -239,49 +242,21 @@ def shown(count: int) -> str:
     return f"<{SUPPRESS_BELOW}" if count < SUPPRESS_BELOW else str(count)
 
 
-def _counts(report: FunderReport, reason_labels: dict[str, str]) -> list[tuple[str, int]]:
-    """The report as (label, count) lines, before suppression."""
-    lines = [
-        (_("Patenschaften started"), report.started),
-        (_("Patenschaften active on %(day)s", day=format_date(report.end)),
-         report.active_on_end),
-        (_("Patenschaften ended"), report.ended),
-    ]  # fmt: skip
-    for reason, count in report.ended_by_reason.items():
-        label = reason_labels.get(reason, reason)
-        lines.append((_("ended: %(reason)s", reason=label), count))
-    lines.append((_("Volunteers active in the period"), report.volunteers_active))
-    return [(str(label), value) for label, value in lines]
-
-
-def period_text(report: FunderReport) -> str:
-    """The report's period in the UI language's date format: "01.01.2026 – 30.06.2026"."""
-    return f"{format_date(report.start)} – {format_date(report.end)}"
-
-
-def report_lines(report: FunderReport, reason_labels: dict[str, str]) -> list[tuple[str, str]]:
-    """The report as (label, shown count) lines, small counts suppressed."""
-    return [(label, shown(count)) for label, count in _counts(report, reason_labels)]
-
-
 def funder_report_xlsx(
-    agency: Agency, report: FunderReport, reason_labels: dict[str, str], actor: User | None
+    agency: Agency, period: str, lines: Sequence[tuple[str, int]], actor: User | None
 ) -> bytes:
-    """The funder report as an XLSX file (small counts suppressed); the export is audited.
+    """The funder report's (label, count) lines as an XLSX file; the export is audited.
 
     Counts are numbers, so that they can be summed; a suppressed one stays the text "<5".
+    `period` is the report's period as the page shows it.
     """
-    headers = [_("Figure"), _("Count")]
+    labels = REPORT_FILE_LABELS
     rows: list[list[spreadsheet.Cell]] = [
-        [_("Agency"), agency.name],
-        [_("Period"), period_text(report)],
+        [str(labels["agency"]), agency.name],
+        [str(labels["period"]), period],
     ]
-    rows += [
-        [label, count if count >= SUPPRESS_BELOW else shown(count)]
-        for label, count in _counts(report, reason_labels)
-    ]
-    data = spreadsheet.write_xlsx([(str(_("Funder report")), [str(h) for h in headers], rows)])
-    audit.record("export.funder_report", object_type="agency", object_id=agency.id,
-                 agency_id=agency.id, actor=actor)  # fmt: skip
-    db.session.commit()
+    rows += [[label, count if count >= SUPPRESS_BELOW else shown(count)] for label, count in lines]
+    headers = [str(labels["figure"]), str(labels["count"])]
+    data = spreadsheet.write_xlsx([(str(labels["title"]), headers, rows)])
+    audit.about("export.funder_report", agency, actor)
     return data

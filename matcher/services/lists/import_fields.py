@@ -2,7 +2,8 @@
 
 Agencies' old spreadsheets are written by people: German or English headers, "w"/"m"/"d",
 "Muttersprache", "12.03.2025", a postcode whose leading zero Excel dropped. Each reader
-turns one cell into a value or raises `CellError` with a message a coordinator understands.
+turns one cell into a value or raises `CellError` with a code and its parameters; the web
+layer says it in words a coordinator understands (`matcher.web.messages.cell_text`).
 """
 
 import re
@@ -14,8 +15,6 @@ from functools import cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from matcher.domain.vocab import (
     AGE_BANDS,
@@ -26,22 +25,32 @@ from matcher.domain.vocab import (
     TOPICS,
     VOLUNTEER_STATUSES,
 )
+from matcher.labels import IMPORT_FIELD_LABELS
 from matcher.services.platform import vocabulary
 
 
 class CellError(ValueError):
-    """A cell whose content cannot be used; the message says why."""
+    """A cell whose content cannot be used: a code that says why, with its parameters."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
 class Field:
-    """One target field of an import: its name, label, whether required, header synonyms."""
+    """One target field of an import: its name, whether required, header synonyms, reader."""
 
     name: str
-    label: Any
     required: bool
     synonyms: tuple[str, ...]
     read: Callable[[str], Any]
+
+    @property
+    def label(self) -> Any:
+        """The field's name on the page, in the current language."""
+        return IMPORT_FIELD_LABELS[self.name]
 
 
 def _key(text: str) -> str:
@@ -62,9 +71,9 @@ def text(max_length: int) -> Callable[[str], str]:
 
     def read(value: str) -> str:
         if any(unicodedata.category(c) == "Cc" for c in value):
-            raise CellError(_("contains control characters"))
+            raise CellError("control_characters")
         if len(value) > max_length:
-            raise CellError(_("longer than %(n)d characters", n=max_length))
+            raise CellError("too_long", n=max_length)
         return value
 
     return read
@@ -75,7 +84,7 @@ def email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise CellError(_("not a valid email address")) from None
+        raise CellError("bad_email") from None
 
 
 @cache
@@ -91,10 +100,10 @@ def postcode(value: str) -> tuple[str, float, float]:
     if digits.isdigit() and len(digits) == 4:
         digits = "0" + digits
     if not (digits.isdigit() and len(digits) == 5):
-        raise CellError(_("not a German postcode (5 digits)"))
+        raise CellError("bad_postcode")
     found = _postcodes().get(digits)
     if found is None:
-        raise CellError(_("unknown postcode"))
+        raise CellError("unknown_postcode")
     return digits, float(found[0]), float(found[1])
 
 
@@ -111,7 +120,7 @@ def age_band(value: str) -> str:
     if key.isdigit() and 0 < int(key) < 120:
         age = int(key)
         return next((band for bound, band in _AGE_BOUNDS if age <= bound), "over_65")
-    raise CellError(_("unknown age band"))
+    raise CellError("unknown_age_band")
 
 
 _GENDER_WORDS = {
@@ -127,7 +136,7 @@ def gender(value: str) -> str | None:
         return None
     found = _GENDER_WORDS.get(_words(value))
     if found is None or found not in GENDERS:
-        raise CellError(_("unknown gender (use w, m or d)"))
+        raise CellError("unknown_gender")
     return found
 
 
@@ -158,13 +167,13 @@ def languages(value: str) -> dict[str, str]:
             name, level_text = match.group(1), match.group(2) or match.group(3)
             code = vocabulary.language_code(name)
         if code is None:
-            raise CellError(_("unknown language “%(name)s”", name=name))
+            raise CellError("unknown_language", name=name)
         level = _LEVEL_WORDS.get(_words(level_text), "") if level_text else "good"
         if level not in LEVELS:
-            raise CellError(_("unknown level “%(level)s”", level=level_text))
+            raise CellError("unknown_level", level=level_text)
         found[code] = level
     if not found:
-        raise CellError(_("at least one language is needed"))
+        raise CellError("no_language")
     return found
 
 
@@ -185,11 +194,11 @@ def slots(value: str) -> list[str]:
         if not words:
             continue
         if len(words) != 2:
-            raise CellError(_("unknown time slot “%(slot)s”", slot=item.strip()))
+            raise CellError("unknown_slot", slot=item.strip())
         day = words[0][:3] if words[0][:3] in DAYS else _DAY_WORDS.get(words[0][:2])
         part = words[1] if words[1] in PARTS else _PART_WORDS.get(words[1])
         if day is None or part is None:
-            raise CellError(_("unknown time slot “%(slot)s”", slot=item.strip()))
+            raise CellError("unknown_slot", slot=item.strip())
         found.append(f"{day}-{part}")
     return sorted(set(found))
 
@@ -211,7 +220,7 @@ def topics(value: str) -> list[str]:
             continue
         topic = word if word in TOPICS else _TOPIC_WORDS.get(word)
         if topic is None:
-            raise CellError(_("unknown topic “%(topic)s”", topic=item.strip()))
+            raise CellError("unknown_topic", topic=item.strip())
         found.append(topic)
     return sorted(set(found))
 
@@ -221,7 +230,7 @@ def capacity(value: str) -> int:
     if not value:
         return 1
     if not value.isdigit() or not 1 <= int(value) <= 3:
-        raise CellError(_("must be a number from 1 to 3"))
+        raise CellError("bad_capacity")
     return int(value)
 
 
@@ -238,7 +247,7 @@ def volunteer_status(value: str) -> str:
         return "applied"
     status = word if word in VOLUNTEER_STATUSES else _STATUS_WORDS.get(word)
     if status is None:
-        raise CellError(_("unknown status"))
+        raise CellError("unknown_status")
     return status
 
 
@@ -253,7 +262,7 @@ def flag(value: str) -> bool:
         return True
     if word in _NO:
         return False
-    raise CellError(_("use ja or nein"))
+    raise CellError("bad_flag")
 
 
 def notice_language(value: str) -> str | None:
@@ -262,7 +271,7 @@ def notice_language(value: str) -> str | None:
         return None
     found = languages(value)
     if len(found) != 1:
-        raise CellError(_("give one language"))
+        raise CellError("one_language")
     return next(iter(found))
 
 
@@ -276,9 +285,9 @@ def day(value: str) -> date | None:
         except ValueError:
             continue
         if parsed > date.today() or parsed.year < 1990:
-            raise CellError(_("date out of range"))
+            raise CellError("date_out_of_range")
         return parsed
-    raise CellError(_("not a date (use 31.12.2025)"))
+    raise CellError("bad_date")
 
 
 # --------------------------------------------------------------------------- the fields
@@ -286,14 +295,12 @@ def day(value: str) -> date | None:
 _NAME = text(100)
 _CONSENT_DATE = Field(
     "consent_date",
-    _l("Consent given on"),
     False,
     ("einwilligungam", "einwilligungsdatum", "consentdate", "datumeinwilligung", "consentgivenon"),
     day,
 )
 _CONSENT_LANGUAGE = Field(
     "consent_language",
-    _l("Notice explained in"),
     False,
     (
         "hinweiseerklartauf", "hinweiseerklaertauf", "hinweiseauf", "hinweissprache",
@@ -303,57 +310,30 @@ _CONSENT_LANGUAGE = Field(
     notice_language,
 )  # fmt: skip
 VOLUNTEER_FIELDS = (
-    Field("first_name", _l("First name"), True, ("vorname", "firstname", "givenname"), _NAME),
-    Field(
-        "last_name",
-        _l("Last name"),
-        True,
-        ("nachname", "name", "lastname", "surname", "familienname"),
-        _NAME,
-    ),  # fmt: skip
-    Field("email", _l("Email"), True, ("email", "emailadresse", "mail", "emailaddress"), email),
-    Field(
-        "phone",
-        _l("Phone"),
-        False,
-        ("telefon", "phone", "tel", "handy", "mobil", "telefonnummer"),
-        text(40),
-    ),  # fmt: skip
-    Field(
-        "postcode",
-        _l("Postcode"),
-        True,
-        ("plz", "postleitzahl", "postcode", "zip", "zipcode"),
-        postcode,
-    ),  # fmt: skip
-    Field("age_band", _l("Age band"), True, ("alter", "altersgruppe", "age", "ageband"), age_band),
-    Field("gender", _l("Gender"), False, ("geschlecht", "gender"), gender),
-    Field(
-        "languages",
-        _l("Languages"),
-        True,
-        ("sprachen", "sprache", "languages", "language"),
-        languages,
-    ),  # fmt: skip
+    Field("first_name", True, ("vorname", "firstname", "givenname"), _NAME),
+    Field("last_name", True, ("nachname", "name", "lastname", "surname", "familienname"), _NAME),
+    Field("email", True, ("email", "emailadresse", "mail", "emailaddress"), email),
+    Field("phone", False, ("telefon", "phone", "tel", "handy", "mobil", "telefonnummer"), text(40)),
+    Field("postcode", True, ("plz", "postleitzahl", "postcode", "zip", "zipcode"), postcode),
+    Field("age_band", True, ("alter", "altersgruppe", "age", "ageband"), age_band),
+    Field("gender", False, ("geschlecht", "gender"), gender),
+    Field("languages", True, ("sprachen", "sprache", "languages", "language"), languages),
     Field(
         "slots",
-        _l("Availability"),
         False,
         ("zeiten", "verfügbarkeit", "verfuegbarkeit", "availability", "slots"),
         slots,
     ),  # fmt: skip
-    Field("topics", _l("Topics"), False, ("themen", "topics", "angebot"), topics),
+    Field("topics", False, ("themen", "topics", "angebot"), topics),
     Field(
         "capacity",
-        _l("Places"),
         False,
         ("anzahl", "kapazitat", "kapazitaet", "capacity", "patenschaften"),
         capacity,
     ),  # fmt: skip
-    Field("status", _l("Status"), False, ("status",), volunteer_status),
+    Field("status", False, ("status",), volunteer_status),
     Field(
         "consent",
-        _l("Consent on paper"),
         False,
         ("einwilligung", "consent", "einwilligungpapier", "consentonpaper", "datenschutz"),
         flag,
@@ -364,60 +344,42 @@ VOLUNTEER_FIELDS = (
 NEWCOMER_FIELDS = (
     Field(
         "external_ref",
-        _l("Reference number"),
         False,
         ("nr", "nummer", "id", "referenz", "reference", "aktenzeichen", "ref"),
         text(64),
     ),  # fmt: skip
-    Field("first_name", _l("First name"), True, ("vorname", "firstname", "name"), _NAME),
+    Field("first_name", True, ("vorname", "firstname", "name"), _NAME),
     Field(
         "contact_note",
-        _l("Contact"),
         False,
         ("kontakt", "erreichbarkeit", "contact", "contactnote"),
         text(300),
     ),  # fmt: skip
-    Field("postcode", _l("Postcode"), True, ("plz", "postleitzahl", "postcode", "zip"), postcode),
-    Field("age_band", _l("Age band"), True, ("alter", "altersgruppe", "age", "ageband"), age_band),
-    Field(
-        "languages",
-        _l("Languages"),
-        True,
-        ("sprachen", "sprache", "languages", "language"),
-        languages,
-    ),  # fmt: skip
+    Field("postcode", True, ("plz", "postleitzahl", "postcode", "zip"), postcode),
+    Field("age_band", True, ("alter", "altersgruppe", "age", "ageband"), age_band),
+    Field("languages", True, ("sprachen", "sprache", "languages", "language"), languages),
     Field(
         "slots",
-        _l("Availability"),
         False,
         ("zeiten", "verfügbarkeit", "verfuegbarkeit", "availability", "slots"),
         slots,
     ),  # fmt: skip
-    Field("topics", _l("Topics"), False, ("themen", "bedarf", "topics", "needs"), topics),
+    Field("topics", False, ("themen", "bedarf", "topics", "needs"), topics),
     Field(
         "minors",
-        _l("Children in the household"),
         False,
         ("kinder", "minderjahrige", "minderjaehrige", "minors", "children"),
         flag,
     ),  # fmt: skip
     Field(
         "mentor_gender",
-        _l("Wanted gender of the volunteer"),
         False,
         ("wunschgeschlecht", "geschlechtpate", "mentorgender", "patingewunscht"),
         gender,
     ),
-    Field(
-        "waiting_since",
-        _l("Waiting since"),
-        False,
-        ("wartetseit", "angemeldetam", "waitingsince", "seit"),
-        day,
-    ),  # fmt: skip
+    Field("waiting_since", False, ("wartetseit", "angemeldetam", "waitingsince", "seit"), day),
     Field(
         "consent",
-        _l("Consent on paper"),
         False,
         ("einwilligung", "consent", "einwilligungpapier", "consentonpaper", "datenschutz"),
         flag,

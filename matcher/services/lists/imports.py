@@ -2,10 +2,10 @@
 
 The uploaded file is kept in the instance folder between the steps (mapping, dry run,
 import) under a random token and removed after a day. A dry run reads every row and lists
-every error with its spreadsheet row number; the import re-checks and writes every row in
-one transaction, or none. Volunteers already in the agency (same email) and newcomers
-already imported (same reference number, or the same row) are left alone, so importing the
-same file twice creates nobody twice.
+every error (a code the page words) with its spreadsheet row number; the import re-checks
+and adds every row to the caller's one transaction, or none. Volunteers already in the
+agency (same email) and newcomers already imported (same reference number, or the same
+row) are left alone, so importing the same file twice creates nobody twice.
 
 Consent is recorded only as the file states it: a row that says consent was given on paper
 must say when, and in which language the privacy notice was explained; a row that says
@@ -20,7 +20,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as clock
@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
+from matcher.domain import audit
+from matcher.domain.errors import Conflict, Invalid, NotFound
 from matcher.domain.vocab import slots_to_mask
 from matcher.extensions import db
 from matcher.models import (
@@ -44,28 +45,27 @@ from matcher.models import (
     VolunteerLanguage,
     utcnow,
 )
-from matcher.services.lists import spreadsheet
 from matcher.services.lists.import_fields import FIELDS, CellError, Field, suggest_mapping
-from matcher.services.lists.spreadsheet import SpreadsheetError, Table
-from matcher.services.platform import audit
+from matcher.services.lists.spreadsheet import Table, read_table
 
-__all__ = ["FIELDS", "ImportError_", "Plan", "RowError", "check", "run", "suggest_mapping"]
+__all__ = ["FIELDS", "Plan", "RowError", "check", "run", "suggest_mapping"]
 
 STASH_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,40}")
 
 
-class ImportError_(ValueError):  # noqa: N801 - not the builtin ImportError
-    """An import that cannot start: unreadable file, unknown upload, bad mapping."""
-
-
 @dataclass(frozen=True)
 class RowError:
-    """One problem in one row of the sheet (row numbers as the spreadsheet shows them)."""
+    """One problem in one row of the sheet (row numbers as the spreadsheet shows them).
+
+    `code` and `params` say what is wrong; the page says it in words
+    (`matcher.web.messages.cell_text`).
+    """
 
     row: int
     column: str
-    message: str
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,8 +99,8 @@ def _stash_dir() -> Path:
 def stash(filename: str, data: bytes, kind: str, agency: Agency, user: User) -> str:
     """Check that the upload is a readable table and keep it for the next steps; its token."""
     if kind not in FIELDS:
-        raise ImportError_(_("Unknown list."))
-    read(filename, data)
+        raise Invalid("import_unknown_list")
+    read_table(filename, data)
     folder = _stash_dir()
     cutoff = time.time() - STASH_SECONDS
     for old in folder.iterdir():
@@ -116,18 +116,16 @@ def stash(filename: str, data: bytes, kind: str, agency: Agency, user: User) -> 
 def unstash(token: str, user: User) -> tuple[dict[str, Any], Table]:
     """The upload behind a token (only for the user who uploaded it) and its table."""
     if not _TOKEN.fullmatch(token):
-        raise ImportError_(_("This upload is unknown or has expired; please upload again."))
+        raise NotFound("import_upload_expired")
     folder = _stash_dir()
     try:
         meta = json.loads((folder / f"{token}.json").read_text())
         data = (folder / f"{token}.bin").read_bytes()
     except (OSError, ValueError):
-        raise ImportError_(
-            _("This upload is unknown or has expired; please upload again.")
-        ) from None
+        raise NotFound("import_upload_expired") from None
     if meta.get("user_id") != user.id:
-        raise ImportError_(_("This upload is unknown or has expired; please upload again."))
-    return meta, read(meta["filename"], data)
+        raise NotFound("import_upload_expired")
+    return meta, read_table(meta["filename"], data)
 
 
 def discard(token: str) -> None:
@@ -135,27 +133,6 @@ def discard(token: str) -> None:
     if _TOKEN.fullmatch(token):
         for suffix in (".bin", ".json"):
             (_stash_dir() / f"{token}{suffix}").unlink(missing_ok=True)
-
-
-_READ_ERRORS = {
-    "unsupported_type": lambda: _("Please upload a CSV or an XLSX file."),
-    "empty": lambda: _("The file has no rows."),
-    "too_many_rows": lambda: _("The file has too many rows (at most 20,000)."),
-    "too_many_columns": lambda: _("The file has too many columns (at most 100)."),
-    "not_text": lambda: _("This is not a CSV text file."),
-    "bad_csv": lambda: _("The CSV file cannot be read."),
-    "bad_xlsx": lambda: _(
-        "The file could not be read. Please save it again as an Excel workbook (XLSX) or as CSV."
-    ),
-}
-
-
-def read(filename: str, data: bytes) -> Table:
-    """Read an upload as a table, with a readable message for a file that is none."""
-    try:
-        return spreadsheet.read_table(filename, data)
-    except SpreadsheetError as e:
-        raise ImportError_(_READ_ERRORS.get(str(e), _READ_ERRORS["bad_csv"])()) from None
 
 
 # --------------------------------------------------------------------------- checking
@@ -168,9 +145,9 @@ def check(kind: str, agency: Agency, table: Table, mapping: dict[str, int | None
     for f in fields:
         index = mapping.get(f.name)
         if index is not None and not 0 <= index < len(table.headers):
-            raise ImportError_(_("The column mapping does not fit the file."))
+            raise Invalid("import_mapping_mismatch")
         if f.required and index is None:
-            plan.errors.append(RowError(1, str(f.label), _("required column not assigned")))
+            plan.errors.append(RowError(1, str(f.label), "column_not_assigned"))
     if plan.errors:
         return plan
     existing = _existing_keys(kind, agency)
@@ -184,18 +161,16 @@ def check(kind: str, agency: Agency, table: Table, mapping: dict[str, int | None
             # Errors name the sheet's own column, which is what the user will correct.
             column = table.headers[index] if index is not None else str(f.label)
             if f.required and not cell:
-                plan.errors.append(RowError(number, column, _("empty")))
+                plan.errors.append(RowError(number, column, "empty"))
                 continue
             try:
                 record[f.name] = f.read(cell)
             except CellError as e:
-                plan.errors.append(RowError(number, column, str(e)))
+                plan.errors.append(RowError(number, column, e.code, e.params))
         plan.errors += _consent_problems(number, record, table, mapping, fields)
         key = _row_key(kind, record, cells, mapping)
         if key in seen:
-            plan.errors.append(
-                RowError(number, "", _("the same person as in row %(row)d", row=seen[key]))
-            )
+            plan.errors.append(RowError(number, "", "same_person", {"row": seen[key]}))
             continue
         seen[key] = number
         record["key"] = key
@@ -209,13 +184,10 @@ def check(kind: str, agency: Agency, table: Table, mapping: dict[str, int | None
     return plan
 
 
-_CONSENT_DETAILS: dict[str, Callable[[], str]] = {
-    "consent_date": lambda: _(
-        "consent on paper, but not when: give the day it was given (or “nein”)"
-    ),
-    "consent_language": lambda: _(
-        "consent on paper, but not in which language the notice was explained (or “nein”)"
-    ),
+#: The details a consent on paper needs from the file, with the problem when one is missing.
+_CONSENT_DETAILS = {
+    "consent_date": "consent_without_date",
+    "consent_language": "consent_without_language",
 }
 
 
@@ -231,12 +203,12 @@ def _consent_problems(
         return []
     problems = []
     labels = {f.name: str(f.label) for f in fields}
-    for name, message in _CONSENT_DETAILS.items():
+    for name, code in _CONSENT_DETAILS.items():
         # Absent means the cell could not be read at all: that error is listed already.
         if name in record and record[name] is None:
             index = mapping.get(name)
             column = table.headers[index] if index is not None else labels[name]
-            problems.append(RowError(number, column, message()))
+            problems.append(RowError(number, column, code))
     return problems
 
 
@@ -271,7 +243,11 @@ def _existing_keys(kind: str, agency: Agency) -> set[str]:
 def run(
     kind: str, agency: Agency, table: Table, mapping: dict[str, int | None], actor: User
 ) -> Plan:
-    """Check again and, when every row is fine, import all new rows in one transaction."""
+    """Check again and, when every row is fine, add all new rows to the transaction.
+
+    The caller's transaction holds every row or, when any fails, none: a plan with errors
+    writes nothing, and a row someone else imported meanwhile raises `Conflict`.
+    """
     plan = check(kind, agency, table, mapping)
     if not plan.ok:
         return plan
@@ -284,17 +260,14 @@ def run(
                 else _newcomer(agency, record, actor, now)
             )
             db.session.add(person)
-            db.session.flush()
+            db.session.flush()  # the consent needs the person's id
             if record.get("consent"):
                 _consent(agency, person, record, actor)
-        audit.record(f"import.{kind}", object_type="agency", object_id=agency.id,
-                     agency_id=agency.id, actor=actor)  # fmt: skip
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
-        # Someone imported the same rows at the same moment: nothing of ours is kept.
-        db.session.rollback()
-        plan.errors.append(RowError(0, "", _("Some rows were imported meanwhile; check again.")))
-        plan.new = 0
+        # Someone imported the same rows at the same moment: the boundary undoes ours.
+        raise Conflict("import_rows_taken") from None
+    audit.about(f"import.{kind}", agency, actor)
     return plan
 
 

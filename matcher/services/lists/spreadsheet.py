@@ -10,6 +10,8 @@ and never run, so it is written as it is.
 
 Dates are written the German way: TT.MM.JJJJ in CSV, and in XLSX real date cells shown as
 TT.MM.JJJJ, so that they sort and filter as dates.
+
+A file that cannot be read as a table raises `Invalid("file_…")`: the upload form says why.
 """
 
 import csv
@@ -27,6 +29,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+
+from matcher.domain.errors import Invalid
 
 #: Characters that make a spreadsheet treat a cell as a formula (with their full-width forms).
 FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
@@ -62,10 +66,6 @@ class Month:
 
 
 Cell = str | int | float | date | datetime | Month | None
-
-
-class SpreadsheetError(ValueError):
-    """A file that cannot be read as a table."""
 
 
 @dataclass(frozen=True)
@@ -185,21 +185,21 @@ def read_table(filename: str, data: bytes) -> Table:
     elif name.endswith((".csv", ".txt")):
         raw = _read_csv(data)
     else:
-        raise SpreadsheetError("unsupported_type")
+        raise Invalid("file_unsupported_type")
     numbered = [(i, row) for i, row in enumerate(raw, start=1) if any(c.strip() for c in row)]
     if not numbered:
-        raise SpreadsheetError("empty")
+        raise Invalid("file_empty")
     header_row, headers = numbered[0]
     headers = [h.strip() for h in headers]
     while headers and not headers[-1]:
         headers.pop()
     if not headers:
-        raise SpreadsheetError("empty")
+        raise Invalid("file_empty")
     if len(headers) > MAX_COLUMNS:
-        raise SpreadsheetError("too_many_columns")
+        raise Invalid("file_too_many_columns")
     rows = [(i, _fit(row, len(headers))) for i, row in numbered[1:]]
     if len(rows) > MAX_ROWS:
-        raise SpreadsheetError("too_many_rows")
+        raise Invalid("file_too_many_rows")
     return Table(headers=headers, rows=rows)
 
 
@@ -210,7 +210,7 @@ def _fit(row: list[str], width: int) -> list[str]:
 
 def _decode(data: bytes) -> str:
     if b"\x00" in data:
-        raise SpreadsheetError("not_text")
+        raise Invalid("file_not_text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -225,7 +225,7 @@ def _read_csv(data: bytes) -> list[list[str]]:
     try:
         return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as e:
-        raise SpreadsheetError("bad_csv") from e
+        raise Invalid("file_bad_csv") from e
 
 
 #: What a broken workbook raises: not a zip, parts or sheets missing, or XML the parser refuses
@@ -245,18 +245,18 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except _XLSX_ERRORS as e:
-        raise SpreadsheetError("bad_xlsx") from e
+        raise Invalid("file_bad_xlsx") from e
     try:
         sheet = workbook.worksheets[0]
         rows: list[list[str]] = []
         for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1):
             rows.append([_as_text(v) for v in values])
             if len(rows) > MAX_ROWS + 50:
-                raise SpreadsheetError("too_many_rows")
+                raise Invalid("file_too_many_rows")
         return rows
     except _XLSX_ERRORS as e:
         # A sheet's XML is parsed only now, row by row.
-        raise SpreadsheetError("bad_xlsx") from e
+        raise Invalid("file_bad_xlsx") from e
     finally:
         workbook.close()
 

@@ -1,9 +1,9 @@
 """Small helpers shared by the admin views."""
 
-from flask import abort, request
 from wtforms import SelectChoice, SelectField
 
 from matcher.services.platform import administration
+from matcher.web import common
 
 
 def agency_choices(field: SelectField, blank: str | None = None) -> None:
@@ -17,8 +17,5 @@ def agency_choices(field: SelectField, blank: str | None = None) -> None:
 
 
 def page_number() -> int:
-    """The `page` query argument, 1 to 100,000; anything else is a 400."""
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 100_000:
-        abort(400)
-    return int(page)
+    """The `page` query argument (`matcher.web.common.page_arg`; the audit log still asks here)."""
+    return common.page_arg()

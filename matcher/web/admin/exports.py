@@ -1,15 +1,21 @@
 """Admin pages: exporting match, volunteer and newcomer lists as XLSX or CSV."""
 
-from flask import Response, render_template, request
+from flask import Response, render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 from wtforms import SelectChoice, SelectField
 
-from matcher.labels import MATCH_STATUS_LABELS, NEWCOMER_STATUS_LABELS, VOLUNTEER_STATUS_LABELS
+from matcher.domain.errors import ServiceError
+from matcher.labels import (
+    LIST_LABELS,
+    MATCH_STATUS_LABELS,
+    NEWCOMER_STATUS_LABELS,
+    VOLUNTEER_STATUS_LABELS,
+)
 from matcher.models import Agency
 from matcher.services.lists import exports
-from matcher.web import common
+from matcher.web import common, messages
 from matcher.web.admin import bp
 from matcher.web.admin.common import agency_choices
 from matcher.web.admin.forms import ExportForm
@@ -18,9 +24,9 @@ from matcher.web.admin.forms import ExportForm
 def _status_choices(field: SelectField) -> None:
     """The blank "all" first, then each list's statuses under its name (one may be in several)."""
     groups = (
-        (_("Patenschaften"), MATCH_STATUS_LABELS),
-        (_("Volunteers"), VOLUNTEER_STATUS_LABELS),
-        (_("Newcomers"), NEWCOMER_STATUS_LABELS),
+        (LIST_LABELS["matches"], MATCH_STATUS_LABELS),
+        (LIST_LABELS["volunteers"], VOLUNTEER_STATUS_LABELS),
+        (LIST_LABELS["newcomers"], NEWCOMER_STATUS_LABELS),
     )
     field.choices = [SelectChoice("", _("All"))] + [
         SelectChoice(key, str(label), optgroup=str(group))
@@ -35,7 +41,7 @@ def exports_page() -> ResponseReturnValue:
     form = ExportForm()
     agency_choices(form.agency)
     _status_choices(form.status)
-    if request.method == "GET":
+    if not form.is_submitted():
         return render_template("admin/exports.html", form=form)
     if form.validate():
         request_ = exports.ExportRequest(
@@ -47,11 +53,14 @@ def exports_page() -> ResponseReturnValue:
             date_to=form.date_to.data,
             pseudonymised=bool(form.pseudonymised.data),
             delimiter=form.delimiter.data,
+            locale=str(get_locale() or "de"),
         )
-        if request_.status and request_.status not in exports.STATUSES[request_.kind]:
-            form.status.errors.append(_("This status does not apply to this list."))
+        try:
+            result = exports.export(request_, common.actor())
+        except ServiceError as e:
+            # The form offers every list's statuses; the service knows which fit the list.
+            form.status.errors.append(messages.text(e))
         else:
-            result = exports.export(request_, actor=current_user)
             return Response(
                 result.data,
                 mimetype=result.mimetype,

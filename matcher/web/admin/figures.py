@@ -1,4 +1,8 @@
-"""Admin pages: the figures dashboard (charts drawn as inline SVG) and the funder report."""
+"""Admin pages: the figures dashboard (charts drawn as inline SVG) and the funder report.
+
+The service counts; this module puts the counts into words and dates into the UI
+language's format, for the page and for the report's file alike.
+"""
 
 from datetime import date
 
@@ -108,8 +112,8 @@ def funder_report() -> ResponseReturnValue:
         download=download,
         agency=agency,
         report=report,
-        period=figures.period_text(report),
-        lines=figures.report_lines(report, _reason_labels()),
+        period=_period(report),
+        lines=[(label, figures.shown(count)) for label, count in _lines(report)],
     )
 
 
@@ -126,7 +130,7 @@ def funder_report_xlsx() -> ResponseReturnValue:
     if agency is None:
         abort(404)
     report = figures.funder_report(agency, start, end)
-    data = figures.funder_report_xlsx(agency, report, _reason_labels(), common.actor())
+    data = figures.funder_report_xlsx(agency, _period(report), _lines(report), common.actor())
     filename = f"{agency.slug}-report-{start.isoformat()}-{end.isoformat()}.xlsx"
     return Response(
         data,
@@ -135,6 +139,21 @@ def funder_report_xlsx() -> ResponseReturnValue:
     )
 
 
-def _reason_labels() -> dict[str, str]:
-    """End reasons with their labels in the current language."""
-    return {key: str(label) for key, label in END_REASON_LABELS.items()}
+def _period(report: figures.FunderReport) -> str:
+    """The report's period in the UI language's date format: "01.01.2026 – 30.06.2026"."""
+    return f"{format_date(report.start)} – {format_date(report.end)}"
+
+
+def _lines(report: figures.FunderReport) -> list[tuple[str, int]]:
+    """The report as (label, count) lines, before small counts are suppressed."""
+    lines = [
+        (_("Patenschaften started"), report.started),
+        (_("Patenschaften active on %(day)s", day=format_date(report.end)),
+         report.active_on_end),
+        (_("Patenschaften ended"), report.ended),
+    ]  # fmt: skip
+    for reason, count in report.ended_by_reason.items():
+        label = END_REASON_LABELS.get(reason, reason)
+        lines.append((_("ended: %(reason)s", reason=label), count))
+    lines.append((_("Volunteers active in the period"), report.volunteers_active))
+    return [(str(label), count) for label, count in lines]
