@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from matcher.domain import audit
 from matcher.domain.errors import Invalid
@@ -25,12 +25,10 @@ from matcher.models import (
     Agency,
     Match,
     Newcomer,
-    NewcomerLanguage,
     User,
-    Volunteer,
-    VolunteerLanguage,
 )
 from matcher.services.lists import spreadsheet
+from matcher.services.matching import problem
 
 SUPPRESS_BELOW = 5
 #: The monthly chart shows at most this many months: the last ones of a longer period.
@@ -154,16 +152,8 @@ def monthly(agency: Agency, start: date, end: date, today: date) -> list[Month]:
 
 def waiting(agency: Agency, today: date) -> Waiting:
     """The waiting newcomers by how long they wait, and the median time from waiting to start."""
-    since = list(
-        db.session.scalars(
-            select(Newcomer.waiting_since).where(
-                Newcomer.agency_id == agency.id,
-                Newcomer.status == "waiting",
-                Newcomer.anonymised_at.is_(None),
-            )
-        )
-    )
-    days = [(today - s).days for s in since]
+    # The same newcomers the dashboard and a run count as waiting (matcher.domain.eligibility).
+    days = [(today - n.waiting_since).days for n in problem.waiting_newcomers(agency)]
     counts: Counter[str] = Counter()
     for d in days:
         counts[next(name for bound, name in WAIT_BUCKETS if bound is None or d <= bound)] += 1
@@ -186,27 +176,14 @@ def waiting(agency: Agency, today: date) -> Waiting:
 
 
 def unmet_demand(agency: Agency, limit: int = 12) -> list[LanguageDemand]:
-    """Languages of waiting newcomers, most asked first, against volunteers available."""
-    wanted = dict(
-        db.session.execute(
-            select(NewcomerLanguage.code, func.count())
-            .join(Newcomer, Newcomer.id == NewcomerLanguage.newcomer_id)
-            .where(Newcomer.agency_id == agency.id, Newcomer.status == "waiting")
-            .group_by(NewcomerLanguage.code)
-        ).all()
-    )
-    offered = dict(
-        db.session.execute(
-            select(VolunteerLanguage.code, func.count())
-            .join(Volunteer, Volunteer.id == VolunteerLanguage.volunteer_id)
-            .where(
-                Volunteer.agency_id == agency.id,
-                Volunteer.status == "active",
-                Volunteer.email_confirmed_at.is_not(None),
-                Volunteer.capacity > 0,
-            )
-            .group_by(VolunteerLanguage.code)
-        ).all()
+    """Languages of waiting newcomers, most asked first, against volunteers available.
+
+    Waiting and available are the domain's rules, asked through the same functions the
+    problem builder, the dashboard and the shortage page use, so their counts agree.
+    """
+    wanted = Counter(lang.code for n in problem.waiting_newcomers(agency) for lang in n.languages)
+    offered = Counter(
+        lang.code for v in problem.available_volunteers(agency) for lang in v.languages
     )
     # German is everybody's second language here; the shortage is in the others.
     rows = [

@@ -1,1 +1,1 @@
-"""The platform under the use cases: mail, outbox, tokens, audit, accounts, admin."""
+"""The platform under the use cases: mail, outbox, tokens, accounts, administration, notices."""

@@ -3,7 +3,7 @@
 from wtforms import SelectChoice, SelectField
 
 from matcher.services.platform import administration
-from matcher.web import common
+from matcher.web import acting
 
 
 def agency_choices(field: SelectField, blank: str | None = None) -> None:
@@ -12,10 +12,10 @@ def agency_choices(field: SelectField, blank: str | None = None) -> None:
     options = [SelectChoice(str(a.id), a.name) for a, _n in agencies]
     field.choices = ([SelectChoice("0", blank)] if blank is not None else []) + options
     if field.data is None:
-        # Nothing chosen: "all" where offered, else the first agency.
-        field.data = 0 if blank is not None or not agencies else agencies[0][0].id
-
-
-def page_number() -> int:
-    """The `page` query argument (`matcher.web.common.page_arg`; the audit log still asks here)."""
-    return common.page_arg()
+        # Nothing chosen: "all" where offered, else the agency the admin works on, else the
+        # one with the most people (not an empty new one that sorts first).
+        if blank is not None or not agencies:
+            field.data = 0
+        else:
+            busiest = max(agencies, key=lambda row: row[1])[0].id
+            field.data = acting.chosen_agency_id() or busiest

@@ -13,7 +13,7 @@ from matcher.services.people.erasure import erase_person
 from matcher.services.platform import administration, notices
 from matcher.web import common
 from matcher.web.admin import bp
-from matcher.web.admin.common import agency_choices, page_number
+from matcher.web.admin.common import agency_choices
 from matcher.web.admin.forms import AuditFilterForm, ConfirmForm, EraseForm, PersonSearchForm
 
 
@@ -82,7 +82,7 @@ def audit_log() -> ResponseReturnValue:
         # The filter again with its messages (e.g. a day outside 1900–2100), no entries.
         return render_template("admin/audit.html", form=form, result=None), 400
     result = administration.audit_log(
-        page_number(),
+        common.page_arg(),
         agency_id=form.agency.data or None,
         action=(form.action.data or "").strip(),
         actor_email=(form.actor.data or "").strip(),
