@@ -44,7 +44,7 @@ def _python_files(*parts: str) -> list[Path]:
         r"TRANSITIONS\s*=",  # status tables outside the domain's one per entity
         r"def volunteer_is_eligible|def newcomer_is_eligible|def available_volunteer_ids",
         r"def _consents_to_matching|def consenting_volunteer_ids|def has_consent\b",
-        r"DECIDED_STATUSES|CLOSING_END_REASONS\s*=|VALID_YEARS\s*=",
+        r"\bDECIDED_STATUSES|CLOSING_END_REASONS\s*=|VALID_YEARS\s*=",
         r"def haversine_km\(a",  # a second distance beside the engine's
         r"EARTH_RADIUS_KM\s*=",
     ],

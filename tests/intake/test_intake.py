@@ -247,8 +247,8 @@ def test_recording_a_certificate_inspection_and_who_needs_one(
     )  # fmt: skip
     need = staff.get("/volunteers/certificates").get_data(as_text=True)
     assert "Angeboten" in need and "Ohne" in need and "Geprueft" not in need
-    assert "1 wartende neuzugewanderte Person hat Kinder" in need
-    assert need.index("Angeboten") < need.index("Ohne")  # who offered one first
+    assert "1 wartende neuzugewanderte Person braucht eine ehrenamtliche Begleitung mit" in need
+    assert need.index("Angeboten</a>") < need.index("Ohne</a>")  # who offered one first
 
     today = utcnow().date()
     response = staff.post(

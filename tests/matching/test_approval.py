@@ -159,7 +159,7 @@ def test_the_volunteer_is_told_with_contact_details_only_after_consent(
     with inside(app):
         mails = {m.to_address: m for m in db.session.scalars(select(OutboxMessage))}
     shared = mails["eins@example.org"]
-    assert shared.kind == "match_approved" and "genehmigt" in shared.subject
+    assert shared.kind == "match_approved" and "angenommen" in shared.subject
     assert "Samira" in shared.body and "Unterkunft Mülheim" in shared.body
     hidden = mails["zwei@example.org"]
     assert "Yusuf" not in hidden.body and "geheim" not in hidden.body
