@@ -6,11 +6,12 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
+    DecimalField,
     Field,
     FieldList,
     Form,
@@ -151,6 +152,25 @@ class CachedSelect:
         # Every value and label above went through escape(); html_params escapes too.
         html = f"<select {html_params(name=field.name, **kwargs)}>{options}</select>"
         return Markup(html)  # noqa: S704
+
+
+class LocalDecimalField(DecimalField):
+    """A decimal number shown as the UI language writes it ("12,5" in German) and read with
+    either a comma or a point, never a thousands separator (so "12.5" is not 125)."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if self.data is None:
+            return ""
+        places = self.places if isinstance(self.places, int) else 1
+        return str(format_decimal(self.data, format="0." + "0" * places))
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Accept "12,5" and "12.5" alike."""
+        if valuelist and isinstance(valuelist[0], str):
+            valuelist = [valuelist[0].strip().replace(",", ".", 1)]
+        super().process_formdata(valuelist)
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -380,7 +380,7 @@ def test_feat_b16_newcomer_import_records_consent_as_the_file_says_and_invents_n
     url = _upload(client, agency.id, "newcomers", "liste.xlsx", fixed)
     done = client.post(url, data={**_selected_mapping(client, url), "run": "1"},
                        follow_redirects=True)  # fmt: skip
-    assert "1 Neuzugewanderte*r hat noch keine Einwilligung" in done.get_data(as_text=True)
+    assert "1 neuzugewanderte Person hat noch keine Einwilligung" in done.get_data(as_text=True)
     with inside(app):
         names = {n.id: n.first_name for n in db.session.scalars(select(Newcomer))}
         consents = {

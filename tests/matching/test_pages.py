@@ -54,7 +54,7 @@ def test_why_not_matched_and_whom_to_recruit(
 
     shortage = client.get("/matching/shortage").get_data(as_text=True)
     assert "Tigrinya" in shortage and "507xx" in shortage
-    assert "2 Neuzugewanderte warten ohne Ehrenamtliche" in shortage
+    assert "2 Neuzugewanderte warten ohne ehrenamtliche Begleitung" in shortage
 
 
 def test_dashboard_shows_the_matching_state(

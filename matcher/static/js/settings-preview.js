@@ -11,10 +11,13 @@
   var timer = null;
   var latest = 0;
 
+  // Numbers as the page's language writes them ("15.648" in German).
+  var language = document.documentElement.lang || "de";
+
   function show(counts) {
     Object.keys(counts).forEach(function (key) {
       preview.querySelectorAll("[data-count=" + key + "]").forEach(function (el) {
-        el.textContent = String(counts[key]);
+        el.textContent = Number(counts[key]).toLocaleString(language);
       });
     });
     preview.classList.remove("stale");

@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -34,6 +33,7 @@ from wtforms.validators import (
 from matcher.domain.vocab import UMBRELLAS
 from matcher.labels import COMPONENT_LABELS, UMBRELLA_LABELS
 from matcher.services.platform.administration import RESERVED_SLUGS
+from matcher.web.fields import LocalDecimalField
 
 #: The days a period may start or end on: enough for any list, and far from the calendar's
 #: ends, where the day after the last one does not exist.
@@ -63,8 +63,10 @@ class PeriodFields(FlaskForm):
             raise ValidationError(_l("The end is before the start."))
 
 
-def _weight(label: Any) -> DecimalField:
-    return DecimalField(label, places=1, validators=[InputRequired(), NumberRange(min=0, max=10)])
+def _weight(label: Any) -> LocalDecimalField:
+    return LocalDecimalField(
+        label, places=1, validators=[InputRequired(), NumberRange(min=0, max=10)]
+    )
 
 
 class AgencyCreateForm(FlaskForm):
@@ -102,7 +104,7 @@ class AgencySettingsForm(FlaskForm):
     privacy_contact = StringField(
         _l("Data protection contact"), validators=[Optional(), Length(max=300)]
     )
-    max_distance_km = DecimalField(
+    max_distance_km = LocalDecimalField(
         _l("Maximum distance (km)"),
         places=1,
         validators=[Optional(), NumberRange(min=0.5, max=500)],
@@ -150,7 +152,7 @@ class PreviewForm(FlaskForm):
     class Meta:
         csrf = False
 
-    max_distance_km = DecimalField(validators=[Optional(), NumberRange(min=0.5, max=500)])
+    max_distance_km = LocalDecimalField(validators=[Optional(), NumberRange(min=0.5, max=500)])
 
 
 class UserCreateForm(FlaskForm):

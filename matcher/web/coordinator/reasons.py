@@ -89,8 +89,10 @@ def _pair_texts() -> dict[str, Any]:
         "beyond_distance_limit": lambda p: _("further than %(km)s km", km=p.get("max_distance_km")),
         "shared_slots": _slots,
         "topics_covered": _topics,
-        "waiting": lambda p: ngettext(
-            "waiting for %(num)d day", "waiting for %(num)d days", int(p.get("days", 0))
+        "waiting": lambda p: (
+            ngettext("waiting for %(num)d day", "waiting for %(num)d days", int(p["days"]))
+            if int(p.get("days", 0))
+            else _("waiting since today")
         ),
         "mentor_gender": lambda p: _(
             "volunteer's gender as wished (%(gender)s)", gender=_gender(p)
