@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from werkzeug.serving import make_server  # noqa: E402
 
-from matcher import create_app  # noqa: E402
+from matcher import create_app, tenancy  # noqa: E402
 from matcher.extensions import db  # noqa: E402
 from matcher.models import Base, Match, MatchRun  # noqa: E402
 from matcher.services.platform import demo  # noqa: E402
@@ -71,12 +71,13 @@ def main() -> None:
             {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False}
         )
         t0 = time.perf_counter()
-        with app.app_context():
+        with app.app_context(), tenancy.all_agencies():
             Base.metadata.create_all(db.engine)
             agency = demo.load(SLUG, args.volunteers, args.newcomers, 1, date.today())
             if agency is None:
                 raise SystemExit("the database already has the benchmark agency; use an empty one")
             logins = {role: (email, pw) for role, email, pw in demo.reset_logins(SLUG)}
+            db.session.commit()  # as the demo-data command does at its end
         print(
             f"loaded {args.volunteers} volunteers and {args.newcomers} newcomers "
             f"in {time.perf_counter() - t0:.1f} s ({url.split(':')[0]})"
@@ -115,7 +116,7 @@ def main() -> None:
                 started = time.perf_counter()
                 browser.open(base + "/matching/proposals").read()
                 reviews.append(time.perf_counter() - started)
-                with app.app_context():
+                with app.app_context(), tenancy.all_agencies():
                     last = db.session.query(MatchRun).order_by(MatchRun.id.desc()).first()
                     proposals = db.session.query(Match).filter(Match.status == "proposed").count()
                 assert last is not None
