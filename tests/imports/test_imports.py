@@ -391,3 +391,37 @@ def test_feat_b16_newcomer_import_records_consent_as_the_file_says_and_invents_n
         "Oksana": (date(2025, 11, 3), "uk", "paper"),
         "Amal": (date(2025, 10, 1), "ti", "paper"),
     }
+
+
+def test_feat_b2_an_imported_newcomer_under_18_gets_no_volunteer_without_a_certificate(
+    app: Flask,
+    admin_client: tuple[FlaskClient, Any, Any],
+    make_user: Callable[..., Any],
+    make_volunteer: Callable[..., Any],
+) -> None:
+    """The age in an imported list ("16") makes the newcomer someone who needs a volunteer
+    with a valid certificate, as one registered on the intake form does."""
+    client, agency, _admin = admin_client
+    make_volunteer(agency, first_name="Gisela", slots=["tue-evening"])  # no certificate
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Vorname", "PLZ", "Alter", "Sprachen", "Zeiten", "Einwilligung",
+                  "Einwilligung am", "Hinweise erklärt auf"])  # fmt: skip
+    sheet.append(["Amir", "50825", "16", "Arabisch (Muttersprache)", "Di abends", "ja",
+                  "01.10.2025", "Arabisch"])  # fmt: skip
+    out = io.BytesIO()
+    workbook.save(out)
+    url = _upload(client, agency.id, "newcomers", "liste.xlsx", out.getvalue())
+    assert client.post(url, data={**_selected_mapping(client, url), "run": "1"}).status_code == 302
+    with inside(app):
+        amir = db.session.scalars(select(Newcomer)).one()
+        assert amir.age_band == "under_18" and amir.needs_certificate
+    coordinator = app.test_client()
+    login(coordinator, make_user("coordinator", agency))
+    assert coordinator.post("/matching/run").status_code == 302
+    unmatched = coordinator.get("/matching/unmatched").get_data(as_text=True)
+    assert "Amir" in unmatched and "Führungszeugnis" in unmatched
+    with inside(app):
+        from matcher.models import Match
+
+        assert db.session.scalars(select(Match)).all() == []
