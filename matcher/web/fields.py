@@ -23,7 +23,7 @@ from wtforms import (
     SubmitField,
 )
 from wtforms.validators import InputRequired, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget, html_params
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput, html_params
 
 from matcher.domain.vocab import LEVELS, SLOTS
 from matcher.labels import LEVEL_LABELS, TOPIC_LABELS, choices
@@ -156,7 +156,16 @@ class CachedSelect:
 
 class LocalDecimalField(DecimalField):
     """A decimal number shown as the UI language writes it ("12,5" in German) and read with
-    either a comma or a point, never a thousands separator (so "12.5" is not 125)."""
+    either a comma or a point, never a thousands separator (so "12.5" is not 125).
+
+    A text box with a decimal keyboard: a browser's number box would refuse "12,5".
+    """
+
+    widget = TextInput(input_type="text")
+
+    def __call__(self, **kwargs: Any) -> Markup:
+        kwargs.setdefault("inputmode", "decimal")
+        return super().__call__(**kwargs)  # type: ignore[no-any-return]
 
     def _value(self) -> str:
         if self.raw_data:

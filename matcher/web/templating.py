@@ -3,7 +3,7 @@
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, get_locale, gettext
 
 from matcher import labels
 from matcher.domain.vocab import DAYS, PARTS, mask_to_slots
@@ -37,12 +37,21 @@ def numberformat(value: float | int | None, places: int | None = None) -> str:
     return str(format_decimal(round(value, places), format=pattern))
 
 
+def person_name(person: Any) -> str:
+    """A volunteer's full name or a newcomer's first name; an erased person is called so."""
+    if getattr(person, "anonymised_at", None) is not None:
+        return str(gettext("erased person"))
+    full = getattr(person, "full_name", None)
+    return str(full if full is not None else person.first_name)
+
+
 def register(app: Flask) -> None:
     """Install template filters and globals."""
     app.add_template_global(public_url)
     app.add_template_global(today)
     app.add_template_filter(ui_language_name, "language_name")
     app.add_template_filter(numberformat)
+    app.add_template_filter(person_name)
     app.add_template_filter(mask_to_slots, "slot_names")
 
     @app.context_processor

@@ -94,9 +94,10 @@ def test_settings_preview_updates_live_while_typing(
     page.goto(f"{live_server}/admin/agencies/{agency_id}")
     assert_accessible(page, "agency-settings")
     feasible = page.locator("p.big [data-count=feasible]")
-    at_15_km = int(feasible.inner_text())
-    page.get_by_label("Höchste Entfernung (km)").fill("1")
-    expect(feasible).not_to_have_text(str(at_15_km))
-    assert int(feasible.inner_text()) < at_15_km
+    shown = feasible.inner_text()
+    at_15_km = int(shown.replace(".", ""))  # German grouping: "1.092"
+    page.get_by_label("Höchste Entfernung (km)").fill("1,5")  # a German decimal comma
+    expect(feasible).not_to_have_text(shown)
+    assert int(feasible.inner_text().replace(".", "")) < at_15_km
     screenshot(page, "settings")
     assert_accessible(page, "agency-settings-preview")
