@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Literal, overload
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,26 +37,12 @@ from .vocab import FORMAT_RESULT, SCORE_UNITS
 Candidates = int | Literal["all"] | None
 
 
-@overload
-def solve(
-    problem: ProblemDocument, candidates: Candidates = None, *, with_codes: bool = False
-) -> ResultDocument: ...
-
-
-# Callers that still hold the problem as a plain dict get a plain dict's type
-# back, so typing the engine does not break them; the value is the same.
-@overload
-def solve(
-    problem: dict[str, Any], candidates: Candidates = None, *, with_codes: bool = False
-) -> dict[str, Any]: ...
-
-
 def solve(
     problem: ProblemDocument | dict[str, Any],
     candidates: Candidates = None,
     *,
     with_codes: bool = False,
-) -> ResultDocument | dict[str, Any]:
+) -> ResultDocument:
     """Solve a ``matcher.problem/1`` document and return the ``matcher.result/1`` document.
 
     :param candidates: list up to this many feasible volunteers per newcomer

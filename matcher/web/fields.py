@@ -236,11 +236,6 @@ class LanguagesField(FieldList):
             return valid
         return False
 
-    @property
-    def list_errors(self) -> list[str]:
-        """The errors about the whole list (not about one row)."""
-        return [e for e in self.errors if not isinstance(e, dict)]
-
     def as_dict(self) -> dict[str, str]:
         """The chosen languages as {code: level}."""
         return {e.form.code.data: e.form.level.data for e in self.entries if e.form.code.data}

@@ -39,7 +39,9 @@ class Funnel:
 def funnel(agency: Agency, max_distance_km: float | None, on: date) -> Funnel:
     """Count the candidate pairs the agency's people give with this distance limit."""
     document = problem.build(agency, on).document
-    document["settings"] = {**document["settings"], "max_distance_km": max_distance_km}
+    settings = problem.settings(agency)
+    settings["max_distance_km"] = max_distance_km
+    document["settings"] = settings
     counted = engine_funnel(document)
     stages = counted["stages"]
     return Funnel(

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from matcher.domain.vocab import DECIDED_MATCH_STATUSES, DEFAULT_WEIGHTS, mask_to_slots
+from matcher.engine import NewcomerEntry, PairRef, ProblemDocument, ProblemSettings, VolunteerEntry
 from matcher.engine.vocab import MAX_CAPACITY
 from matcher.extensions import db
 from matcher.models import Agency, Match, Newcomer, Volunteer
@@ -41,7 +42,7 @@ def parse_key(key: str) -> int:
 class BuiltProblem:
     """The engine document and the people it was built from, by database id."""
 
-    document: dict[str, Any]
+    document: ProblemDocument
     #: Volunteers in the document, by id: those with a free place and those holding pinned pairs.
     volunteers: dict[int, Volunteer] = field(default_factory=dict)
     newcomers: dict[int, Newcomer] = field(default_factory=dict)
@@ -64,21 +65,25 @@ class BuiltProblem:
         )  # fmt: skip
 
 
-def settings(agency: Agency) -> dict[str, Any]:
+def settings(agency: Agency) -> ProblemSettings:
     """The engine settings of an agency: weights and distance limit."""
     weights = agency.weights or {}
     return {
         "weights": {
-            key: float(weights.get(key, default)) for key, default in DEFAULT_WEIGHTS.items()
+            "language": float(weights.get("language", DEFAULT_WEIGHTS["language"])),
+            "distance": float(weights.get("distance", DEFAULT_WEIGHTS["distance"])),
+            "availability": float(weights.get("availability", DEFAULT_WEIGHTS["availability"])),
+            "topics": float(weights.get("topics", DEFAULT_WEIGHTS["topics"])),
+            "waiting": float(weights.get("waiting", DEFAULT_WEIGHTS["waiting"])),
         },
         "max_distance_km": agency.max_distance_km,
         "min_shared_slots": 1,
     }
 
 
-def volunteer_entry(volunteer: Volunteer, capacity: int, on: date) -> dict[str, Any]:
+def volunteer_entry(volunteer: Volunteer, capacity: int, on: date) -> VolunteerEntry:
     """One volunteer as the engine reads them, on the run's day."""
-    entry: dict[str, Any] = {
+    entry: VolunteerEntry = {
         "id": volunteer_key(volunteer.id),
         "languages": {lang.code: lang.level for lang in volunteer.languages},
         "postcode": volunteer.postcode,
@@ -93,9 +98,9 @@ def volunteer_entry(volunteer: Volunteer, capacity: int, on: date) -> dict[str, 
     return entry
 
 
-def newcomer_entry(newcomer: Newcomer) -> dict[str, Any]:
+def newcomer_entry(newcomer: Newcomer) -> NewcomerEntry:
     """One newcomer as the engine reads them."""
-    entry: dict[str, Any] = {
+    entry: NewcomerEntry = {
         "id": newcomer_key(newcomer.id),
         "languages": {lang.code: lang.level for lang in newcomer.languages},
         "postcode": newcomer.postcode,
@@ -237,12 +242,12 @@ def build(
         entries.append(volunteer_entry(volunteer, min(MAX_CAPACITY, capacity), today))
         chosen[v_id] = volunteer
 
-    forbidden = [
+    forbidden: list[PairRef] = [
         {"volunteer": volunteer_key(v), "newcomer": newcomer_key(n)}
         for v, n in sorted(ruled_out_pairs(agency))
         if v in chosen and n in newcomers and (v, n) not in pinned
     ]
-    document = {
+    document: ProblemDocument = {
         "format": "matcher.problem/1",
         "today": today.isoformat(),
         "settings": settings(agency),
@@ -258,7 +263,7 @@ def build(
 
 def pair_document(
     agency: Agency, volunteer: Volunteer, newcomer: Newcomer, today: date
-) -> dict[str, Any]:
+) -> ProblemDocument:
     """A problem of one volunteer and one newcomer: does this pair meet the hard rules now?"""
     forbidden = is_ruled_out(volunteer, newcomer)
     return {

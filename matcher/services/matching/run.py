@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from matcher.domain import audit
 from matcher.domain.errors import Conflict, Refused
 from matcher.domain.vocab import OPEN_MATCH_STATUSES
-from matcher.engine import ProblemError, solve
+from matcher.engine import Pair, ProblemError, ResultDocument, solve
 from matcher.extensions import db
 from matcher.models import Agency, Match, MatchEvent, MatchRun, Newcomer, User, Volunteer, utcnow
 from matcher.services.matching import problem
@@ -37,10 +37,11 @@ class Alternative:
     proposed_elsewhere: bool
 
 
-def _unmatched(result: dict[str, Any]) -> list[dict[str, Any]]:
+def _unmatched(result: ResultDocument) -> list[dict[str, Any]]:
+    """The engine's unmatched newcomers as a run keeps them: by database id."""
     return [
         {**entry, "newcomer": parse_key(entry["newcomer"])}
-        for entry in result.get("unmatched_newcomers", [])
+        for entry in result["unmatched_newcomers"]
     ]
 
 
@@ -70,7 +71,7 @@ def _store(
     actor: User | None,
     on: date,
     built: problem.BuiltProblem,
-    result: dict[str, Any],
+    result: ResultDocument,
     started: float,
 ) -> MatchRun:
     # Serialise runs of one agency (PostgreSQL; SQLite has one writer anyway).
@@ -94,15 +95,15 @@ def _store(
         )
     )
     used = problem.places_taken(agency)
-    stats = result.get("stats", {})
+    stats = result["stats"]
     matching_run = MatchRun(
         agency_id=agency.id,
         started_by_id=actor.id if actor else None,
         status="finished",
-        parameters={**built.document["settings"], "today": on.isoformat()},
+        parameters={**problem.settings(agency), "today": on.isoformat()},
         volunteers=built.free_volunteers,
         newcomers=built.open_newcomers,
-        feasible_pairs=int(stats.get("feasible_pairs", 0)),
+        feasible_pairs=int(stats["feasible_pairs"]),
         unmatched=_unmatched(result),
     )
     db.session.add(matching_run)
@@ -198,9 +199,7 @@ def alternatives(match: Match, agency: Agency, actor: User | None, on: date) -> 
     return out[:ALTERNATIVES]
 
 
-def check_pair(
-    agency: Agency, volunteer: Volunteer, newcomer: Newcomer, on: date
-) -> dict[str, Any]:
+def check_pair(agency: Agency, volunteer: Volunteer, newcomer: Newcomer, on: date) -> Pair:
     """Solve the pair alone and return the engine's pair if it meets every hard rule now.
 
     :raises Refused: "infeasible", with the engine's unmatched entry saying why.
@@ -212,6 +211,7 @@ def check_pair(
         raise Refused("infeasible", unmatched={"reason": "invalid", "detail": str(e)}) from None
     for pair in result["pairs"]:
         if pair["volunteer"] == volunteer_key(volunteer.id):
-            return dict(pair)
-    unmatched = result.get("unmatched_newcomers") or [{"reason": "no_feasible_volunteer"}]
-    raise Refused("infeasible", unmatched=unmatched[0])
+            return pair
+    # A pair alone either is feasible or leaves its newcomer unmatched, with the reason.
+    (unmatched,) = result["unmatched_newcomers"]
+    raise Refused("infeasible", unmatched=unmatched)
