@@ -39,7 +39,7 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
-    from matcher import database, i18n
+    from matcher import database, i18n, jobs
     from matcher.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
+    jobs.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

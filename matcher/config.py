@@ -17,6 +17,7 @@ _ENV_STRINGS = (
     "RATELIMIT_STORAGE_URI",
     "PUBLIC_BASE_URL",
     "MAIL_BACKEND",
+    "JOBS_URL",
 )
 _ENV_INTS = ("MAIL_PORT", "TRUST_PROXY")
 _ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SESSION_COOKIE_SECURE")
@@ -65,6 +66,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "OUTBOX_LOCK_SECONDS": 300,
         "OUTBOX_BATCH": 20,
         "OUTBOX_POLL_SECONDS": 5,
+        # The background job queue (matcher/jobs.py): None means instance/jobs.sqlite.
+        "JOBS_URL": None,
     }
 
 
