@@ -24,6 +24,13 @@ ARGS = [
 ]  # fmt: skip
 PHONE = {"width": 390, "height": 844}
 
+
+def page_width(page: Any) -> int:
+    """The page's scroll width once its stylesheet has loaded: a click returns when the
+    next page starts to show, and a layout measured before its CSS arrives is too wide."""
+    page.wait_for_load_state("load")
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
 pytestmark = pytest.mark.browser
 
 

@@ -17,7 +17,7 @@ from matcher.extensions import db
 from matcher.models import ConsentRecord, Volunteer
 from matcher.services.platform import outbox
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, page_width
 from tests.conftest import PASSWORD, inside, mail_config
 from tests.forms import link_in, path_of
 from tests.mailserver import body_of
@@ -45,7 +45,7 @@ def test_a_volunteer_runs_their_whole_self_service_on_a_phone_from_the_mailed_li
         nonlocal step
         step += 1
         screenshot(page, f"{step:02d}-{name}")
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         assert width <= PHONE["width"], f"{name}: {width} px wide"
         assert_accessible(page, f"selfservice-{name}")
 

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from matcher.services.platform import outbox
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import PHONE, SCREENSHOTS
+from tests.browser.conftest import PHONE, SCREENSHOTS, page_width
 from tests.conftest import inside, mail_config
 from tests.forms import link_in, path_of
 from tests.mailserver import body_of
@@ -31,7 +31,7 @@ def test_signup_on_a_phone_and_confirm_by_the_link_in_the_mail(
 
     page.goto(live_server + "/signup/awo-koeln")
     expect(page.get_by_role("heading", name="Pate oder Patin werden")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     # The honeypot is there for robots, but not visible to people.
     box = page.locator("#website").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 0
@@ -42,7 +42,7 @@ def test_signup_on_a_phone_and_confirm_by_the_link_in_the_mail(
     page.get_by_role("button", name="Anmelden", exact=True).click()
     expect(page.get_by_text("Bitte prüfen Sie die markierten Felder.")).to_be_visible()
     expect(page.locator(".error").first).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     screenshot(page, "errors")
     assert_accessible(page, "signup-errors")
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, page_width
 from tests.conftest import PASSWORD
 
 
@@ -27,5 +27,5 @@ def test_login_on_a_phone(
     # Nothing was loaded from another host.
     assert requests and all(url.startswith(live_server) for url in requests), requests
     # No horizontal scrolling on a 390 px screen.
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     screenshot(page, "dashboard")
