@@ -31,6 +31,7 @@ def page_width(page: Any) -> int:
     page.wait_for_load_state("load")
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
+
 pytestmark = pytest.mark.browser
 
 
