@@ -43,6 +43,7 @@ def _size(size: int) -> str:
 
 @group.command(
     "create",
+    short_help="Write a backup of the database and the secret key.",
     help=(
         "Write a backup of the database and the secret key to PATH (a file, or a folder to "
         "create matcher-backup-<UTC time>.tar.gz in). Safe while the app runs: the copy is "
@@ -66,6 +67,7 @@ def create(path: Path, overwrite: bool) -> None:
 
 @group.command(
     "check",
+    short_help="Verify a backup without restoring it.",
     help="Read the backup at PATH and verify its checksums and schema, without restoring it.",
 )
 @click.argument("path", type=click.Path(path_type=Path))
@@ -84,6 +86,7 @@ def check(path: Path) -> None:
 
 @group.command(
     "restore",
+    short_help="Replace all data with a backup's.",
     help=(
         "Replace ALL data in the configured database with the backup at PATH, and restore "
         "its secret key into the instance folder (unless SECRET_KEY is configured). Checks "

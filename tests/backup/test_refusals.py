@@ -1,6 +1,7 @@
 """A backup that cannot or should not be restored is refused with a clear message, before
 anything changes; a backup that cannot be made leaves no file behind."""
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -74,6 +75,7 @@ def test_refusals_change_nothing(
         ],
         "newer-format.tar.gz": ["written in backup format 2, newer than this matcher reads"],
         "no-manifest.tar.gz": ["its first member is not a manifest"],
+        "empty-key.tar.gz": ["is damaged: its secret key is empty"],
     }  # fmt: skip
     repack(good, tmp_path / "altered.tar.gz", members={database: bytes(damaged)})
     repack(
@@ -90,6 +92,13 @@ def test_refusals_change_nothing(
     )
     repack(good, tmp_path / "newer-format.tar.gz", manifest={"format_version": 2})
     repack(good, tmp_path / "no-manifest.tar.gz", rename={"manifest.json": "zz-manifest.json"})
+    empty_key = {
+        "checksums": {
+            database: json.loads(members["manifest.json"])["checksums"][database],
+            "secret_key": hashlib.sha256(b"\n").hexdigest(),
+        }
+    }
+    repack(good, tmp_path / "empty-key.tar.gz", manifest=empty_key, members={"secret_key": b"\n"})
 
     key_file = Path(target.instance_path) / "secret_key"
     key_before, content_before = key_file.read_bytes(), content_of(url)
@@ -175,6 +184,8 @@ def test_create_refuses_and_leaves_no_file_when_it_cannot_write_a_whole_backup(
     [made] = list(folder.iterdir())
     assert made.name.startswith("matcher-backup-") and made.name.endswith("Z.tar.gz")
     assert "personal data" in named.output
+    for help_args in (["backup", "--help"], ["backup", "create", "--help"]):
+        assert "personal data" in runner.invoke(args=help_args).output
     if backend == "postgresql":
         # No pg_dump anywhere: a clear message, and nothing left in the folder.
         empty = tmp_path / "empty"

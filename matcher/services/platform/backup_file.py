@@ -193,7 +193,8 @@ def _read(path: Path, work: Path) -> Opened:
             raise BackupError(f"{path} is damaged: it lacks its member {name}")
         if digests[name] != expected:
             raise BackupError(f"{path} is damaged: the checksum of {name} does not match")
-    assert key is not None  # its checksum matched, so it was read
+    if not key:  # read, since its checksum matched, but nothing to sign with
+        raise BackupError(f"{path} is damaged: its secret key is empty")
     return Opened(path, manifest, work / manifest.database, key)
 
 
