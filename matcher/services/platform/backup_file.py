@@ -231,9 +231,16 @@ def _read_small(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 def _unpack(source: IO[bytes], target: Path) -> str:
     """Copy one member out (only regular files we name; never `extractall`), hashing it."""
     digest = hashlib.sha256()
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise BackupError(f"it holds {target.name} twice") from None
     with os.fdopen(fd, "wb") as out:
-        while chunk := source.read(_CHUNK):
+        while chunk := source.read(_CHUNK):  # a damaged archive raises here
             digest.update(chunk)
-            out.write(chunk)
+            try:
+                out.write(chunk)
+            except OSError as e:  # here it is the temporary folder, e.g. full
+                message = f"its database cannot be unpacked into {target.parent}: {e}"
+                raise BackupError(message) from None
     return digest.hexdigest()
