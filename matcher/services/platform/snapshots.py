@@ -209,10 +209,13 @@ def connection_for_tools(url: URL) -> tuple[str, dict[str, str]]:
     # Query parameters are libpq's own (host=/run/postgresql for a socket, sslmode, …).
     for key, value in url.query.items():
         params[key] = value if isinstance(value, str) else ",".join(value)
+    password = params.pop("password", None)
+    if url.password is not None:
+        password = str(url.password)
     conninfo = " ".join(f"{key}={_quote(value)}" for key, value in params.items())
     env = dict(os.environ)
-    if url.password is not None:
-        env["PGPASSWORD"] = str(url.password)
+    if password is not None:
+        env["PGPASSWORD"] = password
     return conninfo, env
 
 
