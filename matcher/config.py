@@ -68,6 +68,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "OUTBOX_POLL_SECONDS": 5,
         # The background job queue (matcher/jobs.py): None means instance/jobs.sqlite.
         "JOBS_URL": None,
+        # Backups (matcher/services/platform/snapshots.py): the folder of pg_dump, pg_restore
+        # and psql; None looks on PATH, then in the newest /usr/lib/postgresql/*/bin.
+        "PG_BIN_DIR": None,
     }
 
 
