@@ -35,7 +35,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # `*_created` timestamps double the output and say nothing a restart's reset does not.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 REQUESTS = Counter(
     "matcher_http_requests",
