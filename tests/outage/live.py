@@ -149,10 +149,10 @@ class Gunicorn:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        """Stop gunicorn (SIGTERM, then SIGKILL after 15 s)."""
+        """Stop gunicorn at once (SIGINT: a quick shutdown; SIGKILL after 15 s)."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:

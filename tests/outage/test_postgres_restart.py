@@ -119,7 +119,7 @@ def test_postgres_restart_gives_every_user_the_german_503_page_and_heals_itself(
         assert coordinator.get("/volunteers").status == 200
 
         pages = itertools.cycle(["/volunteers", "/newcomers", "/dashboard", "/matching/proposals"])
-        emails = (f"visitor{n}@example.org" for n in itertools.count())
+        numbers = itertools.count()  # next() on it is atomic: threads share it
 
         def coordinator_page() -> tuple[Answer, dict[str, Any]]:
             return coordinator.get(next(pages)), {}
@@ -133,10 +133,19 @@ def test_postgres_restart_gives_every_user_the_german_503_page_and_heals_itself(
             token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.body)
             if form.status != 200 or token is None:
                 return form, {}
-            email = next(emails)
+            email = f"visitor{next(numbers)}@example.org"
             answer = visitor.request("POST", "/signup/koeln",
                                      {**signup_form(email=email), "csrf_token": token[1]})  # fmt: skip
             return answer, {"signup": email}
+
+        # A visitor who opened the form before the outage and sends it during it.
+        returning = Browser(gunicorn.base)
+        returning_token = returning.form_token("/signup/koeln")
+
+        def sign_up_again() -> tuple[Answer, dict[str, Any]]:
+            email = f"returning{next(numbers)}@example.org"
+            form = {**signup_form(email=email), "csrf_token": returning_token}
+            return returning.request("POST", "/signup/koeln", form), {"signup": email}
 
         def probe() -> tuple[Answer, dict[str, Any]]:
             return Browser(gunicorn.base).get("/readyz"), {}
@@ -145,7 +154,7 @@ def test_postgres_restart_gives_every_user_the_german_503_page_and_heals_itself(
         traffic.run("coordinator", coordinator_page)
         traffic.run("coordinator-json", coordinator_json)
         traffic.run("visitor", sign_up)
-        traffic.run("visitor", sign_up)
+        traffic.run("visitor", sign_up_again)
         traffic.run("probe", probe)
         time.sleep(1.0)
         own_postgres.pause()
@@ -157,6 +166,11 @@ def test_postgres_restart_gives_every_user_the_german_503_page_and_heals_itself(
         # Keep the traffic going until well past the recovery limit's start, then check.
         time.sleep(3.0)
         traffic.finish()
+        # A restart nobody notices (no request while the server is down): every pooled
+        # connection is dead, yet the first requests after it must not fail.
+        own_postgres.pause()
+        own_postgres.resume()
+        quiet = [coordinator.get(path).status for path in ["/volunteers", "/newcomers"] * 3]
     finally:
         scrape = Browser(gunicorn.base).get(
             "/metrics", headers={"Authorization": "Bearer scrape-me"}
@@ -181,7 +195,9 @@ def test_postgres_restart_gives_every_user_the_german_503_page_and_heals_itself(
             failing = json.loads(answer.body)["failing"]
             assert "does not answer" in failing["database"]
             continue
-        assert answer.header("Retry-After") == "20", kind
+        # At least the configured 20 s; a rate-limited form's answer may name its limit's
+        # later reset instead (Flask-Limiter keeps the larger of the two).
+        assert int(answer.header("Retry-After") or 0) >= 20, kind
         if kind == "coordinator-json":
             assert json.loads(answer.body) == {
                 "error": "Service Unavailable", "status": 503, "retry_after": 20
@@ -189,14 +205,17 @@ def test_postgres_restart_gives_every_user_the_german_503_page_and_heals_itself(
         else:
             assert GERMAN_503 in answer.body and 'lang="de"' in answer.body, answer.body[:500]
 
-    # Healed by itself: from at most 10 s after PostgreSQL was back, every answer is normal.
-    late_failures = [a for _, a, _ in answers if a.sent > up + RECOVERY_LIMIT and a.status == 503]
-    assert late_failures == []
+    # Healed by itself within 10 s of PostgreSQL's return — in fact at once: pooled
+    # connections are pinged before use, so no request sent after it is back fails.
     last_failure = max((a.answered for _, a, _ in answers if a.status == 503), default=up)
     assert last_failure - up < RECOVERY_LIMIT, f"still failing {last_failure - up:.1f} s after"
+    failed_after = [(k, a.sent - up) for k, a, _ in answers if a.sent > up and a.status == 503]
+    assert failed_after == []
     after = [(k, a) for k, a, _ in answers if a.sent > last_failure]
     assert {k for k, _ in after} == {"coordinator", "coordinator-json", "visitor", "probe"}
     assert all(a.status in (200, 302) for _, a in after)
+
+    assert quiet == [200] * 6
 
     # Nothing half-written: each sign-up answered 302 is stored with its mail, none answered
     # 503 is (the request's transaction was rolled back or never committed).

@@ -134,12 +134,13 @@ def _database_writable(conn: Connection) -> Check:
         conn.execute(text("UPDATE agencies SET id = id WHERE 1 = 0"))
     except SQLAlchemyError as e:
         conn.rollback()
+        # Never hand this connection out again: it may be read-only, locked up or broken.
+        conn.invalidate()
         return Check("database", False, "the database refused a write: " + driver_message(e))
-    finally:
-        if sqlite:
-            conn.rollback()
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     conn.rollback()
+    if sqlite:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        conn.rollback()
     return Check("database", True)
 
 
