@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -72,3 +74,29 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
 def is_sqlite(engine: Engine) -> bool:
     """True when the engine talks to SQLite."""
     return engine.dialect.name == "sqlite"
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether an error means the database cannot be reached or written just now.
+
+    Operational and interface errors of the driver (connection refused or lost, server
+    shutting down, "database is locked", "disk is full", a read-only database), a
+    connection the pool had to invalidate, and a pool with no connection left to give.
+    Programming errors and constraint violations are not.
+    """
+    if isinstance(error, PoolTimeoutError):
+        return True
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    return False
+
+
+def safe_rollback() -> None:
+    """Undo the session's work; on a broken connection there is nothing left to undo."""
+    from matcher.extensions import db
+
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as e:
+        if not is_unavailable(e):
+            raise

@@ -45,21 +45,33 @@ class Observe:
         token = logs.REQUEST_ID.set(request_id)
         started = time.perf_counter()
         answered: list[str] = []
+        # The app's status and headers are held back until it has returned: an exception
+        # escaping it afterwards (from a teardown hook) can then still choose the answer.
+        held: list[tuple[str, list[tuple[str, str]], Any]] = []
+        returned = False
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             answered.append(status)
             headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
             headers.append(("X-Request-ID", request_id))
-            return start_response(status, headers, exc_info)
+            if returned:  # an app that starts its answer while it is being sent
+                return start_response(status, headers, exc_info)
+            held[:] = [(status, headers, exc_info)]
+            return _no_write
 
         metrics.IN_PROGRESS.inc()
         try:
             try:
-                return self.wsgi_app(environ, start)
+                body = self.wsgi_app(environ, start)
             except Exception as error:
                 if not self.last_resort:
                     raise
-                return unavailable.last_resort(environ, start, error, request_id)
+                held.clear()
+                body = unavailable.last_resort(error, start, request_id)
+            returned = True
+            if held:
+                start_response(*held[0])
+            return body
         finally:
             metrics.IN_PROGRESS.dec()
             status = int(answered[-1].split(" ", 1)[0]) if answered else 500
@@ -86,6 +98,10 @@ class Observe:
                     "duration_ms": round(seconds * 1000, 1),
                 },  # fmt: skip
             )
+
+
+def _no_write(_data: bytes) -> None:
+    raise RuntimeError("write() is not supported; return the body instead")
 
 
 def _remember_endpoint(_sender: Flask, **_extra: Any) -> None:

@@ -16,16 +16,15 @@ bare English "Internal Server Error".
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Response, current_app, request
 from flask_babel import get_locale
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from matcher import logs, metrics
+from matcher.database import is_unavailable as is_unavailable
+from matcher.database import safe_rollback as safe_rollback
 
 log = logging.getLogger(__name__)
 
@@ -34,35 +33,9 @@ TEMPLATE = "errors/unavailable.html"
 RETRY_AFTER_FALLBACK = 30
 
 
-def is_unavailable(error: BaseException) -> bool:
-    """Whether an error means the database cannot be reached or written just now.
-
-    Operational and interface errors of the driver (connection refused or lost, server
-    shutting down, "database is locked", "disk is full", a read-only database), a
-    connection the pool had to invalidate, and a pool with no connection left to give.
-    Programming errors and constraint violations are not: they are answered as before.
-    """
-    if isinstance(error, PoolTimeoutError):
-        return True
-    if isinstance(error, DBAPIError):
-        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
-    return False
-
-
 def retry_after() -> int:
     """Seconds a client is asked to wait before trying again."""
     return int(current_app.config["UNAVAILABLE_RETRY_AFTER_SECONDS"])
-
-
-def safe_rollback() -> None:
-    """Undo the request's work; on a broken connection there is nothing left to undo."""
-    from matcher.extensions import db
-
-    try:
-        db.session.rollback()
-    except SQLAlchemyError as e:
-        if not is_unavailable(e):
-            raise
 
 
 def response(error: BaseException | None = None) -> Response:
@@ -125,7 +98,7 @@ StartResponse = Callable[..., Any]
 
 
 def last_resort(
-    environ: dict[str, Any], start_response: StartResponse, error: Exception, request_id: str
+    error: Exception, start_response: StartResponse, request_id: str
 ) -> Iterable[bytes]:
     """Answer a request whose exception escaped the app with a static page in German:
     503 with Retry-After when the database was the cause, else 500."""
@@ -141,5 +114,5 @@ def last_resort(
     else:
         status, page = "500 Internal Server Error", STATIC_ERROR_PAGE
     headers.append(("Content-Length", str(len(page))))
-    start_response(status, headers, sys.exc_info())
+    start_response(status, headers)
     return [page]

@@ -188,3 +188,39 @@ def test_a_sqlite_file_that_turned_read_only_answers_503_and_heals_without_resta
     assert emails == {"a@example.org", "d@example.org", "e@example.org"} | (
         {"c@example.org"} if answers[0] == 302 else set()
     )
+
+
+def test_an_exception_escaping_the_app_still_gets_a_german_page_not_the_servers(
+    backend: str, tmp_path: Path
+) -> None:
+    """The last net, outside Flask: should an error escape every handler (here from a
+    teardown hook), the answer is a static German page with the request id — 503 with
+    Retry-After when the database was the cause, 500 otherwise — never a bare server page."""
+    app = create_app(app_test_config(unreachable_url(backend, tmp_path), TESTING=False))
+    raise_next: list[BaseException] = []
+
+    @app.teardown_request
+    def fail_late(_error: BaseException | None) -> None:
+        if raise_next:
+            raise raise_next.pop()
+
+    @app.get("/needs-the-database-late")
+    def late() -> str:
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception as e:  # kept for the teardown hook, which raises it outside Flask
+            raise_next.append(e)
+        return "ok"
+
+    client = app.test_client()
+    response = client.get("/needs-the-database-late")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert GERMAN_503 in response.get_data(as_text=True)
+    assert response.headers["X-Request-ID"]
+
+    raise_next.append(RuntimeError("a bug"))
+    response = client.get("/healthz")
+    assert response.status_code == 500 and "Retry-After" not in response.headers
+    assert "Bei uns ist etwas schiefgegangen" in response.get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
