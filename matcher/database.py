@@ -100,3 +100,11 @@ def safe_rollback() -> None:
     except SQLAlchemyError as e:
         if not is_unavailable(e):
             raise
+
+
+def driver_message(error: BaseException) -> str:
+    """The first line of the database driver's message (no SQL, no parameters), shortened."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    first = lines[0] if lines else type(original).__name__
+    return first[:200]

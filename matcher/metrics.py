@@ -15,8 +15,9 @@ The state — job queue depth, outbox backlog, matching runs by status — is re
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+log = logging.getLogger(__name__)
 
 # `*_created` timestamps double the output and say nothing a restart's reset does not.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -67,12 +69,41 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
-def observe_request(endpoint: str | None, method: str, status: int, seconds: float) -> None:
+def safely(update: Callable[[], object]) -> None:
+    """Apply a metric update; a broken metrics folder must never fail a request."""
+    try:
+        update()
+    except OSError as e:
+        global _warned
+        if not _warned:
+            _warned = True
+            log.warning("metrics not recorded (PROMETHEUS_MULTIPROC_DIR?): %s", e)
+
+
+_warned = False
+
+
+def request_started() -> None:
+    """A request is being served."""
+    safely(IN_PROGRESS.inc)
+
+
+def request_finished(endpoint: str | None, method: str, status: int, seconds: float) -> None:
     """Count one answered request and its duration."""
     name = endpoint or "unmatched"
     verb = method if method in METHODS else "other"
-    REQUESTS.labels(endpoint=name, method=verb, status=str(status)).inc()
-    LATENCY.labels(endpoint=name, method=verb).observe(seconds)
+
+    def update() -> None:
+        IN_PROGRESS.dec()
+        REQUESTS.labels(endpoint=name, method=verb, status=str(status)).inc()
+        LATENCY.labels(endpoint=name, method=verb).observe(seconds)
+
+    safely(update)
+
+
+def database_unavailable() -> None:
+    """One more request answered 503 because of the database."""
+    safely(DATABASE_UNAVAILABLE.inc)
 
 
 class _StateCollector:
@@ -136,7 +167,9 @@ def child_exit(_server: Any, worker: Any) -> None:
 
 
 def on_starting(_server: Any) -> None:
-    """gunicorn's `on_starting` hook: empty the shared folder, so a restart starts from zero."""
+    """gunicorn's `on_starting` hook: make the shared folder, or empty it, so a restart
+    starts from zero."""
     if path := multiprocess_dir():
+        Path(path).mkdir(parents=True, exist_ok=True)
         for leftover in Path(path).glob("*.db"):
             leftover.unlink(missing_ok=True)

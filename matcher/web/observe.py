@@ -59,7 +59,7 @@ class Observe:
             held[:] = [(status, headers, exc_info)]
             return _no_write
 
-        metrics.IN_PROGRESS.inc()
+        metrics.request_started()
         try:
             try:
                 body = self.wsgi_app(environ, start)
@@ -73,7 +73,6 @@ class Observe:
                 start_response(*held[0])
             return body
         finally:
-            metrics.IN_PROGRESS.dec()
             status = int(answered[-1].split(" ", 1)[0]) if answered else 500
             self._record(environ, status, time.perf_counter() - started)
             logs.REQUEST_ID.reset(token)
@@ -81,7 +80,7 @@ class Observe:
     def _record(self, environ: dict[str, Any], status: int, seconds: float) -> None:
         endpoint = environ.get(ENVIRON_ENDPOINT)
         method = str(environ.get("REQUEST_METHOD", "")).upper()
-        metrics.observe_request(endpoint, method, status, seconds)
+        metrics.request_finished(endpoint, method, status, seconds)
         if self.log_requests:
             level = logging.DEBUG if endpoint in QUIET_ENDPOINTS else logging.INFO
             log.log(

@@ -23,6 +23,7 @@ from flask import Response, current_app, request
 from flask_babel import get_locale
 
 from matcher import logs, metrics
+from matcher.database import driver_message
 from matcher.database import is_unavailable as is_unavailable
 from matcher.database import safe_rollback as safe_rollback
 
@@ -40,10 +41,8 @@ def retry_after() -> int:
 
 def response(error: BaseException | None = None) -> Response:
     """The 503 answer for this request, rendered without touching the database."""
-    from matcher.services.platform.readiness import driver_message
-
     safe_rollback()
-    metrics.DATABASE_UNAVAILABLE.inc()
+    metrics.database_unavailable()
     if error is not None:
         # One line, no traceback: an outage is not a bug, and it would repeat per request.
         log.warning("database unavailable: %s: %s", type(error).__name__, driver_message(error))

@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from matcher import jobs
-from matcher.database import MIGRATIONS_DIR, SQLITE_BUSY_TIMEOUT_MS, is_sqlite
+from matcher.database import MIGRATIONS_DIR, SQLITE_BUSY_TIMEOUT_MS, driver_message, is_sqlite
 from matcher.extensions import db
 from matcher.models import MatchRun, OutboxMessage, utcnow
 
@@ -109,14 +109,6 @@ def state() -> State:
     except Exception:  # any storage error: the queue did not answer
         out.queue_depth = None
     return out
-
-
-def driver_message(error: BaseException) -> str:
-    """The first line of the database driver's message (no SQL, no parameters), shortened."""
-    original = getattr(error, "orig", None) or error
-    lines = str(original).strip().splitlines()
-    first = lines[0] if lines else type(original).__name__
-    return first[:200]
 
 
 # --------------------------------------------------------------------------- the checks
