@@ -4,9 +4,7 @@ Request figures are counted where requests are served (`matcher.web.observe`). U
 gunicorn every worker is its own process: with `PROMETHEUS_MULTIPROC_DIR` set (an empty,
 writable folder, the same for all workers, set before the server starts) each worker
 writes its figures there and `/metrics` sums them, whichever worker answers. gunicorn's
-hooks keep that folder right (in `gunicorn.conf.py`):
-
-    from matcher.metrics import child_exit, on_starting  # noqa: F401
+hooks keep that folder right (`matcher.gunicorn_hooks`).
 
 The state — job queue depth, outbox backlog, matching runs by status — is read when
 `/metrics` is scraped, so it is the same from every worker. Labels are endpoint names
@@ -18,8 +16,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
 from prometheus_client import (
     REGISTRY,
@@ -29,9 +25,9 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
 )
-from prometheus_client import multiprocess as _multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 log = logging.getLogger(__name__)
@@ -152,24 +148,9 @@ def exposition() -> bytes:
     """
     if multiprocess_dir():
         registry = CollectorRegistry()
-        _multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry = REGISTRY
     state = CollectorRegistry(auto_describe=False)
     state.register(_StateCollector())
     return generate_latest(registry) + generate_latest(state)
-
-
-def child_exit(_server: Any, worker: Any) -> None:
-    """gunicorn's `child_exit` hook: forget a dead worker's live gauges (requests in progress)."""
-    if path := multiprocess_dir():
-        _multiprocess.mark_process_dead(worker.pid, path)  # type: ignore[no-untyped-call]
-
-
-def on_starting(_server: Any) -> None:
-    """gunicorn's `on_starting` hook: make the shared folder, or empty it, so a restart
-    starts from zero."""
-    if path := multiprocess_dir():
-        Path(path).mkdir(parents=True, exist_ok=True)
-        for leftover in Path(path).glob("*.db"):
-            leftover.unlink(missing_ok=True)

@@ -19,10 +19,10 @@ from tests.mailserver import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The test's own gunicorn configuration: only the metrics hooks (matcher/metrics.py). The
+# The test's own gunicorn configuration: only the metrics hooks (matcher/gunicorn_hooks.py). The
 # repository's gunicorn.conf.py, if any, is not read: these tests set what they need.
 GUNICORN_CONF = """
-from matcher.metrics import child_exit, on_starting  # noqa: F401
+from matcher.gunicorn_hooks import child_exit, on_starting  # noqa: F401
 """
 
 
