@@ -159,12 +159,12 @@ def test_postgres_restart_gives_every_user_the_german_503_page_and_heals_itself(
         time.sleep(1.0)
         own_postgres.pause()
         down = time.monotonic()
-        time.sleep(3.0)
+        time.sleep(2.5)
         resume_started = time.monotonic()
         own_postgres.resume()
         up = time.monotonic()
         # Keep the traffic going until well past the recovery limit's start, then check.
-        time.sleep(3.0)
+        time.sleep(2.0)
         traffic.finish()
         # A restart nobody notices (no request while the server is down): every pooled
         # connection is dead, yet the first requests after it must not fail.
