@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, test_config)
+    register_logging(app)
     register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
@@ -23,7 +24,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_request_hooks(app)
     register_template_helpers(app)
     register_commands(app)
+    register_observability(app)
     return app
+
+
+def register_logging(app: Flask) -> None:
+    """Log lines on stderr, as text or JSON (`LOG_FORMAT`), each with its request id."""
+    from matcher import logs
+
+    logs.configure(app)
 
 
 def register_proxy(app: Flask) -> None:
@@ -39,14 +48,16 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
-    from matcher import database, i18n, jobs
+    from matcher import database, i18n, jobs, ratelimits
     from matcher.extensions import babel, csrf, db, limiter, login_manager, migrate
 
+    database.engine_options(app)
     db.init_app(app)
     database.configure(app)
     migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    ratelimits.storage_options(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     jobs.init_app(app)
@@ -91,3 +102,10 @@ def register_commands(app: Flask) -> None:
     from matcher import cli
 
     cli.register(app)
+
+
+def register_observability(app: Flask) -> None:
+    """Around every request: its id, its metrics, its log line (the outermost layer)."""
+    from matcher.web import observe
+
+    observe.register(app)

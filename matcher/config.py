@@ -18,6 +18,9 @@ _ENV_STRINGS = (
     "PUBLIC_BASE_URL",
     "MAIL_BACKEND",
     "JOBS_URL",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "METRICS_TOKEN",
 )
 _ENV_INTS = ("MAIL_PORT", "TRUST_PROXY")
 _ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SESSION_COOKIE_SECURE")
@@ -71,6 +74,27 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Backups (matcher/services/platform/snapshots.py): the folder of pg_dump, pg_restore
         # and psql; None looks on PATH, then in the newest /usr/lib/postgresql/*/bin.
         "PG_BIN_DIR": None,
+        # Outages (matcher/web/unavailable.py): how long a 503 page asks clients to wait, and
+        # how long a PostgreSQL connection attempt may take before the request gives up.
+        "UNAVAILABLE_RETRY_AFTER_SECONDS": 30,
+        "DATABASE_CONNECT_TIMEOUT_SECONDS": 5,
+        # Redis down: rate limits go on in each worker's memory (a warning is logged) and
+        # return to Redis when it answers again; a storage error never fails a login.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        # /readyz (matcher/services/platform/readiness.py): when it answers 503. None switches
+        # the outbox and queue checks' thresholds off (the outbox is still counted).
+        "READYZ_OUTBOX_MAX_AGE_SECONDS": 900,
+        "READYZ_QUEUE_MAX_DEPTH": None,
+        "READYZ_MIN_FREE_MB": 200,
+        # Logs (matcher/logs.py): "text" or "json" lines on stderr, each with the request id;
+        # LOG_REQUESTS adds one line per request (endpoint, status, milliseconds; no path).
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "INFO",
+        "LOG_REQUESTS": True,
+        # /metrics (matcher/metrics.py) answers only with `Authorization: Bearer <token>`;
+        # unset, /metrics does not exist (404).
+        "METRICS_TOKEN": None,
     }
 
 

@@ -1,4 +1,10 @@
-"""Database engine settings: SQLite gets foreign keys, WAL and a busy timeout."""
+"""Database engine settings: SQLite gets foreign keys, WAL and a busy timeout.
+
+Outages heal by themselves: every pooled connection is pinged before use (a PostgreSQL
+restart leaves only dead ones), a connection to PostgreSQL gives up after
+`DATABASE_CONNECT_TIMEOUT_SECONDS`, and a SQLite connection that found its file read-only
+is thrown away, so the next one sees the file as it is now.
+"""
 
 import sqlite3
 from pathlib import Path
@@ -6,10 +12,36 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+# SQLite errors after which a connection is not reused: it was opened read-only (the file
+# or folder was not writable then) or its file went away; a new one may do better.
+SQLITE_STALE_CONNECTION = ("attempt to write a readonly database", "disk I/O error",
+                           "unable to open database file")  # fmt: skip
+
+
+def engine_options(app: Flask) -> None:
+    """Add the engine options outages need to `SQLALCHEMY_ENGINE_OPTIONS` (before `db.init_app`).
+
+    An operator's own options win.
+    """
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        # Exceptions (and so logs) never carry the values of a statement: names, addresses.
+        "hide_parameters": True,
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        timeout = int(app.config["DATABASE_CONNECT_TIMEOUT_SECONDS"])
+        options["connect_args"] = {"connect_timeout": timeout, **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def configure(app: Flask) -> None:
@@ -18,6 +50,14 @@ def configure(app: Flask) -> None:
         from matcher.extensions import db
 
         event.listen(db.engine, "connect", _on_connect)
+        event.listen(db.engine, "handle_error", _on_error)
+
+
+def _on_error(context: ExceptionContext) -> None:
+    """Treat a SQLite connection stuck read-only like a lost one: the pool replaces it."""
+    error = context.original_exception
+    if isinstance(error, sqlite3.Error) and any(m in str(error) for m in SQLITE_STALE_CONNECTION):
+        context.is_disconnect = True
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -34,3 +74,37 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
 def is_sqlite(engine: Engine) -> bool:
     """True when the engine talks to SQLite."""
     return engine.dialect.name == "sqlite"
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether an error means the database cannot be reached or written just now.
+
+    Operational and interface errors of the driver (connection refused or lost, server
+    shutting down, "database is locked", "disk is full", a read-only database), a
+    connection the pool had to invalidate, and a pool with no connection left to give.
+    Programming errors and constraint violations are not.
+    """
+    if isinstance(error, PoolTimeoutError):
+        return True
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    return False
+
+
+def safe_rollback() -> None:
+    """Undo the session's work; on a broken connection there is nothing left to undo."""
+    from matcher.extensions import db
+
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as e:
+        if not is_unavailable(e):
+            raise
+
+
+def driver_message(error: BaseException) -> str:
+    """The first line of the database driver's message (no SQL, no parameters), shortened."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    first = lines[0] if lines else type(original).__name__
+    return first[:200]

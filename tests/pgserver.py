@@ -77,6 +77,23 @@ class PostgresServer:
         )  # fmt: skip
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
+    def pause(self) -> None:
+        """Stop the server as an operator's restart does (`pg_ctl stop -m fast`), keeping its
+        data: connections are cut, new ones are refused until `resume()`."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast",
+                  "-w", "stop")  # fmt: skip
+
+    def resume(self) -> None:
+        """Start the paused server again on the same port, with the same data."""
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-l",
+            str(self.root / "server.log"), "-w", "-t", "60", "-o", options, "start",
+        )  # fmt: skip
+
     def stop(self) -> None:
         """Stop the server and delete its folder."""
         with contextlib.suppress(PostgresUnavailable):

@@ -44,6 +44,17 @@ class RedisServer:
         self.stop()
         raise RedisUnavailable("redis-server did not start")
 
+    def pause(self) -> None:
+        """Stop the server (its data is gone: it keeps none), keeping its port and folder."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def resume(self) -> str:
+        """Start it again on the same port."""
+        return self.start()
+
     def stop(self) -> None:
         """Stop the server and delete its folder."""
         if self.process is not None:

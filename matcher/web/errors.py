@@ -19,12 +19,13 @@ from flask import (
     session,
 )
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Response
 
 from matcher.domain.errors import Conflict, ServiceError
 from matcher.extensions import db
-from matcher.web import messages
+from matcher.web import messages, unavailable
 
 STATUS_BY_KIND = {"not_found": 404, "conflict": 409, "refused": 409, "invalid": 400}
 
@@ -78,16 +79,32 @@ def conflict_on_commit() -> Response:
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
+    # An error handler that itself needed the database ends here as a 500 around it.
+    original = getattr(error, "original_exception", None)
+    if original is not None and unavailable.is_unavailable(original):
+        return unavailable.response(original)
     code = error.code or 500
     if _wants_json():
         return {"error": error.name, "status": code}, code
-    response = make_response(render_template("errors/error.html", code=code), code)
+    try:
+        response = make_response(render_template("errors/error.html", code=code), code)
+    except SQLAlchemyError as e:  # the page's header needs the user: the database is gone
+        if not unavailable.is_unavailable(e):
+            raise
+        return unavailable.response(e)
     if isinstance(error, NotFound):
         response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _unexpected_error(error: Exception) -> ResponseReturnValue:
+    if unavailable.is_unavailable(error):
+        return unavailable.response(error)
     current_app.logger.exception("Unhandled error", exc_info=error)
-    db.session.rollback()
-    return render_template("errors/error.html", code=500), 500
+    unavailable.safe_rollback()
+    try:
+        return render_template("errors/error.html", code=500), 500
+    except SQLAlchemyError as e:
+        if not unavailable.is_unavailable(e):
+            raise
+        return unavailable.response(e)

@@ -6,12 +6,13 @@ commit that loses a race (a stale version, a unique index) answers 409.
 """
 
 from flask import Flask, Response, abort, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from matcher import tenancy
 from matcher.extensions import db, login_manager
 from matcher.models import User
+from matcher.web import unavailable
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -66,7 +67,7 @@ def _scope_request() -> None:
 def _finish_transaction(response: Response) -> Response:
     """Commit the request's work once if it succeeded; otherwise undo all of it."""
     if response.status_code >= 400:
-        db.session.rollback()
+        unavailable.safe_rollback()
         return response
     try:
         db.session.commit()
@@ -75,6 +76,10 @@ def _finish_transaction(response: Response) -> Response:
         from matcher.web.errors import conflict_on_commit
 
         return conflict_on_commit()  # type: ignore[return-value]
+    except SQLAlchemyError as e:  # the database went away or refused the write: all undone
+        if not unavailable.is_unavailable(e):
+            raise
+        return unavailable.response(e)
     return response
 
 

@@ -230,10 +230,13 @@ def test_no_page_answers_500_to_malformed_input(sweep: Sweep, who: str, route_na
     if route.method == "GET":
         base = build_url(sweep.app, route, sweep.people["a"])
         urls += [f"{base}?{query}" for query in QUERIES]
+    # A readiness probe answers 503 by design when the instance is not ready, and the
+    # sweep's database is made by create_all, not migrated; a 500 would still be a failure.
+    allowed = {503} if route.endpoint == "public.readyz" else set()
     failures = []
     for url in urls:
         response = send(client, route, url, {"q": "\u202e", "page": "99999999999999999999"})
-        if response.status_code >= 500:
+        if response.status_code >= 500 and response.status_code not in allowed:
             failures.append(f"{url}: {response.status_code}")
     assert failures == []
 

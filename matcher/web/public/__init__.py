@@ -1,4 +1,5 @@
-"""Pages anyone may see: the start page, the health check, the language switch."""
+"""Pages anyone may see: the start page, the health checks, the language switch, and
+/metrics (which asks for a token itself)."""
 
 from flask import Blueprint
 
@@ -6,4 +7,4 @@ from matcher.web.guards import public
 
 bp = public(Blueprint("public", __name__))
 
-from matcher.web.public import routes, signup  # noqa: E402,F401  (registers the views)
+from matcher.web.public import monitoring, routes, signup  # noqa: E402,F401  (registers the views)
