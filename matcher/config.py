@@ -68,6 +68,14 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "OUTBOX_POLL_SECONDS": 5,
         # The background job queue (matcher/jobs.py): None means instance/jobs.sqlite.
         "JOBS_URL": None,
+        # `flask jobs work`: worker threads, and the longest pause between looks at an
+        # idle queue (a job waits at most this long for a free worker to notice it).
+        "JOBS_WORKERS": 2,
+        "JOBS_POLL_SECONDS": 1.0,
+        # A worker writes a heartbeat this often while it runs a matching run; a run
+        # without one for JOBS_STALE_SECONDS is recorded as failed (its worker is gone).
+        "JOBS_HEARTBEAT_SECONDS": 5.0,
+        "JOBS_STALE_SECONDS": 60,
     }
 
 
