@@ -13,7 +13,7 @@ see yet, and a rolled-back request leaves no job behind.
 from __future__ import annotations
 
 import logging
-import threading
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,9 +30,21 @@ if TYPE_CHECKING:
 EXTENSION = "matcher.jobs"
 #: Where a session keeps the jobs to enqueue once its transaction commits.
 _AFTER_COMMIT = "matcher.jobs.after_commit"
-_schema_lock = threading.Lock()
 
 log = logging.getLogger(__name__)
+
+
+class _SqliteStorage(SqliteStorage):
+    """Huey's SQLite storage, creating its file and tables with its first connection, not
+    when the app is made: an app that never enqueues (a test, a one-off command) leaves
+    no file behind."""
+
+    def _create_connection(self) -> sqlite3.Connection:
+        Path(self.filename).parent.mkdir(parents=True, exist_ok=True)
+        conn: sqlite3.Connection = super()._create_connection()
+        for sql in self.ddl:  # "create … if not exists": harmless when they exist
+            conn.execute(sql)
+        return conn
 
 
 def default_url(instance_path: str) -> str:
@@ -48,7 +60,12 @@ def make_queue(url: str, name: str = "matcher") -> Huey:
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///") :])
         return SqliteHuey(
-            name=name, filename=str(path), results=False, utc=True, create_tables=False
+            name=name,
+            filename=str(path),
+            results=False,
+            utc=True,
+            storage_class=_SqliteStorage,
+            create_tables=False,
         )
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey(name=name, url=url, results=False, utc=True)
@@ -67,27 +84,13 @@ def init_app(app: Flask) -> None:
 
 
 def queue(app: Flask | None = None) -> Huey:
-    """The app's queue (the current app's when none is given), its storage ready."""
+    """The app's queue (the current app's when none is given)."""
     if app is None:
         from flask import current_app
 
         app = current_app._get_current_object()  # type: ignore[attr-defined]
     huey: Huey = app.extensions[EXTENSION]
-    _prepare(huey)
     return huey
-
-
-def _prepare(huey: Huey) -> None:
-    """Create the SQLite file and its tables once, when the queue is first used: an app
-    that never enqueues (a test, a one-off command) leaves no file behind."""
-    storage = huey.storage
-    if not isinstance(storage, SqliteStorage) or getattr(storage, "_matcher_ready", False):
-        return
-    with _schema_lock:
-        if not getattr(storage, "_matcher_ready", False):
-            Path(storage.filename).parent.mkdir(parents=True, exist_ok=True)
-            storage.initialize_schema()
-            storage._matcher_ready = True
 
 
 def depth(app: Flask | None = None) -> int:
