@@ -122,6 +122,10 @@ def _wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def _wait_finished(watch: Engine, run_id: int, timeout: float = 30) -> None:
+    _wait_until(lambda: _status(watch, run_id) == "finished", timeout, f"run {run_id} did not end")
+
+
 def _click(client: FlaskClient) -> tuple[int, float]:
     """Press "Matching starten"; return the run's id and the seconds the answer took."""
     started = time.perf_counter()
@@ -145,7 +149,7 @@ def _catch_mid_run(consumer: Consumer, client: FlaskClient, watch: Engine) -> in
             if _status(watch, run_id) in WORKING:
                 return run_id
             consumer.process.send_signal(signal.SIGCONT)
-        _wait_until(lambda: _status(watch, run_id) == "finished", 30, "the run did not end")
+        _wait_finished(watch, run_id)
     pytest.fail("three runs ended before they could be caught in the middle")
 
 
@@ -159,7 +163,7 @@ def test_a_run_started_from_the_web_returns_at_once_and_completes_in_the_backgro
     consumer = consumers()
     run_id, seconds = _click(client)
     assert seconds < 1.0, f"the button took {seconds:.2f} s"
-    _wait_until(lambda: _status(watch, run_id) == "finished", 30, "the run did not finish")
+    _wait_finished(watch, run_id)
     (run,) = load_runs(app)
     assert run.pairs > 50 and len(proposals(app)) == run.pairs
     page = client.get(f"/matching/runs/{run_id}").get_data(as_text=True)
@@ -184,7 +188,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_a_failed_run_the_coordina
     consumer = consumers()
     # A first run gives proposals; the killed run must leave them as they are.
     first, _ = _click(client)
-    _wait_until(lambda: _status(watch, first) == "finished", 30, "the first run did not finish")
+    _wait_finished(watch, first)
     before = sorted(m.id for m in proposals(app))
 
     killed = _catch_mid_run(consumer, client, watch)
