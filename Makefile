@@ -30,10 +30,11 @@ demo: install
 	$(FLASK) db upgrade
 	$(FLASK) demo-data
 	$(FLASK) demo-logins
-	@echo "Serving on http://127.0.0.1:$(PORT); mails are shown here, not sent  (Ctrl+C stops both)"
+	@echo "Serving on http://127.0.0.1:$(PORT); mails are shown here, not sent  (Ctrl+C stops all)"
 	@export MAIL_BACKEND=console PUBLIC_BASE_URL='$(PUBLIC_BASE_URL)'; \
 	$(FLASK) outbox work & worker=$$!; \
-	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	$(FLASK) jobs work & jobs=$$!; \
+	trap 'kill -TERM $$worker $$jobs 2>/dev/null; wait $$worker $$jobs' EXIT; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install

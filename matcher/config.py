@@ -95,6 +95,14 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # /metrics (matcher/metrics.py) answers only with `Authorization: Bearer <token>`;
         # unset, /metrics does not exist (404).
         "METRICS_TOKEN": None,
+        # `flask jobs work`: worker threads, and the longest pause between looks at an
+        # idle queue (a job waits at most this long for a free worker to notice it).
+        "JOBS_WORKERS": 2,
+        "JOBS_POLL_SECONDS": 1.0,
+        # A worker writes a heartbeat this often while it runs a matching run; a run
+        # without one for JOBS_STALE_SECONDS is recorded as failed (its worker is gone).
+        "JOBS_HEARTBEAT_SECONDS": 5.0,
+        "JOBS_STALE_SECONDS": 60,
     }
 
 

@@ -21,6 +21,14 @@ NEWCOMER_STATUS_LABELS = {
     "paused": _l("paused"),
     "closed": _l("closed"),
 }
+RUN_STATUS_LABELS = {
+    "queued": _l("queued"),
+    "building": _l("reading the data"),
+    "solving": _l("calculating"),
+    "storing": _l("saving"),
+    "finished": _l("finished"),
+    "failed": _l("failed"),
+}
 LEVEL_LABELS = {
     "basic": _l("basic"),
     "good": _l("good"),

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
-from matcher import create_app, tenancy
+from matcher import create_app, jobs, tenancy
 from matcher.domain.vocab import slots_to_mask
 from matcher.extensions import db as _db
 from matcher.models import (
@@ -135,10 +135,19 @@ def app_config() -> dict[str, Any]:
     return {}
 
 
+def jobs_url(tmp_path: Path) -> str:
+    """A job queue of the test's own, in its tmp_path (never the repository's instance/)."""
+    return f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+
+
 @pytest.fixture
-def app(backend: str, database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+def app(
+    backend: str, database_url: str, app_config: dict[str, Any], tmp_path: Path
+) -> Iterator[Flask]:
     """The application with an empty schema; rows are removed after each test."""
-    app = create_app(app_test_config(database_url, **app_config))
+    app = create_app(
+        app_test_config(database_url, **{"JOBS_URL": jobs_url(tmp_path), **app_config})
+    )
     # No app context stays pushed during the test: each request must get its own, as in
     # production (a shared one would share `g` and the session between requests).
     with inside(app):
@@ -155,12 +164,15 @@ def app(backend: str, database_url: str, app_config: dict[str, Any]) -> Iterator
 
 
 @pytest.fixture
-def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
-    """Create further apps on the test database (e.g. with CSRF on); their pools are closed."""
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Create further apps on the test database (e.g. with CSRF on); their pools are closed.
+    They share the test's job queue."""
     made: list[Flask] = []
 
     def make(**config: Any) -> Flask:
-        extra = create_app(app_test_config(database_url, **config))
+        extra = create_app(
+            app_test_config(database_url, **{"JOBS_URL": jobs_url(tmp_path), **config})
+        )
         made.append(extra)
         return extra
 
@@ -206,6 +218,42 @@ def client(app: Flask) -> FlaskClient:
 def runner(app: Flask) -> FlaskCliRunner:
     """A CLI runner."""
     return app.test_cli_runner()
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+def drain_jobs(app: Flask) -> int:
+    """Run every job waiting on the app's queue, here and now, as a worker does: taken from
+    the real queue (the SqliteHuey file in the test's tmp_path) and run by Huey with the
+    real task code, in this process. An error in a job is raised here after the queue is
+    empty. Returns how many jobs ran."""
+    from huey import signals
+
+    huey = jobs.queue(app)
+    errors: list[BaseException] = []
+
+    def record(signal: str, task: Any, exc: BaseException | None = None) -> None:
+        if exc is not None:
+            errors.append(exc)
+
+    huey.signal(signals.SIGNAL_ERROR)(record)
+    count = 0
+    try:
+        while (task := huey.dequeue()) is not None:
+            huey.execute(task)
+            count += 1
+    finally:
+        huey.disconnect_signal(record, signals.SIGNAL_ERROR)
+    if errors:
+        raise errors[0]
+    return count
+
+
+@pytest.fixture
+def run_jobs(app: Flask) -> Callable[[], int]:
+    """`run_jobs()` runs the jobs waiting on the test app's queue (see `drain_jobs`)."""
+    return lambda: drain_jobs(app)
 
 
 # --------------------------------------------------------------------------- factories

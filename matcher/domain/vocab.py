@@ -9,6 +9,7 @@ from typing import Final
 from matcher.engine.vocab import DAYS, DEFAULT_WEIGHTS, LEVELS, PARTS, SLOTS
 
 __all__ = [
+    "ACTIVE_RUN_STATUSES",
     "AGE_BANDS",
     "ALL_SLOTS_MASK",
     "CERTIFICATE_RESULTS",
@@ -28,6 +29,7 @@ __all__ = [
     "OPEN_MATCH_STATUSES",
     "PARTS",
     "ROLES",
+    "RUN_FAILURES",
     "RUN_STATUSES",
     "SLOTS",
     "TOPICS",
@@ -78,7 +80,24 @@ CERTIFICATE_RESULTS: Final = ("clear", "entries")
 CONSENT_PURPOSES: Final = ("matching", "contact_sharing")
 CONSENT_CHANNELS: Final = ("online", "paper", "in_person")
 CHECKIN_LIGHTS: Final = ("green", "yellow", "red")
-RUN_STATUSES: Final = ("running", "finished", "failed")
+#: A matching run: queued, then a worker builds the problem, solves it and stores the
+#: proposals; it ends finished or failed (`matcher.domain.runs` has the transitions).
+RUN_STATUSES: Final = ("queued", "building", "solving", "storing", "finished", "failed")
+#: Statuses of a run still under way: at most one per agency (a partial unique index).
+ACTIVE_RUN_STATUSES: Final = ("queued", "building", "solving", "storing")
+#: Why a run failed: the engine refused the problem; an error in the task; the worker
+#: stopped giving signs of life (killed); the job was lost before a worker took it; the
+#: queue could not be reached; an approval took a newcomer while storing; the worker
+#: was stopped before the run was done.
+RUN_FAILURES: Final = (
+    "invalid_problem",
+    "error",
+    "worker_lost",
+    "not_picked_up",
+    "queue_unavailable",
+    "changed_meanwhile",
+    "interrupted",
+)
 
 
 def slots_to_mask(slots: list[str] | tuple[str, ...] | set[str]) -> int:

@@ -52,6 +52,12 @@ their parts, all exported here); a caller that passes a plain
 - ``candidates`` (only when asked): newcomer id -> ``[{"volunteer", "score"}]``.
 - ``stats``: volunteers, newcomers, feasible_pairs, pairs, total_score, seconds.
 
+``solve(..., progress=callback)`` reports how far the solver is: ``callback(stage,
+count)`` with ``("feasible", pairs)``, then ``("round", k)`` as each round of the exact
+assignment starts (1 for a problem solved whole; each certification that finds better
+left-out pairs adds a round), then ``("explain", chosen)``. It runs in the solver's
+thread; an exception it raises aborts the solve. The result is the same with or without.
+
 ``candidates`` is a whole number or ``"all"``. Components, each in [0, 1] and
 monotone: ``language`` the best shared level (the lower of both sides:
 basic 1/3, good 2/3, fluent or native 1); ``distance`` 1 - km / limit (no
@@ -102,7 +108,7 @@ from .documents import (
     Weights,
 )
 from .funnel import funnel, funnel_parsed
-from .pipeline import solve, solve_parsed
+from .pipeline import ProgressCallback, solve, solve_parsed
 from .problem import Problem, ProblemError
 from .validation import parse_problem
 
@@ -119,6 +125,7 @@ __all__ = [
     "ProblemDocument",
     "ProblemError",
     "ProblemSettings",
+    "ProgressCallback",
     "ReasonCode",
     "ResultDocument",
     "Stats",

@@ -18,6 +18,8 @@ function of the problem alone, not of the input order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -114,6 +116,7 @@ def solve(
     capacity: NDArray[np.int64],
     hint: NDArray[np.int64] | None = None,
     dense_cells: int | None = None,
+    on_round: Callable[[int], None] | None = None,
 ) -> NDArray[np.int64]:
     """Exact lexicographic optimum; returns the positions of the chosen pairs, sorted.
 
@@ -121,6 +124,9 @@ def solve(
     :param capacity: free places per volunteer, after pinned pairs.
     :param hint: positions of pairs to try first (e.g. each row's best); the
         result is certified optimal over all usable pairs whatever the hint.
+    :param on_round: called with 1, 2, … as each round of solving starts: one round
+        for a problem solved whole, one more after each certification that found
+        left-out pairs that could improve the result.
     """
     usable_edge = capacity[edges.volunteer] > 0
     for row in np.flatnonzero(~free_rows).tolist():
@@ -133,6 +139,8 @@ def solve(
         # Small enough to solve everything at once (dense, one component at a
         # time): nothing is left out, so nothing needs certifying.
         picked = np.flatnonzero(usable_edge)
+        if on_round is not None:
+            on_round(1)
         return picked[components.solve_graph(_subset(edges, picked), capacity, bonus, dense_cells)]
     start = _spread(edges, SPREAD_PER_ROW)
     if hint is not None:
@@ -140,6 +148,8 @@ def solve(
     picked = start[usable_edge[start]]
     rounds = 0
     while True:
+        if on_round is not None:
+            on_round(rounds + 1)
         sub = _subset(edges, picked)
         local = components.solve_graph(sub, capacity, bonus, dense_cells)
         chosen = picked[local]

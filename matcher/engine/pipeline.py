@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -35,6 +36,12 @@ from .validation import parse_problem
 from .vocab import FORMAT_RESULT, SCORE_UNITS
 
 Candidates = int | Literal["all"] | None
+#: Told of the solver's progress: ``("feasible", pairs)`` once the feasible pairs are
+#: known, ``("round", k)`` as round ``k`` of the exact assignment starts (1 for a problem
+#: solved whole; each further round follows a certification that found better pairs),
+#: and ``("explain", chosen)`` (the pairs it chose, pinned ones aside) while the result's
+#: reasons are written. It runs in the solver's thread; whatever it raises aborts the solve.
+ProgressCallback = Callable[[str, int], None]
 
 
 def solve(
@@ -42,6 +49,7 @@ def solve(
     candidates: Candidates = None,
     *,
     with_codes: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> ResultDocument:
     """Solve a ``matcher.problem/1`` document and return the ``matcher.result/1`` document.
 
@@ -49,12 +57,13 @@ def solve(
         (``"all"`` for every one); None leaves ``candidates`` out.
     :param with_codes: also give every pair ``reason_codes`` and every
         unmatched newcomer a ``detail_code`` (structured, for translation).
+    :param progress: called with the solver's stages and rounds (see ``ProgressCallback``).
     :raises ProblemError: when the document is invalid (``.errors`` lists why).
     """
     started = time.perf_counter()
     with reuse_freed_memory():
         parsed = parse_problem(problem)
-        return _solve(parsed, candidates, with_codes, started)
+        return _solve(parsed, candidates, with_codes, started, progress)
 
 
 def solve_parsed(
@@ -63,14 +72,23 @@ def solve_parsed(
     *,
     with_codes: bool = False,
     started: float | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ResultDocument:
     """Solve an already validated problem (see :func:`solve`)."""
     with reuse_freed_memory():
-        return _solve(problem, candidates, with_codes, started or time.perf_counter())
+        return _solve(problem, candidates, with_codes, started or time.perf_counter(), progress)
+
+
+def _ignore(stage: str, count: int) -> None:
+    """The progress callback of a caller that asked for none."""
 
 
 def _solve(
-    problem: Problem, candidates: Candidates, with_codes: bool, started: float
+    problem: Problem,
+    candidates: Candidates,
+    with_codes: bool,
+    started: float,
+    progress: ProgressCallback | None = None,
 ) -> ResultDocument:
     if (
         candidates is not None
@@ -88,8 +106,17 @@ def _solve(
         free_rows[newcomer] = False
         capacity[volunteer] -= 1
     capacity = np.maximum(capacity, 0)
+    tell = progress or _ignore
     edges = feasible_edges(problem, tables, capacity > 0, assignment.CANDIDATES_PER_ROW)
-    chosen = assignment.solve(edges, free_rows, capacity, edges.top if len(edges.top) else None)
+    tell("feasible", int(edges.count))
+    chosen = assignment.solve(
+        edges,
+        free_rows,
+        capacity,
+        edges.top if len(edges.top) else None,
+        on_round=lambda k: tell("round", k),
+    )
+    tell("explain", len(chosen))
     partner = np.full(n_new, -1, dtype=np.int64)
     chosen_rows = np.searchsorted(edges.indptr, chosen, side="right") - 1
     partner[chosen_rows] = edges.volunteer[chosen]

@@ -169,6 +169,47 @@ def known_codes() -> frozenset[str]:
     return frozenset(_table())
 
 
+# Matching runs: why a run failed (`MatchRun.failure`), with its technical detail.
+
+
+def run_failure_text(failure: str, detail: str) -> str:
+    """Why a matching run failed, in the user's language; unknown codes read as an error."""
+    render = _run_failure_table().get(failure) or _run_failure_table()["error"]
+    return str(render({"detail": detail}))
+
+
+def _run_failure_table() -> dict[str, Render]:
+    return {
+        "invalid_problem": lambda p: gettext(
+            "The matching could not run: %(error)s", error=p.get("detail", "")
+        ),
+        "error": lambda p: gettext(
+            "An unexpected error stopped the matching. No proposals were changed. Please "
+            "start it again; if it fails again, tell your administrator."
+        ),
+        "worker_lost": lambda p: gettext(
+            "The background worker doing the matching stopped before it was done (it was "
+            "ended or restarted). No proposals were changed. Please start the matching again."
+        ),
+        "not_picked_up": lambda p: gettext(
+            "The matching was lost before a background worker could take it. No proposals "
+            "were changed. Please start the matching again."
+        ),
+        "queue_unavailable": lambda p: gettext(
+            "The matching could not be handed to a background worker: the job queue cannot "
+            "be reached. Please try again later, or tell your administrator."
+        ),
+        "changed_meanwhile": lambda p: gettext(
+            "Someone approved a proposal while the matching was saving its results, so none "
+            "were saved. Please start the matching again."
+        ),
+        "interrupted": lambda p: gettext(
+            "The background worker was stopped before the matching was done. No proposals "
+            "were changed. Please start the matching again."
+        ),
+    }
+
+
 # Lists: imports, exports, figures — the problems of one row of an imported list.
 
 

@@ -14,7 +14,7 @@ from matcher.extensions import db
 from matcher.models import Match, Newcomer
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import PHONE, SCREENSHOTS
-from tests.conftest import PASSWORD, inside
+from tests.conftest import PASSWORD, drain_jobs, inside
 
 
 def _log_in(page: Page, base: str, email: str) -> None:
@@ -65,9 +65,15 @@ def test_coordinator_registers_a_newcomer_runs_the_matching_and_approves(
     screenshot(page, "newcomer")
     assert_accessible(page, "newcomer")
 
-    # Run the matching and review the proposal.
+    # Run the matching: its page follows the background job; then review the proposal.
     page.goto(live_server + "/matching/proposals")
     page.get_by_role("button", name=re.compile("Matching")).first.click()
+    expect(page.get_by_role("heading", name="Das Matching läuft")).to_be_visible()
+    assert drain_jobs(app) == 1  # a worker takes the job from the real queue
+    expect(page.get_by_role("heading", name="Das Matching ist fertig")).to_be_visible(
+        timeout=10_000
+    )
+    page.get_by_role("link", name="Zu den Vorschlägen").first.click()
     expect(page.get_by_text("Miriam").first).to_be_visible()
     expect(page.get_by_text("Amal").first).to_be_visible()
     screenshot(page, "proposals")

@@ -74,6 +74,7 @@ def test_feat_b1_b2_an_invalid_certificate_never_gives_a_proposal_approval_or_al
     make_newcomer: Callable[..., Newcomer],
     propose: Callable[..., int],
     why: str,
+    run_jobs: Callable[[], int],
 ) -> None:
     """B1: a certificate that expired in 2025 counted; B2: an under-18 newcomer needed none.
 
@@ -93,6 +94,7 @@ def test_feat_b1_b2_an_invalid_certificate_never_gives_a_proposal_approval_or_al
 
     # The engine: only the volunteer with a valid certificate is proposed.
     assert client.post("/matching/run").status_code == 302
+    run_jobs()
     assert _proposals(app) == [(certified.id, mina.id)]
 
     # An alternative: neither uncertified volunteer is offered, nor accepted by hand.
@@ -186,6 +188,7 @@ def test_feat_b3_a_newcomer_waits_again_after_her_volunteer_deletes_their_data(
     make_newcomer: Callable[..., Newcomer],
     propose: Callable[..., int],
     smtp_server: Any,
+    run_jobs: Callable[[], int],
 ) -> None:
     greta = make_volunteer(office.agency, first_name="Greta", email="greta@example.org")
     hodan = make_newcomer(office.agency, first_name="Hodan")
@@ -203,6 +206,7 @@ def test_feat_b3_a_newcomer_waits_again_after_her_volunteer_deletes_their_data(
     # The next run sees her: proposed to someone new, or listed with a reason.
     make_volunteer(office.agency, first_name="Neu")
     assert coordinator.post("/matching/run").status_code == 302
+    run_jobs()
     assert any(n == hodan.id for _, n in _proposals(app))
     # The coordinators are told by mail, without names.
     with inside(app):
@@ -295,7 +299,11 @@ def test_feat_b8_an_ended_patenschaft_shows_no_open_check_in(
 
 
 def test_feat_b10_match_mails_are_written_in_the_volunteers_language(
-    app: Flask, office: Office, make_newcomer: Callable[..., Newcomer], smtp_server: Any
+    app: Flask,
+    office: Office,
+    make_newcomer: Callable[..., Newcomer],
+    smtp_server: Any,
+    run_jobs: Callable[[], int],
 ) -> None:
     from tests.forms import signup_form
 
@@ -313,6 +321,7 @@ def test_feat_b10_match_mails_are_written_in_the_volunteers_language(
     make_newcomer(office.agency, languages={"de": "native"}, slots=["mon-evening"])
     client = _coordinator(app, office)
     assert client.post("/matching/run").status_code == 302
+    run_jobs()
     with inside(app):
         match_id = db.session.scalars(
             select(Match.id).where(Match.volunteer_id == volunteer_id)
@@ -438,11 +447,13 @@ def test_feat_b19_shared_languages_name_whose_level_is_whose_in_one_order(
     office: Office,
     make_volunteer: Callable[..., Volunteer],
     make_newcomer: Callable[..., Newcomer],
+    run_jobs: Callable[[], int],
 ) -> None:
     make_volunteer(office.agency, languages={"ar": "basic", "de": "native"})
     make_newcomer(office.agency, languages={"ar": "native"})
     client = _coordinator(app, office)
     client.post("/matching/run")
+    run_jobs()
     page = client.get("/matching/proposals").get_data(as_text=True)
     assert "Gemeinsame Sprachen (neuzugewandert / ehrenamtlich)" in page
     assert "Arabisch (Muttersprache / Grundkenntnisse)" in page
@@ -455,6 +466,7 @@ def test_feat_b21_words_fit_every_gender_and_erased_people_are_named_so(
     make_volunteer: Callable[..., Volunteer],
     make_newcomer: Callable[..., Newcomer],
     propose: Callable[..., int],
+    run_jobs: Callable[[], int],
 ) -> None:
     felix = make_volunteer(office.agency, first_name="Felix", gender="male")
     make_newcomer(office.agency, first_name="Olena", languages={"ti": "native"})
@@ -465,6 +477,7 @@ def test_feat_b21_words_fit_every_gender_and_erased_people_are_named_so(
     assert "Die ehrenamtliche Person ist per E-Mail benachrichtigt" in approved
     assert "Die Ehrenamtliche ist" not in approved
     client.post("/matching/run")
+    run_jobs()
     unmatched = client.get("/matching/unmatched").get_data(as_text=True)
     assert "Keine verfügbare ehrenamtliche Person" in unmatched
     assert "Keine verfügbare Ehrenamtliche " not in unmatched

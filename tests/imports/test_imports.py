@@ -398,6 +398,7 @@ def test_feat_b2_an_imported_newcomer_under_18_gets_no_volunteer_without_a_certi
     admin_client: tuple[FlaskClient, Any, Any],
     make_user: Callable[..., Any],
     make_volunteer: Callable[..., Any],
+    run_jobs: Callable[[], int],
 ) -> None:
     """The age in an imported list ("16") makes the newcomer someone who needs a volunteer
     with a valid certificate, as one registered on the intake form does."""
@@ -419,6 +420,7 @@ def test_feat_b2_an_imported_newcomer_under_18_gets_no_volunteer_without_a_certi
     coordinator = app.test_client()
     login(coordinator, make_user("coordinator", agency))
     assert coordinator.post("/matching/run").status_code == 302
+    run_jobs()
     unmatched = coordinator.get("/matching/unmatched").get_data(as_text=True)
     assert "Amir" in unmatched and "Führungszeugnis" in unmatched
     with inside(app):

@@ -6,10 +6,10 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
+from matcher import jobs_tasks
 from matcher.extensions import db
 from matcher.models import Agency, AuditEvent, Match, MatchRun, Newcomer, User, Volunteer, today
-from matcher.services.matching import lifecycle
-from matcher.services.matching import run as matching
+from matcher.services.matching import lifecycle, runs
 from tests.conftest import inside, login
 from tests.matching.conftest import Office, matches
 
@@ -36,12 +36,14 @@ def test_why_not_matched_and_whom_to_recruit(
     office: Office,
     make_volunteer: Callable[..., Volunteer],
     make_newcomer: Callable[..., Newcomer],
+    run_jobs: Callable[[], int],
 ) -> None:
     people = _people(office, make_volunteer, make_newcomer)
     client = app.test_client()
     login(client, office.coordinator)
     assert "noch nicht gelaufen" in client.get("/matching/unmatched").get_data(as_text=True)
     assert client.post("/matching/run").status_code == 302
+    assert run_jobs() == 1
     (proposal,) = matches(app, status="proposed")
     assert proposal.newcomer_id == people["matched"].id  # type: ignore[attr-defined]
 
@@ -62,11 +64,13 @@ def test_dashboard_shows_the_matching_state(
     office: Office,
     make_volunteer: Callable[..., Volunteer],
     make_newcomer: Callable[..., Newcomer],
+    run_jobs: Callable[[], int],
 ) -> None:
     _people(office, make_volunteer, make_newcomer)
     client = app.test_client()
     login(client, office.coordinator)
     client.post("/matching/run")
+    run_jobs()
     page = client.get("/dashboard").get_data(as_text=True)
     for text in ("Warten auf Ehrenamtliche", "Ehrenamtliche verfügbar", "Vorschläge zu prüfen",
                  "Rückmeldungen fällig", "Matching starten"):  # fmt: skip
@@ -120,13 +124,20 @@ def test_each_step_is_one_update_even_when_the_actor_was_expired(
         actor = db.session.get(User, office.coordinator.id)
         agency = db.session.get(Agency, office.agency.id)
         assert actor is not None and agency is not None
-        matching.run(agency, actor, on=today())
-        db.session.commit()  # the boundary commits: the actor object is expired now
+        _run_now(agency, actor)  # each step commits: the actor object is expired now
         proposal = db.session.scalars(select(Match).where(Match.status == "proposed")).one()
         lifecycle.approve([lifecycle.Approval(proposal.id, 1)], actor, on=today())
         assert proposal.version == 2 and proposal.approved_by_id == actor.id
         db.session.commit()
-        assert (
-            matching.run(agency, actor, on=today()).pairs == 0
-        )  # the approved pair is pinned, not re-proposed
+        assert _run_now(agency, actor).pairs == 0  # the approved pair is pinned, not re-proposed
         assert db.session.get(Match, proposal.id).status == "approved"  # type: ignore[union-attr]
+
+
+def _run_now(agency: Agency, actor: User) -> MatchRun:
+    """Start a run and carry it out here, as `flask match run` does (inside `inside`)."""
+    started = runs.start(agency, actor, on=today(), background=False)
+    db.session.commit()
+    jobs_tasks.perform_run(started.run.id, agency.id)
+    finished = db.session.get(MatchRun, started.run.id)
+    assert finished is not None and finished.status == "finished"
+    return finished

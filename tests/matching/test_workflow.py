@@ -1,6 +1,7 @@
 """End to end on the demo agency: run, review, approve, reject, re-run, end — and the history."""
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from flask import Flask
@@ -30,16 +31,20 @@ def _versions(html: str) -> dict[int, int]:
     return {int(m): int(v) for m, v in re.findall(r'name="selected" value="(\d+):(\d+)"', html)}
 
 
-def test_run_review_approve_reject_rerun_end(app: Flask) -> None:
+def test_run_review_approve_reject_rerun_end(app: Flask, run_jobs: Callable[[], int]) -> None:
     email, password, coordinator_id = _demo_login(app)
     client = app.test_client()
     assert client.post("/login", data={"email": email, "password": password}).status_code == 302
 
-    # Run: the button answers with the review page.
+    # Run: the button answers with the run's page at once; a worker does the run.
     response = client.post("/matching/run")
-    assert response.status_code == 302 and response.headers["Location"].endswith(
-        "/matching/proposals"
-    )
+    assert response.status_code == 302
+    run_page = response.headers["Location"]
+    assert re.fullmatch(r"/matching/runs/\d+", run_page)
+    assert "Schritt 1 von 4" in client.get(run_page).get_data(as_text=True)
+    assert run_jobs() == 1
+    done = client.get(run_page).get_data(as_text=True)
+    assert "Das Matching ist fertig" in done and 'href="/matching/proposals"' in done
     proposed = matches(app, status="proposed")
     assert len(proposed) >= 5
     with inside(app):
@@ -92,6 +97,7 @@ def test_run_review_approve_reject_rerun_end(app: Flask) -> None:
 
     # Re-run: approved pairs stay, the rejected pair is not proposed again.
     assert client.post("/matching/run").status_code == 302
+    assert run_jobs() == 1
     assert {m.id for m in matches(app, status="approved")} == approved_ids
     again = matches(app, status="proposed")
     assert again, "the re-run proposes again"

@@ -1,10 +1,11 @@
 """Running the matching for one agency and keeping its proposals.
 
-A run builds the problem from the database, lets the engine solve it, and stores a
-`MatchRun` and its proposals. Re-running replaces the open proposals of earlier runs,
-except those a coordinator picked by hand; approved, active and paused Patenschaften and
-the picked proposals go to the engine as pinned, so a run never undoes a human decision.
-A run the engine refuses is kept as failed, with the reason.
+A run (queued by `matcher.services.matching.runs.start`, taken by a worker) builds the
+problem from the database, lets the engine solve it, and stores its proposals. Re-running
+replaces the open proposals of earlier runs, except those a coordinator picked by hand;
+approved, active and paused Patenschaften and the picked proposals go to the engine as
+pinned, so a run never undoes a human decision. A run the engine refuses is kept as
+failed, with the reason (the worker records it: `matcher.jobs_tasks.perform_run`).
 """
 
 from dataclasses import dataclass
@@ -16,13 +17,15 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from matcher.domain import audit
-from matcher.domain.errors import Conflict, Refused
+from matcher.domain.errors import Refused
+from matcher.domain.runs import RunFailed, advance
 from matcher.domain.vocab import OPEN_MATCH_STATUSES
 from matcher.engine import Pair, ProblemError, ResultDocument, solve
 from matcher.extensions import db
 from matcher.models import Agency, Match, MatchEvent, MatchRun, Newcomer, User, Volunteer, utcnow
 from matcher.services.matching import problem
 from matcher.services.matching.problem import newcomer_key, parse_key, volunteer_key
+from matcher.services.matching.runs import Progress
 
 #: How many alternative volunteers the review page offers per newcomer.
 ALTERNATIVES = 10
@@ -45,35 +48,48 @@ def _unmatched(result: ResultDocument) -> list[dict[str, Any]]:
     ]
 
 
-def run(agency: Agency, actor: User | None, *, on: date) -> MatchRun:
-    """Run the matching for an agency and store the run with its proposals.
+def execute(
+    matching_run: MatchRun,
+    agency: Agency,
+    actor: User | None,
+    progress: Progress,
+    *,
+    on: date,
+) -> None:
+    """Build, solve and store a run that a worker has taken (status "building"); flushes.
 
-    A run the engine refuses is stored as failed (status "failed", the reason in its
-    parameters) and returned, so that the failure is kept.
+    Each step is reported through `progress` as it starts (solving with the solver's
+    round); the proposals and the run's last step, "finished", are written in the
+    caller's transaction, so they commit together.
 
-    :raises Conflict: when an approval at the same moment took one of its newcomers.
+    :raises RunFailed: the engine refused the problem ("invalid_problem"), or an approval
+        at the same moment took one of the run's newcomers ("changed_meanwhile").
+    :raises RunGone: the run was failed meanwhile (its worker was declared lost).
     """
     started = perf_counter()
     built = problem.build(agency, on)
+    progress.advance("solve")
     try:
-        result = solve(built.document, with_codes=True)
+        result = solve(built.document, with_codes=True, progress=progress.solver)
     except ProblemError as e:
-        return _record_failure(agency, actor, on, str(e))
+        raise RunFailed("invalid_problem", str(e)) from None
+    progress.advance("store")
     try:
-        return _store(agency, actor, on, built, result, started)
+        _store(matching_run.id, agency, actor, on, built, result, started)
     except IntegrityError:
         # Someone approved at the same moment; the database's unique index caught it.
-        raise Conflict("changed_meanwhile", entity="run") from None
+        raise RunFailed("changed_meanwhile") from None
 
 
 def _store(
+    run_id: int,
     agency: Agency,
     actor: User | None,
     on: date,
     built: problem.BuiltProblem,
     result: ResultDocument,
     started: float,
-) -> MatchRun:
+) -> None:
     # Serialise runs of one agency (PostgreSQL; SQLite has one writer anyway).
     db.session.execute(select(Agency.id).where(Agency.id == agency.id).with_for_update())
     db.session.execute(
@@ -95,20 +111,6 @@ def _store(
         )
     )
     used = problem.places_taken(agency)
-    stats = result["stats"]
-    matching_run = MatchRun(
-        agency_id=agency.id,
-        started_by_id=actor.id if actor else None,
-        status="finished",
-        parameters={**problem.settings(agency), "today": on.isoformat()},
-        volunteers=built.free_volunteers,
-        newcomers=built.open_newcomers,
-        feasible_pairs=int(stats["feasible_pairs"]),
-        unmatched=_unmatched(result),
-    )
-    db.session.add(matching_run)
-    db.session.flush()
-
     now = utcnow()
     rows = []
     for pair in result["pairs"]:
@@ -124,7 +126,7 @@ def _store(
                 "agency_id": agency.id,
                 "volunteer_id": v_id,
                 "newcomer_id": n_id,
-                "run_id": matching_run.id,
+                "run_id": run_id,
                 "status": "proposed",
                 "score": float(pair["score"]),
                 "components": dict(pair.get("components", {})),
@@ -151,24 +153,31 @@ def _store(
                 for match_id in ids
             ],
         )
-    matching_run.pairs = len(rows)
-    matching_run.seconds = round(perf_counter() - started, 3)
-    audit.about("match.run", matching_run, actor)
-    db.session.flush()
-    return matching_run
-
-
-def _record_failure(agency: Agency, actor: User | None, on: date, error: str) -> MatchRun:
-    failed = MatchRun(
-        agency_id=agency.id,
-        started_by_id=actor.id if actor else None,
-        status="failed",
-        parameters={"today": on.isoformat(), "error": error[:2000]},
+    stats = result["stats"]
+    # The run's last step, in the transaction of its proposals: both commit, or neither.
+    advance(
+        db.session,
+        run_id,
+        "finish",
+        values={
+            "parameters": {**problem.settings(agency), "today": on.isoformat()},
+            "volunteers": built.free_volunteers,
+            "newcomers": built.open_newcomers,
+            "feasible_pairs": int(stats["feasible_pairs"]),
+            "unmatched": _unmatched(result),
+            "pairs": len(rows),
+            "seconds": round(perf_counter() - started, 3),
+        },
     )
-    db.session.add(failed)
+    audit.record(
+        db.session,
+        "match.run",
+        actor=actor,
+        object_type="match_run",
+        object_id=run_id,
+        agency_id=agency.id,
+    )
     db.session.flush()
-    audit.about("match.run_failed", failed, actor)
-    return failed
 
 
 def alternatives(match: Match, agency: Agency, actor: User | None, on: date) -> list[Alternative]:

@@ -30,7 +30,7 @@ from matcher.models import (
     User,
     Volunteer,
 )
-from matcher.services.matching import checkins, problem
+from matcher.services.matching import checkins, problem, runs
 
 PER_PAGE = 20
 DUE_SOON_DAYS = 7
@@ -85,6 +85,8 @@ def overview(agency: Agency, on: date) -> dict[str, Any]:
         "checkins_due": due,
         "checkins_overdue": sum(1 for d in due if d.days_overdue > 0),
         "last_run": latest_run(agency.id),
+        # The latest run whatever its status: one under way, or one that failed.
+        "current_run": runs.current(agency.id),
         "attention": int(attention or 0),
     }
 

@@ -2,16 +2,15 @@
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from matcher.domain.errors import ServiceError
 from matcher.models import Match, MatchRun, Volunteer, today
-from matcher.services.matching import lifecycle, run, views
-from matcher.web import acting, common, messages
-from matcher.web.coordinator import bp
+from matcher.services.matching import lifecycle, run, runs, views
+from matcher.web import acting, common
+from matcher.web.coordinator import bp, run_progress
 from matcher.web.coordinator.matching_forms import (
     AlternativeForm,
     ApproveForm,
@@ -35,29 +34,23 @@ def _matching_helpers() -> dict[str, Any]:
         "unmatched_text": unmatched_text,
         "slot_label": slot_text,
         "km_text": km_text,
+        "run_progress": run_progress.progress,
     }
 
 
 @bp.post("/matching/run")
 def run_matching() -> ResponseReturnValue:
-    """Run the matching for the agency and show the proposals."""
+    """Start the matching in the background and show its page at once (one run per agency:
+    a second click shows the run under way)."""
     if not RunForm().validate_on_submit():
         abort(400)
-    result = run.run(acting.agency(), common.actor(), on=today())
-    if result.status == "failed":
-        error = ServiceError("run_failed", error=result.parameters.get("error", ""))
-        flash(messages.text(error), "error")
-        return redirect(url_for("coordinator.dashboard"))
-    seconds = format_decimal(round(result.seconds or 0, 1), format="#,##0.0")
-    return common.done(
-        ngettext(
-            "%(num)d proposal in %(seconds)s s.",
-            "%(num)d proposals in %(seconds)s s.",
-            result.pairs,
-            seconds=seconds,
-        ),
-        "coordinator.proposals",
-    )
+    started = runs.start(acting.agency(), common.actor(), on=today())
+    if started.created:
+        flash(_("The matching has started. It runs in the background; you may leave this page."),
+              "success")  # fmt: skip
+    else:
+        flash(_("A matching run is already under way for your agency: here it is."), "success")
+    return redirect(url_for("coordinator.run_detail", run_id=started.run.id))
 
 
 @bp.get("/matching/proposals")
@@ -75,6 +68,7 @@ def proposals() -> str:
         approve_form=ApproveForm(),
         reject_form=RejectForm(),
         last_run=views.latest_run(agency.id),
+        current_run=runs.current(agency.id),
     )
 
 
@@ -180,8 +174,26 @@ def shortage() -> str:
 
 @bp.get("/matching/runs/<int:run_id>")
 def run_detail(run_id: int) -> str:
-    """One run: parameters, counts, duration and who started it."""
-    matching_run = common.one(MatchRun, run_id)
+    """One run: its progress while under way (the page updates itself), then its counts,
+    parameters, duration and who started it — or why it failed."""
+    matching_run = runs.follow(common.one(MatchRun, run_id))
     return render_template(
-        "coordinator/matching/run.html", run=matching_run, who=views.started_by(matching_run)
+        "coordinator/matching/run.html",
+        run=matching_run,
+        progress=run_progress.progress(matching_run),
+        who=views.started_by(matching_run),
+        run_form=RunForm(),
+    )
+
+
+@bp.get("/matching/runs/<int:run_id>/progress")
+def run_progress_json(run_id: int) -> ResponseReturnValue:
+    """A run's progress for the run page's script (`static/js/run-progress.js`)."""
+    state = run_progress.progress(runs.follow(common.one(MatchRun, run_id)))
+    return jsonify(
+        active=state.active,
+        status=state.status,
+        value=state.value,
+        max=state.maximum,
+        text=state.text,
     )
