@@ -276,8 +276,8 @@ def matching_run(database: Database) -> Any:
 def measure(
     databases: list[Database], repeat: int, runs: int, say: Callable[[str], None] = print
 ) -> Results:
-    """Runs first (they leave real proposals for the pages), then every page, alternating
-    between the databases in each repetition."""
+    """Runs first (they leave real proposals for the pages), then every page: the
+    databases alternate, and which goes first alternates with each repetition."""
     results = Results()
     for database in databases:
         database.clients = {
@@ -285,13 +285,13 @@ def measure(
             "admin": log_in(database.app, scale_data.ADMIN_EMAIL),
         }
     for k in range(runs):
-        for database in databases:
+        for database in databases[:: 1 if k % 2 == 0 else -1]:
             seconds, pairs = _timed(database, lambda d=database: matching_run(d))
             results.timing(RUN_LABEL, database.name).add(seconds, database.statements)
             say(f"  run {k + 1} {database.name}: {seconds:.2f} s, {pairs} proposals")
     for k in range(repeat):
         for who, label, template in PAGES:
-            for database in databases:
+            for database in databases[:: 1 if k % 2 == 0 else -1]:
                 client, path = database.clients[who], database.path(template)
                 seconds, answer = _timed(database, lambda c=client, p=path: c.get(p))
                 if answer.status_code != 200:
