@@ -82,6 +82,7 @@ def test_the_migrations_build_the_models_indexes_with_their_conditions_and_metho
     assert "(agency_id, last_name, first_name, id) where" in indexes["ix_volunteers_agency_name"]
     assert "anonymised_at is null" in indexes["ix_newcomers_agency_waiting"]
     assert "done_at is null" in indexes["ix_check_ins_pending"]
+    assert indexes["ix_matches_agency_newest"].endswith("(agency_id, id)")
     for gone in ("ix_volunteers_status", "ix_matches_agency_id", "ix_check_ins_due_on"):
         assert gone not in indexes
     if backend == "postgresql":

@@ -7,6 +7,8 @@ every page. Every query on an agency's rows carries `agency_id` (matcher.tenancy
 - volunteers, newcomers, matches: (agency_id, status) instead of (status) — counts,
   who is active or waiting, proposals, Patenschaften by status; the plain agency_id
   index goes, the composite serves lookups by agency alone;
+- matches (agency_id, id): the Patenschaften newest first, instead of a backward walk
+  through every agency's newest matches;
 - volunteers (agency_id, last_name, first_name, id) and newcomers (agency_id,
   waiting_since, id), both without erased people: a list page and its count straight from
   the index, and the admin's volunteers per agency;
@@ -80,6 +82,7 @@ def upgrade():
     _partial('ix_check_ins_pending', 'check_ins', ['agency_id', 'due_on'], NOT_HELD)
     op.drop_index('ix_audit_events_agency_id', table_name='audit_events')
     op.create_index('ix_audit_events_agency_at', 'audit_events', ['agency_id', 'at'])
+    op.create_index('ix_matches_agency_newest', 'matches', ['agency_id', 'id'])
     if _trigrams():
         for table in SEARCHED:
             op.drop_index(f'ix_{table}_search_key', table_name=table)
@@ -95,6 +98,7 @@ def downgrade():
         for table in SEARCHED:
             op.drop_index(f'ix_{table}_search_key', table_name=table)
             op.create_index(f'ix_{table}_search_key', table, ['search_key'])
+    op.drop_index('ix_matches_agency_newest', table_name='matches')
     op.drop_index('ix_audit_events_agency_at', table_name='audit_events')
     op.create_index('ix_audit_events_agency_id', 'audit_events', ['agency_id'])
     op.drop_index('ix_check_ins_pending', table_name='check_ins')
