@@ -3,8 +3,8 @@
 Usage::
 
     .venv/bin/python benchmarks/scale.py [--agencies 200] [--volunteers 1500]
-        [--newcomers 1500] [--repeat 5] [--runs 3] [--port 16500] [--explain]
-        [--write benchmarks/scale_results.md]
+        [--newcomers 1500] [--repeat 7] [--runs 3] [--port 16500] [--shared-buffers 1GB]
+        [--explain] [--write benchmarks/scale_results.md]
 
 It starts a throwaway PostgreSQL server (`tests/pgserver.py`) on the first free port from
 `--port`, and builds two databases with the migrations (`flask db upgrade`):
@@ -22,8 +22,8 @@ real app (Flask's test client: every view, template and SQL statement as in prod
   `flask match run` do, committed;
 * a coordinator's pages: dashboard, lists paged and searched by name, details, proposals,
   certificates, Patenschaften, check-ins;
-* an admin's cross-agency pages: the agency list, figures and report, the person search
-  and the audit log over all agencies.
+* an admin's pages: the agency list, the agency's figures and funder report, the person
+  search and the audit log over all agencies, and the agency's audit log.
 
 It prints (and with `--write` stores) the best and the median of `--repeat` repetitions
 per page, and for the big database the number of SQL statements and the slowest one.
@@ -33,6 +33,7 @@ per page, and for the big database the number of SQL statements and the slowest 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
 import statistics
@@ -360,7 +361,7 @@ def main() -> None:
     parser.add_argument("--agencies", type=int, default=200)
     parser.add_argument("--volunteers", type=int, default=1500)
     parser.add_argument("--newcomers", type=int, default=1500)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--port", type=int, default=16500, help="first port to try for PostgreSQL")
     parser.add_argument(
@@ -409,7 +410,9 @@ def main() -> None:
             with one.db.app.app_context(), db.engine.connect() as conn:
                 version = conn.scalar(text("SHOW server_version"))
             print("measuring")
+            load = os.getloadavg()[0]
             results = measure([one.db, big.db], args.repeat, args.runs)
+            load = max(load, os.getloadavg()[0])
             if args.explain:
                 explain(big.db, results)
             for prepared in (one, big):
@@ -430,8 +433,8 @@ def main() -> None:
             f"--volunteers {args.volunteers} --newcomers {args.newcomers} --repeat {args.repeat}"
             f" --runs {args.runs}`, {now:%d %b %Y}, PostgreSQL {version} (a throwaway server "
             f"with shared_buffers {args.shared_buffers}, fsync off), Python "
-            f"{platform.python_version()}, {platform.machine()} with 2 cores shared with "
-            f"other work.\n\n"
+            f"{platform.python_version()}, {platform.machine()} with {os.cpu_count()} cores "
+            f"shared with other work (load average {load:.1f} while measuring).\n\n"
             f"Two databases side by side: one agency of {args.volunteers:,} volunteers and "
             f"{args.newcomers:,} newcomers, and {args.agencies} such agencies ({people:,} "
             f"people) containing the same agency. Times are best and median of "
