@@ -60,7 +60,7 @@ class Match(MatchRules, TenantScoped, Base):
         Index("ix_matches_agency_newest", "agency_id", "id"),
         NEVER_REUSE_IDS,
     )
-    # The composite index above leads with agency_id and serves lookups by agency alone.
+    # The composite indexes above lead with agency_id and serve lookups by agency alone.
     agency_id_indexed = False
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 class TenantScoped:
     """Mixin for rows owned by one agency; queries on them are scoped by `matcher.tenancy`.
 
-    Every query on these rows carries `agency_id = …`, so their indexes lead with it: with
-    200 agencies in one database an index on `status` alone finds every agency's rows.
+    A query in one agency's scope carries `agency_id = …`, so their indexes lead with it:
+    with 200 agencies in one database an index of `status` alone finds every agency's rows.
     """
 
     #: False on a model whose composite indexes lead with `agency_id`: they serve lookups by
