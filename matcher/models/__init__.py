@@ -10,9 +10,12 @@ from matcher.models.match import Match, MatchEvent
 from matcher.models.newcomer import Newcomer
 from matcher.models.outbox import OutboxMessage
 from matcher.models.run import MatchRun
+from matcher.models.search import need_trigrams
 from matcher.models.tenant import TenantScoped
 from matcher.models.user import User
 from matcher.models.volunteer import Volunteer
+
+need_trigrams(Base.metadata)
 
 __all__ = [
     "Agency",

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.domain.vocab import CHECKIN_LIGHTS
@@ -18,12 +18,21 @@ class CheckIn(TenantScoped, Base):
         CheckConstraint(
             f"light IS NULL OR {check_in('light', CHECKIN_LIGHTS)}", name="light_valid"
         ),
+        # Check-ins still to be held, by agency and date: the dashboard, the overdue list
+        # and the daily reminders. Recorded ones, the many, are not in it.
+        Index(
+            "ix_check_ins_pending",
+            "agency_id",
+            "due_on",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
         NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
-    due_on: Mapped[date] = mapped_column(Date, index=True)
+    due_on: Mapped[date] = mapped_column(Date)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The day the conversation took place (it may be recorded later, or before it was due).
     held_on: Mapped[date | None] = mapped_column(Date)

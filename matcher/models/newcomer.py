@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -22,7 +23,7 @@ from matcher.domain.vocab import AGE_BANDS, ALL_SLOTS_MASK, GENDERS, NEWCOMER_ST
 from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 from matcher.models.consent import ConsentRecord
 from matcher.models.language import NewcomerLanguage
-from matcher.models.search import keep_search_key
+from matcher.models.search import keep_search_key, search_index
 from matcher.models.tenant import TenantScoped
 
 
@@ -39,8 +40,25 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
         ),
         CheckConstraint(f"slots BETWEEN 0 AND {ALL_SLOTS_MASK}", name="slots_range"),
         UniqueConstraint("agency_id", "external_ref", name="uq_newcomers_agency_external_ref"),
+        # Indexes lead with agency_id: every query here is one agency's (matcher.tenancy).
+        # Counts by status, and who waits (the matching, the dashboard, the figures).
+        Index("ix_newcomers_agency_status", "agency_id", "status"),
+        # The list, longest waiting first, a page at a time, and its count, without a sort
+        # or a visit to the table. Erased people are never listed, so they are not in it.
+        Index(
+            "ix_newcomers_agency_waiting",
+            "agency_id",
+            "waiting_since",
+            "id",
+            sqlite_where=text("anonymised_at IS NULL"),
+            postgresql_where=text("anonymised_at IS NULL"),
+        ),
+        # Search by first name: trigrams on PostgreSQL (matcher.models.search).
+        search_index("newcomers"),
         NEVER_REUSE_IDS,
     )
+    # The composite indexes above lead with agency_id and serve lookups by agency alone.
+    agency_id_indexed = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
@@ -54,7 +72,7 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     minors: Mapped[bool] = mapped_column(Boolean, default=False)
     mentor_gender: Mapped[str | None] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
     waiting_since: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -66,7 +84,7 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
     external_ref: Mapped[str | None] = mapped_column(String(64))
     # The first name folded for search (matcher.models.search); kept current on every
     # change, and empty once the person is anonymised.
-    search_key: Mapped[str] = mapped_column(Text, default="", server_default=text("''"), index=True)
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
     languages: Mapped[list[NewcomerLanguage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=NewcomerLanguage.code

@@ -5,12 +5,18 @@ ctype, so "Öztürk" would be found by "öztürk" on one database and not on the
 searchable person therefore stores a key folded here (Unicode NFKC, case-folded so that
 Ö = ö and ß = ss, whitespace collapsed), and a search folds the query the same way and
 compares plain strings: every database answers alike.
+
+A search asks `LIKE '%word%'`, which no B-tree can answer. On PostgreSQL the key has a
+trigram index (`pg_trgm`, shipped with PostgreSQL itself, e.g. in Debian's postgresql-15
+package): for words of three letters or more it finds the matching rows among every
+agency's people without reading them all, which the admin's search across agencies needs.
+A coordinator's search reads only their agency's rows anyway. SQLite keeps a plain index.
 """
 
 import unicodedata
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, event, true
+from sqlalchemy import ColumnElement, Connection, Index, MetaData, and_, event, text, true
 from sqlalchemy.orm import QueryableAttribute
 
 # Typed on a phone or copied from a letter, the same name has different apostrophes.
@@ -34,6 +40,27 @@ def matches_every_word(key: QueryableAttribute[str], query: str) -> ColumnElemen
     """Every word of the query occurs somewhere in the key, in any order."""
     words = fold(query).split()
     return and_(true(), *(key.contains(word, autoescape=True) for word in words))
+
+
+def search_index(table: str) -> Index:
+    """The index of a table's `search_key`: trigrams (GIN) on PostgreSQL, plain on SQLite."""
+    return Index(
+        f"ix_{table}_search_key",
+        "search_key",
+        postgresql_using="gin",
+        postgresql_ops={"search_key": "gin_trgm_ops"},
+    )
+
+
+def need_trigrams(metadata: MetaData) -> None:
+    """Create the `pg_trgm` extension before the tables (`create_all`, as the tests do;
+    the migrations create it themselves)."""
+
+    def create_extension(_target: MetaData, connection: Connection, **_kw: Any) -> None:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+
+    event.listen(metadata, "before_create", create_extension)
 
 
 def keep_search_key(model: type[Any], fields: tuple[str, ...]) -> None:

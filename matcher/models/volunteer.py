@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -32,7 +33,7 @@ from matcher.domain.vocab import (
 from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 from matcher.models.consent import ConsentRecord
 from matcher.models.language import VolunteerLanguage
-from matcher.models.search import keep_search_key
+from matcher.models.search import keep_search_key, search_index
 from matcher.models.tenant import TenantScoped
 
 
@@ -52,8 +53,27 @@ class Volunteer(VolunteerRules, TenantScoped, Base):
             name="certificate_result_valid",
         ),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # Indexes lead with agency_id: every query here is one agency's (matcher.tenancy).
+        # Counts by status, and who is active (the matching, the dashboard, certificates).
+        Index("ix_volunteers_agency_status", "agency_id", "status"),
+        # The list in name order, a page at a time, and its count, without a sort or a
+        # visit to the table; the admin's volunteers per agency too. Erased people are
+        # never listed, so they are not in it.
+        Index(
+            "ix_volunteers_agency_name",
+            "agency_id",
+            "last_name",
+            "first_name",
+            "id",
+            sqlite_where=text("anonymised_at IS NULL"),
+            postgresql_where=text("anonymised_at IS NULL"),
+        ),
+        # Search by name or e-mail: trigrams on PostgreSQL (matcher.models.search).
+        search_index("volunteers"),
         NEVER_REUSE_IDS,
     )
+    # The composite indexes above lead with agency_id and serve lookups by agency alone.
+    agency_id_indexed = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
@@ -70,7 +90,7 @@ class Volunteer(VolunteerRules, TenantScoped, Base):
     slots: Mapped[int] = mapped_column(Integer, default=0)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     capacity: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(16), default="applied", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="applied")
     motivation: Mapped[str] = mapped_column(Text, default="")
     can_show_certificate: Mapped[bool] = mapped_column(Boolean, default=False)
     # §72a SGB VIII: only the fact of inspection, never a copy of the certificate.
@@ -90,7 +110,7 @@ class Volunteer(VolunteerRules, TenantScoped, Base):
     token_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # First name, last name and e-mail folded for search (matcher.models.search); kept
     # current on every change, and empty once the person is anonymised.
-    search_key: Mapped[str] = mapped_column(Text, default="", server_default=text("''"), index=True)
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
     languages: Mapped[list[VolunteerLanguage]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by=VolunteerLanguage.code

@@ -58,6 +58,22 @@ def agencies() -> list[tuple[Agency, int]]:
     return list(rows)
 
 
+def agency_names() -> list[tuple[int, str]]:
+    """Every agency's id and name, by name: for choosing one (no counting of anybody)."""
+    return [
+        (i, n) for i, n in db.session.execute(select(Agency.id, Agency.name).order_by(Agency.name))
+    ]
+
+
+def busiest_agency_id() -> int | None:
+    """The agency with the most volunteers (the first by name of equals), if any.
+
+    It counts every agency's volunteers, as `agencies()` does: ask only when needed.
+    """
+    rows = agencies()
+    return max(rows, key=lambda row: row[1])[0].id if rows else None
+
+
 def users() -> list[User]:
     """Every staff user, admins first."""
     return list(db.session.scalars(select(User).order_by(User.role, User.email)))

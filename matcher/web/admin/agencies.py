@@ -112,7 +112,7 @@ def agency_preview(agency_id: int) -> ResponseReturnValue:
 def act_as() -> ResponseReturnValue:
     """Choose the agency whose people an admin works on (audited); shown on every page."""
     form = ActAsForm()
-    form.agency.choices = [(str(a.id), a.name) for a, _n in administration.agencies()]
+    form.agency.choices = [(str(i), name) for i, name in administration.agency_names()]
     if form.validate_on_submit():
         agency = common.one(Agency, int(form.agency.data))
         administration.act_as(agency, common.actor())

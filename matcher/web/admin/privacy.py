@@ -44,7 +44,7 @@ def privacy() -> ResponseReturnValue:
         newcomers=newcomers,
         action=ConfirmForm(),
         searched=bool(form.q.data),
-        agency_names={a.id: a.name for a, _n in administration.agencies()},
+        agency_names=dict(administration.agency_names()),
     )
 
 
