@@ -18,7 +18,7 @@ autovacuum leaves a database. Then, for that agency in both databases, alternati
 between the two so the shared machine's noise hits both alike, it measures through the
 real app (Flask's test client: every view, template and SQL statement as in production):
 
-* a matching run, by calling `matcher.services.matching.run.run` as the job queue and
+* a matching run, by calling `matcher.jobs_tasks.perform_run`, as the job queue and
   `flask match run` do, committed;
 * a coordinator's pages: dashboard, lists paged and searched by name, details, proposals,
   certificates, Patenschaften, check-ins;
@@ -60,11 +60,15 @@ from sqlalchemy import event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchmarks import scale_data  # noqa: E402
-from matcher import create_app, tenancy  # noqa: E402
+from matcher import (  # noqa: E402
+    create_app,
+    jobs_tasks,  # noqa: E402
+    tenancy,
+)
 from matcher.database import MIGRATIONS_DIR  # noqa: E402
 from matcher.extensions import db  # noqa: E402
-from matcher.models import Agency  # noqa: E402
-from matcher.services.matching import run as matching  # noqa: E402
+from matcher.models import Agency, MatchRun  # noqa: E402
+from matcher.services.matching import runs  # noqa: E402
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 MÜLLER, ANNA_MÜLLER = quote("müller"), quote("anna müller")
@@ -264,14 +268,21 @@ def _timed(database: Database, action: Callable[[], Any]) -> tuple[float, Any]:
 
 def matching_run(database: Database) -> Any:
     """Run the matching for the measured agency and commit, as the queue's job does."""
-    with database.app.app_context(), tenancy.for_agency(database.probe.agency_id):
-        agency = db.session.get(Agency, database.probe.agency_id)
-        assert agency is not None
-        result = matching.run(agency, None, on=datetime.now(UTC).date())
-        db.session.commit()
-        if result.status != "finished":
-            raise SystemExit(f"the run failed in {database.name}: {result.parameters}")
-        return result.pairs
+    agency_id = database.probe.agency_id
+    with database.app.app_context():
+        with tenancy.for_agency(agency_id):
+            agency = db.session.get(Agency, agency_id)
+            assert agency is not None
+            started = runs.start(agency, None, on=datetime.now(UTC).date(), background=False)
+            run_id = started.run.id
+            db.session.commit()
+        jobs_tasks.perform_run(run_id, agency_id)
+        with tenancy.for_agency(agency_id):
+            result = db.session.get(MatchRun, run_id)
+            assert result is not None
+            if result.status != "finished":
+                raise SystemExit(f"the run failed in {database.name}: {result.failure_detail}")
+            return result.pairs
 
 
 def measure(

@@ -21,7 +21,7 @@ benchmarks/scale.py measures what they are for. This migration took 8 s on its
 600,000-person dataset (PostgreSQL); writes to a table wait while its index is built.
 
 Revision ID: c5e81f0a2b47
-Revises: b3d41c7e9a02
+Revises: c4e7a2d91f35
 Create Date: 2026-11-29 15:00:00.000000
 
 """
@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c5e81f0a2b47'
-down_revision = 'b3d41c7e9a02'
+down_revision = 'c4e7a2d91f35'
 branch_labels = None
 depends_on = None
 
