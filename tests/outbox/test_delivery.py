@@ -30,7 +30,7 @@ from tests.conftest import inside, mail_config
 from tests.mailserver import MailServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-LEASE = 2.0  # seconds: renewed every 2/3 s, so a busy machine can miss a renewal or two
+LEASE = 3.0  # seconds: renewed every second, so a busy machine can miss a renewal or two
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_sigterm_finishes_the_mail_in_hand_and_leaves_the_rest(
 
     assert worker.process.returncode == 0, worker.output()
     assert "Outbox worker stopped" in worker.output()
-    assert took < 1.0 + 5  # the rest of the mail in hand, then out: no further mail
+    assert took < 1.0 + 10  # the rest of the mail in hand, then out (generous: a busy host)
     assert len(server.received) == stored  # nothing was handed over after the signal
     state = rows(app)
     sent = [i for i, (status, _, _) in state.items() if status == "sent"]
@@ -228,9 +228,9 @@ def test_sigterm_finishes_the_mail_in_hand_and_leaves_the_rest(
 def test_the_lease_is_renewed_while_a_slow_send_outlasts_it(
     app: Flask, make_app: Callable[..., Flask], server: MailServer, port: int
 ) -> None:
-    app = make_app(**mail_config(port, OUTBOX_LEASE_SECONDS=0.8))  # same database, shorter lease
+    app = make_app(**mail_config(port, OUTBOX_LEASE_SECONDS=1.0))  # same database, shorter lease
     (message_id,) = queue(app, 1)
-    server.inbox.hold = 0.8 * 3  # the conversation takes three leases
+    server.inbox.hold = 1.0 * 3  # the conversation takes three leases
     reports: list[outbox.Report] = []
 
     def first_worker() -> None:

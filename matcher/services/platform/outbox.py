@@ -86,7 +86,7 @@ def _due(now: datetime) -> list[ColumnElement[bool]]:
 
 def claim_next(now: datetime) -> Claim | None:
     """Claim the next due mail for this worker (committed), or None when none is due."""
-    until = now + lease_length()
+    until = max(now, utcnow()) + lease_length()  # `now` may be a while ago, or simulated
     candidates = (
         select(OutboxMessage.id, OutboxMessage.locked_until)
         .where(*_due(now))
@@ -202,30 +202,32 @@ def backoff(attempts: int) -> timedelta:
 
 def deliver(claim: Claim, mailer: mail.Mailer, now: datetime, report: Report) -> None:
     """Send one claimed mail, renewing its lease meanwhile, and record the outcome."""
-    message = db.session.get(OutboxMessage, claim.message_id)
-    if message is None:  # erased meanwhile
-        return
-    label = f"outbox message {claim.message_id}"
-    try:
-        composed = mail.compose(message)
-    except Exception as e:  # e.g. a line break in a header: no later attempt can do better
-        _record(claim, claim.until, e, now, label, report, retry=False)
-        return
-    label += f" {composed['Message-ID']}"
-    db.session.commit()  # no transaction stays open while the mail server is asked
-    if claim.taken_over:
-        log.warning(
-            "%s: the worker sending it stopped before it finished; sending it again (attempt %s)",
-            label,
-            claim.attempt,
-        )
     error: Exception | None = None
+    label = f"outbox message {claim.message_id}"
+    # The lease runs from the claim: keep it from here on, not just during the SMTP talk.
     with Heartbeat(db.engine, claim, lease_length()) as heartbeat:
+        message = db.session.get(OutboxMessage, claim.message_id)
+        if message is None:  # erased meanwhile
+            return
         try:
-            mailer.send(composed)
-        except Exception as e:  # a mail that breaks the sender is retried, not sent for ever
-            error = e
-    _record(claim, heartbeat.until, error, now, label, report)
+            composed = mail.compose(message)
+        except Exception as e:  # e.g. a line break in a header: no later attempt can do better
+            composed, error = None, e
+        db.session.commit()  # no transaction stays open while the mail server is asked
+        if composed is not None:
+            label += f" {composed['Message-ID']}"
+            if claim.taken_over:
+                log.warning(
+                    "%s: the worker sending it stopped before it finished; "
+                    "sending it again (attempt %s)",
+                    label,
+                    claim.attempt,
+                )
+            try:
+                mailer.send(composed)
+            except Exception as e:  # a mail that breaks the sender is retried, not sent for ever
+                error = e
+    _record(claim, heartbeat.until, error, now, label, report, retry=composed is not None)
 
 
 def _record(
