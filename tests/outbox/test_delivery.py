@@ -183,12 +183,9 @@ def test_a_worker_killed_mid_send_loses_no_mail_and_repeats_only_the_mail_in_han
         w1.sender,
         w2.sender,
     ]
-    # Every mail arrived within 30 s of being queued; the one w1 held came again seconds
+    # Every copy arrived within 30 s of being queued; the one w1 held came again seconds
     # after the kill (a lease plus a poll), not after minutes.
-    first_arrival: dict[str, float] = {}
-    for r in received:
-        first_arrival.setdefault(str(r.mail["Message-ID"]), r.at)
-    assert max(first_arrival.values()) - queued_at < 30
+    assert max(r.at for r in received) - queued_at < 30
     again = [r.at for r in received if r.mail["Message-ID"] == in_hand][1]
     assert again - killed_at < 15
     # The database agrees: all sent, and only the repeated one took two attempts.
