@@ -66,8 +66,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SIGNUP_RATE_LIMIT": "5 per minute; 30 per hour",
         "OUTBOX_MAX_ATTEMPTS": 8,
         "OUTBOX_BACKOFF_SECONDS": 60,
-        "OUTBOX_LOCK_SECONDS": 300,
-        "OUTBOX_BATCH": 20,
+        # A worker's claim on the mail it sends; renewed while it sends, so after a crash
+        # the mail waits at most this long (plus a poll) for another worker.
+        "OUTBOX_LEASE_SECONDS": 15,
         "OUTBOX_POLL_SECONDS": 5,
         # The background job queue (matcher/jobs.py): None means instance/jobs.sqlite.
         "JOBS_URL": None,

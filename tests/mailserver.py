@@ -4,6 +4,7 @@ import asyncio
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -18,14 +19,48 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Received:
+    """One mail as the server stored it: who handed it over, on which connection, when."""
+
+    mail: EmailMessage
+    mail_from: str
+    peer: tuple[str, int]
+    at: float  # time.monotonic() when it was stored
+
+
 class _Inbox:
     """The aiosmtpd handler: parse each mail and keep it."""
 
     def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
+        self.received: list[Received] = []
         self.delay = 0.0
+        # Like an MTA that has queued the mail already: store it, then wait this long
+        # before answering 250. A sender that dies meanwhile cannot know it was delivered.
+        self.hold = 0.0
+        # The Message-ID stored but not yet answered, by envelope sender.
+        self.in_hand: dict[str, str] = {}
         self.refuse: str | None = None  # e.g. "550 no such user": refuse every recipient
+        # Like servers that cap mails per connection: refuse MAIL FROM with 421 after these.
+        self.per_connection: int | None = None
+        self._counts: dict[tuple[str, int], int] = {}
         self.lock = threading.Lock()
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self.lock:
+            return [r.mail for r in self.received]
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        with self.lock:
+            done = self._counts.get(tuple(session.peer), 0)
+        if self.per_connection is not None and done >= self.per_connection:
+            return "421 4.7.0 too many mails on this connection"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -38,9 +73,18 @@ class _Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.delay:
             await asyncio.sleep(self.delay)
-        mail = message_from_bytes(envelope.content, policy=policy.default)
+        mail: EmailMessage = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[assignment]
+        sender, peer = str(envelope.mail_from), tuple(session.peer)
         with self.lock:
-            self.messages.append(mail)  # type: ignore[arg-type]
+            self.received.append(Received(mail, sender, peer, time.monotonic()))
+            self._counts[peer] = self._counts.get(peer, 0) + 1
+            self.in_hand[sender] = str(mail["Message-ID"])
+        try:
+            if self.hold:
+                await asyncio.sleep(self.hold)
+        finally:
+            with self.lock:
+                self.in_hand.pop(sender, None)
         return "250 Message accepted for delivery"
 
 
@@ -54,8 +98,12 @@ class MailServer:
 
     @property
     def messages(self) -> list[EmailMessage]:
+        return self.inbox.messages
+
+    @property
+    def received(self) -> list[Received]:
         with self.inbox.lock:
-            return list(self.inbox.messages)
+            return list(self.inbox.received)
 
     def start(self) -> "MailServer":
         self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)

@@ -4,6 +4,7 @@ Delivery keeps its own transactions (a claim is committed before the mail server
 asked, see `matcher.services.platform.outbox`), and touches no agency's people.
 """
 
+import logging
 import signal
 import threading
 from types import FrameType
@@ -17,16 +18,23 @@ from matcher.services.platform import outbox
 group = AppGroup("outbox", help="Deliver queued mail.")
 
 
+def _log_to_stderr(level: int) -> None:
+    """Show what delivery does (sent, retried, given up) unless logging is set up already."""
+    if not outbox.log.hasHandlers():  # neither configured nor Flask's handler on `matcher`
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 @group.command("work")
 @click.option("--poll", type=click.FloatRange(0.1, 3600), help="Seconds between passes when idle.")
 def work(poll: float | None) -> None:
-    """Deliver mail until stopped (Ctrl+C or SIGTERM ends it after the current mail)."""
+    """Deliver mail until stopped (Ctrl+C or SIGTERM ends it after the mail in hand)."""
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    _log_to_stderr(logging.INFO)
     backend = current_app.config["MAIL_BACKEND"]
     click.echo(f"Outbox worker started (mail backend: {backend}); Ctrl+C stops it.", err=True)
     try:
@@ -40,5 +48,7 @@ def work(poll: float | None) -> None:
 @group.command("send-once")
 def send_once() -> None:
     """Deliver every mail that is due now, once (for cron)."""
+    _log_to_stderr(logging.WARNING)  # cron mails what a job prints: only what went wrong
     report = outbox.send_all_due()
-    click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+    lost = f", lost the lease on {report.lost}" if report.lost else ""
+    click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}{lost}")
