@@ -341,7 +341,7 @@ def test_feat_b11_send_once_delivers_every_mail_that_is_due(
     app: Flask, runner: Any, smtp_server: Any
 ) -> None:
     with inside(app):
-        for i in range(45):  # more than one batch (OUTBOX_BATCH = 20)
+        for i in range(45):  # more than the old batch of 20 per pass
             outbox.enqueue("test", f"person{i}@example.org", "Hallo", "Text")
         db.session.commit()
     result = runner.invoke(args=["outbox", "send-once"])
