@@ -48,7 +48,13 @@ def work(poll: float | None) -> None:
 @group.command("send-once")
 def send_once() -> None:
     """Deliver every mail that is due now, once (for cron)."""
-    _log_to_stderr(logging.WARNING)  # cron mails what a job prints: only what went wrong
-    report = outbox.send_all_due()
+    # Cron mails what a job prints: only what went wrong, however logging is set up.
+    _log_to_stderr(logging.WARNING)
+    level = outbox.log.level
+    outbox.log.setLevel(max(level, logging.WARNING))
+    try:
+        report = outbox.send_all_due()
+    finally:
+        outbox.log.setLevel(level)
     lost = f", lost the lease on {report.lost}" if report.lost else ""
     click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}{lost}")
