@@ -4,6 +4,7 @@ The work is done by `matcher.services.platform.backup`; these commands word its 
 for the operator and ask before a restore overwrites the database.
 """
 
+import os
 from pathlib import Path
 
 import click
@@ -51,10 +52,14 @@ def _size(size: int) -> str:
         + PERSONAL_DATA
     ),
 )
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("target", metavar="PATH", type=click.Path())
 @click.option("--overwrite", is_flag=True, help="Replace PATH if it is an existing file.")
-def create(path: Path, overwrite: bool) -> None:
+def create(target: str, overwrite: bool) -> None:
     """Write a backup."""
+    path = Path(target)
+    if target.endswith(("/", os.sep)) and not path.is_dir():
+        # "/var/backups/matcher/" names a folder: never write a file of that name instead.
+        raise click.ClickException(f"no backup was written: the folder {path} does not exist")
     try:
         with unit_of_work(tenancy.Everyone.ALL_AGENCIES):
             created = backup.create(path, overwrite=overwrite)

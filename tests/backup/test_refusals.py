@@ -165,6 +165,12 @@ def test_create_refuses_and_leaves_no_file_when_it_cannot_write_a_whole_backup(
         runner.invoke(args=["backup", "create", str(tmp_path / "nowhere" / "b.tar.gz")]),
         "no backup was written", "does not exist",
     )  # fmt: skip
+    # A name ending in "/" is a folder: a missing one is refused, not written as a file.
+    refused(
+        runner.invoke(args=["backup", "create", str(tmp_path / "not-made-yet") + "/"]),
+        "no backup was written", "folder", "does not exist",
+    )  # fmt: skip
+    assert not (tmp_path / "not-made-yet").exists()
     existing = tmp_path / "yesterday.tar.gz"
     existing.write_bytes(b"yesterday's backup")
     refused(
