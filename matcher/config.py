@@ -68,6 +68,21 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "OUTBOX_POLL_SECONDS": 5,
         # The background job queue (matcher/jobs.py): None means instance/jobs.sqlite.
         "JOBS_URL": None,
+        # Password hashing (matcher/passwords.py): Argon2id at OWASP's minimum, 19 MiB,
+        # 2 passes, 1 lane, about 17 ms of CPU per login. Raise, never lower, in production;
+        # hashes with other parameters (or older scrypt ones) are replaced at the next login.
+        "ARGON2_MEMORY_KIB": 19456,
+        "ARGON2_TIME_COST": 2,
+        "ARGON2_PARALLELISM": 1,
+        # Load shedding per worker process (matcher/web/admission.py): at most CONCURRENT
+        # requests in the app at once, at most QUEUE more waiting for a slot, none waiting
+        # longer than WAIT_SECONDS; any other request gets a static 503 with Retry-After at
+        # once. CONCURRENT 0 switches shedding off. gunicorn's `threads` must be larger than
+        # CONCURRENT + QUEUE (gunicorn.conf.py warns otherwise).
+        "ADMISSION_CONCURRENT": 4,
+        "ADMISSION_QUEUE": 16,
+        "ADMISSION_WAIT_SECONDS": 0.5,
+        "ADMISSION_RETRY_AFTER_SECONDS": 5,
     }
 
 
