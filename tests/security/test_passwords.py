@@ -37,7 +37,7 @@ def test_the_shipped_parameters_are_owasps_minimum_for_argon2id() -> None:
     # OWASP Password Storage Cheat Sheet: Argon2id with m=19 MiB, t=2, p=1 at least.
     assert shipped["ARGON2_MEMORY_KIB"] >= 19 * 1024 and shipped["ARGON2_TIME_COST"] >= 2
     assert shipped["ARGON2_PARALLELISM"] == 1
-    assert passwords.OWASP_MINIMUM == passwords.Argon2Params(19456, 2, 1)
+    assert passwords.Argon2Params(19456, 2, 1) == passwords.OWASP_MINIMUM
     assert passwords.hash_password(PASSWORD).startswith(OWASP_PREFIX)
 
 
@@ -93,9 +93,7 @@ def test_an_older_hash_logs_in_and_is_replaced_at_the_next_successful_login(
         assert stored is not None and stored.password_hash == rehashed
 
 
-def test_an_inactive_account_keeps_its_old_hash(
-    app: Flask, make_user: Callable[..., User]
-) -> None:
+def test_an_inactive_account_keeps_its_old_hash(app: Flask, make_user: Callable[..., User]) -> None:
     legacy = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
     user = make_user("admin", password_hash=legacy, active=False)
     assert login(app.test_client(), user.email, PASSWORD).status_code == 401

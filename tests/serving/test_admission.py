@@ -1,0 +1,115 @@
+"""The admission limit in one process, around a WSGI app whose requests the test holds."""
+
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.test import Client
+
+from matcher.web import admission
+from matcher.web.admission import Admission
+
+
+class Held:
+    """A WSGI app whose requests wait until the test lets them go."""
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+        self.inside = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ["PATH_INFO"] == "/boom":
+            raise RuntimeError("boom")
+        with self.lock:
+            self.inside += 1
+        self.go.wait(10)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+def start(client: Client, path: str, results: list[int], headers: Any = None) -> threading.Thread:
+    def run() -> None:
+        results.append(client.get(path, headers=headers).status_code)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def wait_until(condition: Any) -> None:
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+
+
+def test_beyond_the_slots_and_the_line_requests_are_shed_and_the_line_is_served() -> None:
+    held = Held()
+    limit = Admission(held, concurrent=2, queue=2, wait_seconds=5, retry_after=7)
+    client = Client(limit)
+    results: list[int] = []
+    threads = [start(client, f"/page/{i}", results) for i in range(2)]
+    wait_until(lambda: held.inside == 2)
+    threads += [start(client, f"/line/{i}", results) for i in range(2)]
+    wait_until(lambda: limit.waiting == 2)
+
+    shed = client.get("/one/too/many")
+    assert shed.status_code == 503 and shed.headers["Retry-After"] == "7"
+    assert "Einen Moment bitte" in shed.get_data(as_text=True)
+    json = client.get("/x", headers={"Accept": "application/json"})
+    assert json.status_code == 503 and json.json == {"error": "overloaded", "status": 503}
+
+    held.go.set()
+    for t in threads:
+        t.join(10)
+    assert sorted(results) == [200, 200, 200, 200]  # the two in line got their turn
+    assert limit.running == 0 and limit.waiting == 0 and limit.shed_total == 2
+
+
+def test_health_metrics_and_static_files_pass_without_a_slot() -> None:
+    held = Held()
+    limit = Admission(held, concurrent=1, queue=0, wait_seconds=0, retry_after=5)
+    client = Client(limit)
+    results: list[int] = []
+    thread = start(client, "/volunteers", results)
+    wait_until(lambda: held.inside == 1)
+    assert client.get("/volunteers").status_code == 503
+    passed = [start(client, path, results) for path in
+              ("/healthz", "/readyz", "/metrics", "/static/css/app.css")]  # fmt: skip
+    wait_until(lambda: held.inside == 5)
+    held.go.set()
+    for t in [thread, *passed]:
+        t.join(10)
+    assert results == [200] * 5
+
+
+def test_a_request_waits_at_most_the_bounded_time() -> None:
+    held = Held()
+    limit = Admission(held, concurrent=1, queue=5, wait_seconds=0.2, retry_after=5)
+    client = Client(limit)
+    results: list[int] = []
+    thread = start(client, "/slow", results)
+    wait_until(lambda: held.inside == 1)
+    began = time.monotonic()
+    assert client.get("/waits").status_code == 503
+    assert 0.2 <= time.monotonic() - began < 2
+    held.go.set()
+    thread.join(10)
+
+
+def test_a_failing_request_gives_its_slot_back() -> None:
+    limit = Admission(Held(), concurrent=1, queue=0, wait_seconds=0, retry_after=5)
+    client = Client(limit)
+    with pytest.raises(RuntimeError):
+        client.get("/boom")
+    assert limit.running == 0
+
+
+def test_the_app_is_wrapped_with_its_configured_limit(app: Flask) -> None:
+    limit = admission.of(app)
+    assert app.wsgi_app is limit
+    assert (limit.concurrent, limit.queue, limit.retry_after) == (4, 16, 5)
