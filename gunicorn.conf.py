@@ -37,11 +37,12 @@ def _env_int(name: str, default: int) -> int:
 # the background queue. So: one process per core for the Python work, and threads in each
 # for the database waits and the hashes. The threads are not the limit on concurrency: the
 # app admits MATCHER_ADMISSION_CONCURRENT requests per process (4 by default) and lets
-# MATCHER_ADMISSION_QUEUE (16) wait; the other threads take the rest and answer them 503 at
-# once instead of leaving them in a queue nobody sees. Keep threads > concurrent + queue.
+# MATCHER_ADMISSION_QUEUE (16) wait, and password checks apart (1 and 32); the other
+# threads take the rest and answer them 503 at once instead of leaving them in a queue
+# nobody sees. Keep threads above the sum (a worker logs a warning otherwise).
 worker_class = "gthread"
 workers = _env_int("WEB_CONCURRENCY", os.cpu_count() or 2)
-threads = _env_int("GUNICORN_THREADS", 32)
+threads = _env_int("GUNICORN_THREADS", 64)
 
 # No --preload: with it the master holds the old code and HUP would start workers from it.
 # Each worker imports the app itself (about 1.5 s of CPU), so HUP loads new code.
@@ -106,17 +107,14 @@ def _check_threads(worker: Any) -> None:
     would wait in gunicorn's own queue, unseen by the load shedding."""
     extensions = getattr(getattr(worker, "wsgi", None), "extensions", {})
     admission = extensions.get("matcher.admission")
-    if admission is None or admission.concurrent <= 0:
+    if admission is None:
         return
-    needed = admission.concurrent + admission.queue + 1
-    if worker.cfg.threads < needed:
+    if worker.cfg.threads < admission.threads_needed():
         worker.log.warning(
-            "threads=%s is too few for ADMISSION_CONCURRENT=%s + ADMISSION_QUEUE=%s; "
+            "threads=%s is too few for the admission limits (MATCHER_ADMISSION_*); "
             "set GUNICORN_THREADS to at least %s",
             worker.cfg.threads,
-            admission.concurrent,
-            admission.queue,
-            needed,
+            admission.threads_needed(),
         )
 
 

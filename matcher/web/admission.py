@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 EXTENSION = "matcher.admission"
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/favicon.ico"})
 EXEMPT_PREFIXES = ("/static/",)
+# POSTs to these check a password (matcher/web/auth/routes.py): the password lane.
+PASSWORD_PATHS = frozenset({"/login", "/password"})
 
 # The same policy as every page of the app (matcher/web/hooks.py), written out here so a
 # shed answer needs nothing from the app.
@@ -67,41 +69,20 @@ def exempt(path: str) -> bool:
     return path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
 
 
-class Admission:
-    """The per-process admission limit around a WSGI application."""
+class Lane:
+    """Slots and a line for one kind of request: `concurrent` in the app, `queue` waiting,
+    none of them longer than `wait_seconds`."""
 
-    def __init__(
-        self,
-        app: WSGIApplication,
-        concurrent: int,
-        queue: int,
-        wait_seconds: float,
-        retry_after: int,
-    ) -> None:
-        self.app = app
+    def __init__(self, concurrent: int, queue: int, wait_seconds: float) -> None:
         self.concurrent = concurrent
         self.queue = queue
         self.wait_seconds = wait_seconds
-        self.retry_after = retry_after
         self._cond = threading.Condition()
         self.running = 0
         self.waiting = 0
         self.shed_total = 0  # answered 503 since the process started (for metrics)
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if self.concurrent <= 0 or exempt(environ.get("PATH_INFO", "")):
-            return self.app(environ, start_response)
-        if not self._acquire():
-            return self._shed(environ, start_response)
-        # The slot covers the app's work: Flask has rendered the page and committed when it
-        # returns. Sending the bytes is the server's thread's job and needs no slot (a streamed
-        # answer would run on without one; matcher streams nothing).
-        try:
-            return self.app(environ, start_response)
-        finally:
-            self._release()
-
-    def _acquire(self) -> bool:
+    def acquire(self) -> bool:
         """Take a slot, waiting in line for at most `wait_seconds`; False when shed."""
         with self._cond:
             if self.running < self.concurrent and not self.waiting:
@@ -126,10 +107,61 @@ class Admission:
             finally:
                 self.waiting -= 1
 
-    def _release(self) -> None:
+    def release(self) -> None:
+        """Give the slot back to the next one in line."""
         with self._cond:
             self.running -= 1
             self._cond.notify()
+
+
+class Admission:
+    """The per-process admission limit around a WSGI application.
+
+    Two lanes: password checks (a login, a password change: 17 ms of Argon2id each) have
+    their own few slots and a longer line, so a wave of logins waits and sheds there, while
+    everyone already at work keeps the page slots. A person who pressed "Anmelden" waits a
+    few seconds rather than be sent away; a page must come at once or not at all.
+    """
+
+    def __init__(
+        self, app: WSGIApplication, pages: Lane, passwords: Lane, retry_after: int
+    ) -> None:
+        self.app = app
+        self.pages = pages
+        self.passwords = passwords
+        self.retry_after = retry_after
+
+    @property
+    def shed_total(self) -> int:
+        """Requests answered 503 since the process started."""
+        return self.pages.shed_total + self.passwords.shed_total
+
+    def threads_needed(self) -> int:
+        """Server threads enough for every admitted and waiting request, and one to shed."""
+        return sum(lane.concurrent + lane.queue for lane in (self.pages, self.passwords)) + 1
+
+    def lane(self, environ: WSGIEnvironment) -> Lane | None:
+        """The lane of a request; None for what passes without a slot (or with shedding off)."""
+        path = environ.get("PATH_INFO", "")
+        if self.pages.concurrent <= 0 or exempt(path):
+            return None
+        if environ.get("REQUEST_METHOD") == "POST" and path in PASSWORD_PATHS:
+            return self.passwords
+        return self.pages
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        lane = self.lane(environ)
+        if lane is None:
+            return self.app(environ, start_response)
+        if not lane.acquire():
+            return self._shed(environ, start_response)
+        # The slot covers the app's work: Flask has rendered the page and committed when it
+        # returns. Sending the bytes is the server's thread's job and needs no slot (a streamed
+        # answer would run on without one; matcher streams nothing).
+        try:
+            return self.app(environ, start_response)
+        finally:
+            lane.release()
 
     def _shed(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         """The static 503: German page (JSON for JSON clients), Retry-After, no app involved."""
@@ -157,9 +189,16 @@ def install(app: Flask) -> None:
     config = app.config
     admission = Admission(
         app.wsgi_app,
-        concurrent=int(config["ADMISSION_CONCURRENT"]),
-        queue=int(config["ADMISSION_QUEUE"]),
-        wait_seconds=float(config["ADMISSION_WAIT_SECONDS"]),
+        pages=Lane(
+            int(config["ADMISSION_CONCURRENT"]),
+            int(config["ADMISSION_QUEUE"]),
+            float(config["ADMISSION_WAIT_SECONDS"]),
+        ),
+        passwords=Lane(
+            int(config["ADMISSION_PASSWORD_CONCURRENT"]),
+            int(config["ADMISSION_PASSWORD_QUEUE"]),
+            float(config["ADMISSION_PASSWORD_WAIT_SECONDS"]),
+        ),
         retry_after=int(config["ADMISSION_RETRY_AFTER_SECONDS"]),
     )
     app.wsgi_app = admission  # type: ignore[method-assign]

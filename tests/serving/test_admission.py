@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.test import Client
 
 from matcher.web import admission
-from matcher.web.admission import Admission
+from matcher.web.admission import Admission, Lane
 
 
 class Held:
@@ -31,9 +31,17 @@ class Held:
         return [b"ok"]
 
 
-def start(client: Client, path: str, results: list[int], headers: Any = None) -> threading.Thread:
+def limiter(
+    app: Any, concurrent: int, queue: int, wait_seconds: float = 0, retry_after: int = 5
+) -> Admission:
+    """Pages with these limits; password checks one at a time, one waiting."""
+    pages, passwords = Lane(concurrent, queue, wait_seconds), Lane(1, 1, wait_seconds)
+    return Admission(app, pages, passwords, retry_after)
+
+
+def start(client: Client, path: str, results: list[int], method: str = "GET") -> threading.Thread:
     def run() -> None:
-        results.append(client.get(path, headers=headers).status_code)
+        results.append(client.open(path, method=method).status_code)
 
     thread = threading.Thread(target=run)
     thread.start()
@@ -49,13 +57,13 @@ def wait_until(condition: Any) -> None:
 
 def test_beyond_the_slots_and_the_line_requests_are_shed_and_the_line_is_served() -> None:
     held = Held()
-    limit = Admission(held, concurrent=2, queue=2, wait_seconds=5, retry_after=7)
+    limit = limiter(held, 2, 2, wait_seconds=5, retry_after=7)
     client = Client(limit)
     results: list[int] = []
     threads = [start(client, f"/page/{i}", results) for i in range(2)]
     wait_until(lambda: held.inside == 2)
     threads += [start(client, f"/line/{i}", results) for i in range(2)]
-    wait_until(lambda: limit.waiting == 2)
+    wait_until(lambda: limit.pages.waiting == 2)
 
     shed = client.get("/one/too/many")
     assert shed.status_code == 503 and shed.headers["Retry-After"] == "7"
@@ -67,12 +75,12 @@ def test_beyond_the_slots_and_the_line_requests_are_shed_and_the_line_is_served(
     for t in threads:
         t.join(10)
     assert sorted(results) == [200, 200, 200, 200]  # the two in line got their turn
-    assert limit.running == 0 and limit.waiting == 0 and limit.shed_total == 2
+    assert limit.pages.running == 0 and limit.pages.waiting == 0 and limit.shed_total == 2
 
 
 def test_health_metrics_and_static_files_pass_without_a_slot() -> None:
     held = Held()
-    limit = Admission(held, concurrent=1, queue=0, wait_seconds=0, retry_after=5)
+    limit = limiter(held, 1, 0)
     client = Client(limit)
     results: list[int] = []
     thread = start(client, "/volunteers", results)
@@ -89,7 +97,7 @@ def test_health_metrics_and_static_files_pass_without_a_slot() -> None:
 
 def test_a_request_waits_at_most_the_bounded_time() -> None:
     held = Held()
-    limit = Admission(held, concurrent=1, queue=5, wait_seconds=0.2, retry_after=5)
+    limit = limiter(held, 1, 5, wait_seconds=0.2)
     client = Client(limit)
     results: list[int] = []
     thread = start(client, "/slow", results)
@@ -102,14 +110,35 @@ def test_a_request_waits_at_most_the_bounded_time() -> None:
 
 
 def test_a_failing_request_gives_its_slot_back() -> None:
-    limit = Admission(Held(), concurrent=1, queue=0, wait_seconds=0, retry_after=5)
+    limit = limiter(Held(), 1, 0)
     client = Client(limit)
     with pytest.raises(RuntimeError):
         client.get("/boom")
-    assert limit.running == 0
+    assert limit.pages.running == 0
+
+
+def test_password_checks_have_their_own_lane_and_leave_the_pages_theirs() -> None:
+    held = Held()
+    limit = limiter(held, 1, 0, wait_seconds=5)
+    client = Client(limit)
+    results: list[int] = []
+    logins = [start(client, "/login", results, "POST") for _ in range(2)]
+    wait_until(lambda: held.inside == 1 and limit.passwords.waiting == 1)
+    assert client.post("/password").status_code == 503  # the password line is full
+    page = start(client, "/volunteers", results)  # the page slot is still free
+    wait_until(lambda: held.inside == 2)
+    assert client.get("/login").status_code == 503  # the form is a page: that slot is taken
+    held.go.set()
+    for t in [*logins, page]:
+        t.join(10)
+    assert sorted(results) == [200, 200, 200]
+    assert limit.passwords.shed_total == 1 and limit.pages.shed_total == 1
 
 
 def test_the_app_is_wrapped_with_its_configured_limit(app: Flask) -> None:
     limit = admission.of(app)
     assert app.wsgi_app is limit
-    assert (limit.concurrent, limit.queue, limit.retry_after) == (4, 16, 5)
+    assert (limit.pages.concurrent, limit.pages.queue, limit.retry_after) == (4, 16, 5)
+    assert (limit.passwords.concurrent, limit.passwords.queue) == (1, 32)
+    assert limit.pages.wait_seconds < limit.passwords.wait_seconds
+    assert limit.threads_needed() <= 64  # gunicorn.conf.py's threads
