@@ -81,8 +81,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # longer wait, so a wave of logins waits there and leaves the page slots to those at
         # work. CONCURRENT 0 switches shedding off. gunicorn's `threads` must be more than
         # all CONCURRENT and QUEUE together (gunicorn.conf.py warns otherwise).
-        "ADMISSION_CONCURRENT": 4,
-        "ADMISSION_QUEUE": 16,
+        "ADMISSION_CONCURRENT": 2,
+        "ADMISSION_QUEUE": 8,
         "ADMISSION_WAIT_SECONDS": 0.5,
         "ADMISSION_PASSWORD_CONCURRENT": 1,
         "ADMISSION_PASSWORD_QUEUE": 32,

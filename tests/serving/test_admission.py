@@ -138,7 +138,7 @@ def test_password_checks_have_their_own_lane_and_leave_the_pages_theirs() -> Non
 def test_the_app_is_wrapped_with_its_configured_limit(app: Flask) -> None:
     limit = admission.of(app)
     assert app.wsgi_app is limit
-    assert (limit.pages.concurrent, limit.pages.queue, limit.retry_after) == (4, 16, 5)
+    assert (limit.pages.concurrent, limit.pages.queue, limit.retry_after) == (2, 8, 5)
     assert (limit.passwords.concurrent, limit.passwords.queue) == (1, 32)
     assert limit.pages.wait_seconds < limit.passwords.wait_seconds
     assert limit.threads_needed() <= 64  # gunicorn.conf.py's threads
