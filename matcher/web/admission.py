@@ -14,6 +14,7 @@ service as alive while it sheds, and the 503 page's stylesheet must load.
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import time
@@ -52,10 +53,10 @@ _PAGE = """<!doctype html>
 <body>
 <main id="content">
 <h1>Einen Moment bitte</h1>
-<p>Gerade sind sehr viele Anfragen gleichzeitig da. Ihre Anfrage wurde nicht bearbeitet,
-es wurde nichts gespeichert oder geändert.</p>
-<p>Bitte versuchen Sie es in {retry} Sekunden noch einmal: Seite neu laden oder das
-Formular erneut absenden.</p>
+<p>Gerade kommen sehr viele Anfragen gleichzeitig an.
+Ihre Anfrage wurde deshalb nicht bearbeitet; es wurde nichts gespeichert oder geändert.</p>
+<p>Bitte versuchen Sie es in {retry} Sekunden noch einmal: Laden Sie die Seite neu oder
+senden Sie das Formular erneut ab.</p>
 <p lang="en">The service is busy right now. Your request was not processed; please try
 again in {retry} seconds.</p>
 </main>
@@ -170,7 +171,7 @@ class Admission:
             body = json.dumps({"error": "overloaded", "status": 503}).encode()
             content_type = "application/json"
         else:
-            root = environ.get("SCRIPT_NAME", "").rstrip("/")
+            root = html.escape(environ.get("SCRIPT_NAME", "").rstrip("/"))
             body = _PAGE.format(root=root, retry=self.retry_after).encode()
             content_type = "text/html; charset=utf-8"
         headers = [
