@@ -41,7 +41,8 @@ def _env_int(name: str, default: int) -> int:
 # threads take the rest and answer them 503 at once instead of leaving them in a queue
 # nobody sees. Keep threads above the sum (a worker logs a warning otherwise).
 worker_class = "gthread"
-workers = _env_int("WEB_CONCURRENCY", os.cpu_count() or 2)
+# The cores this process may use (a cpuset or taskset limits them; os.cpu_count() would not).
+workers = _env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)))
 threads = _env_int("GUNICORN_THREADS", 64)
 
 # No --preload: with it the master holds the old code and HUP would start workers from it.
