@@ -29,7 +29,7 @@ import threading
 import time
 from pathlib import Path
 
-from web import BIN, ROOT, TOKEN, Browser, free_port, p
+from web import BIN, ROOT, TOKEN, Browser, free_port, p, server_cpu
 
 PASSWORD = "bench passphrase 2026"
 BYSTANDERS = 10
@@ -115,7 +115,7 @@ def login(port: int, email: str) -> tuple[Browser | None, float, int]:
     return None, time.perf_counter() - start, shed
 
 
-def wave(port: int, emails: list[str]) -> dict[str, str]:
+def wave(port: int, master: int, emails: list[str]) -> dict[str, str]:
     """Bystanders browse; then all logins at once; until every login is through."""
     bystanders = [login(port, e)[0] for e in emails[:BYSTANDERS]]
     assert all(bystanders), "bystander login failed"
@@ -136,9 +136,14 @@ def wave(port: int, emails: list[str]) -> dict[str, str]:
     browsing = [threading.Thread(target=browse, args=(b, i)) for i, b in enumerate(bystanders)]
     for t in browsing:
         t.start()
-    time.sleep(2)
+    time.sleep(0.5)
+    page_ms.clear()
+    cpu_quiet = server_cpu(master)
+    time.sleep(3)
     quiet = list(page_ms)
     page_ms.clear()
+    # The server's CPU for one bystander page, to take the pages out of the wave's CPU.
+    cpu_per_page = (server_cpu(master) - cpu_quiet) / max(len(quiet), 1)
     results: list[tuple[Browser | None, float, int]] = []
     lock = threading.Lock()
     gate = threading.Barrier(len(emails) - BYSTANDERS + 1)
@@ -153,10 +158,10 @@ def wave(port: int, emails: list[str]) -> dict[str, str]:
     for t in logins:
         t.start()
     gate.wait()
-    w0 = time.perf_counter()
+    w0, cpu0 = time.perf_counter(), server_cpu(master)
     for t in logins:
         t.join()
-    took = time.perf_counter() - w0
+    took, cpu = time.perf_counter() - w0, server_cpu(master) - cpu0
     done.set()
     for t in browsing:
         t.join()
@@ -172,6 +177,8 @@ def wave(port: int, emails: list[str]) -> dict[str, str]:
             f"{p(page_ms, 50):.0f} / {p(page_ms, 95):.0f} ms ({len(page_ms)})" if page_ms else "–"
         ),  # fmt: skip
         "page_errors": str(len(page_errors)),
+        # The server's CPU in the wave per login, the bystanders' pages taken out.
+        "cpu": f"{1000 * (cpu - cpu_per_page * len(page_ms)) / max(len(seconds), 1):.0f} ms",
     }
 
 
@@ -219,7 +226,7 @@ def run_variant(variant: str, base: Path, url: str, tmp: Path, logins: int) -> d
     port = free_port()
     server = serve(variant, source, env, port)
     try:
-        return wave(port, emails)
+        return wave(port, server.pid, emails)
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -266,11 +273,12 @@ def main() -> None:
           f" meanwhile, {args.backend}\n")  # fmt: skip
     print("| variant | round | all logged in after | login p50 / p95 | 503 answers (retried) |"
           " failed | pages before the wave, p95 | pages during the wave, p50 / p95 (n) |"
-          " page errors |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          " page errors | server CPU per login |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['variant']} | {r['round']} | {r['wave']} | {r['login']} | {r['shed']} |"
-              f" {r['failed']} | {r['quiet']} | {r['pages']} | {r['page_errors']} |")  # fmt: skip
+              f" {r['failed']} | {r['quiet']} | {r['pages']} | {r['page_errors']} |"
+              f" {r['cpu']} |")  # fmt: skip
 
 
 if __name__ == "__main__":

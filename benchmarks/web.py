@@ -61,6 +61,7 @@ class Stats:
     shed: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cpu: float = 0.0  # the server's CPU seconds in the window
 
     def add(self, kind: str, status: int, ms: float, what: str) -> None:
         with self.lock:
@@ -139,18 +140,37 @@ def prepare(env: dict[str, str], people: int) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
+def server_cpu(master: int) -> float:
+    """CPU seconds (user + system) of a gunicorn master and its workers so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == master or int(fields[1]) == master:  # fields[1]: the parent
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 class Window:
     """The measured window: it opens when every user is ready (logged in)."""
 
-    def __init__(self, seconds: float, users: int) -> None:
+    def __init__(self, seconds: float, users: int, cpu=None) -> None:
         self.seconds = seconds
         self.start = self.stop = 0.0
+        self.cpu = cpu
+        self.cpu_start = 0.0
         # The barrier's action runs once, before anyone is let through: all see the times.
         self.ready = threading.Barrier(users + 1, action=self._open, timeout=600)
 
     def _open(self) -> None:
         self.start = time.perf_counter()
         self.stop = self.start + self.seconds
+        self.cpu_start = self.cpu() if self.cpu else 0.0
 
     def wait(self) -> None:
         """Wait until every user is ready; the window then opens for all at once."""
@@ -232,16 +252,20 @@ def volunteer(port: int, window: Window, stats: Stats, seed: int, think: float) 
         time.sleep(pause(rng, status, think))
 
 
-def run_phase(target, count: int, seconds: float) -> tuple[Stats, float]:
-    """Run `count` users; the window opens when all are ready (coordinators logged in)."""
+def run_phase(target, count: int, seconds: float, cpu=None) -> tuple[Stats, float]:
+    """Run `count` users; the window opens when all are ready (coordinators logged in).
+    With `cpu` (a function giving the server's CPU seconds so far), `stats.cpu` is the
+    server's CPU time within the window."""
     stats = Stats()
-    window = Window(seconds, count)
+    window = Window(seconds, count, cpu)
     threads = [threading.Thread(target=target, args=(i, window, stats)) for i in range(count)]
     for t in threads:
         t.start()
     window.wait()
     for t in threads:
         t.join(timeout=seconds + 120)
+    if cpu is not None:
+        stats.cpu = cpu() - window.cpu_start
     return stats, time.perf_counter() - window.start
 
 
@@ -283,6 +307,10 @@ def mix_row(backend: str, kind: str, users: int, mix: Stats, took: float) -> dic
         "shed": f"{len(mix.shed):,} ({100 * len(mix.shed) / max(total, 1):.0f} %)",
         "shed_95": f"{p(mix.shed, 95):.0f} ms" if mix.shed else "–",
         "errors": str(len(mix.errors)),
+        # The server's CPU per answered request (shed ones included in the cost), and what
+        # two cores to itself could answer at that cost: portable across busy hosts.
+        "cpu": f"{1000 * mix.cpu / len(answered):.1f} ms",
+        "ceiling": f"{2 * len(answered) / mix.cpu:.0f}/s" if mix.cpu else "–",
     }  # fmt: skip
     for k in ("list", "detail", "signup"):
         lat = mix.latencies.get(k, [0.0])
@@ -323,8 +351,10 @@ def bench(
                     else:
                         coordinator(port, email, password, window, st, people, i, THINK)
 
-                print(f"  {kind}, {users} users ...")
-                mix, took = run_phase(mixed, users, seconds)
+                load = os.getloadavg()[0]
+                print(f"  {kind}, {users} users (load average {load:.1f}) ...")
+                master = server.pid
+                mix, took = run_phase(mixed, users, seconds, lambda m=master: server_cpu(m))
                 rows.append(mix_row(backend, kind, users, mix, took))
             if capacity and kind == servers[0]:
                 cap = capacity_row(backend, port, email, password, seconds, people)
@@ -395,12 +425,12 @@ def main() -> None:
           " (1-5 s after a 503); conf = gunicorn.conf.py, legacy = gunicorn -w 2 --preload"
           " (sync, no shedding)\n")  # fmt: skip
     print("| backend | server | users | answered | answered p50 / p95 | pages p95 | slowest |"
-          " shed (503) | shed p95 | errors |")  # fmt: skip
-    print("|---|---|---:|---:|---|---:|---:|---:|---:|---:|")
+          " shed (503) | shed p95 | errors | server CPU per answer | 2 free cores |")  # fmt: skip
+    print("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['backend']} | {r['server']} | {r['users']} | {r['answered']} |"
               f" {r['p50_95']} | {r['pages_95']} | {r['max']} | {r['shed']} | {r['shed_95']} |"
-              f" {r['errors']} |")  # fmt: skip
+              f" {r['errors']} | {r['cpu']} | {r['ceiling']} |")  # fmt: skip
     print("\n| backend | server | users | list pages | detail pages | sign-up POST |")
     print("|---|---|---:|---|---|---|")
     for r in rows:

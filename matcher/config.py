@@ -77,16 +77,16 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Load shedding per worker process (matcher/web/admission.py): at most CONCURRENT
         # requests in the app at once, at most QUEUE more waiting for a slot, none waiting
         # longer than WAIT_SECONDS; any other request gets a static 503 with Retry-After at
-        # once. Logins and password changes have a lane of their own (PASSWORD_*) with a
-        # longer wait, so a wave of logins waits there and leaves the page slots to those at
-        # work. CONCURRENT 0 switches shedding off. gunicorn's `threads` must be more than
-        # all CONCURRENT and QUEUE together (gunicorn.conf.py warns otherwise).
+        # once. Logins (form and check) and password changes have a lane of their own
+        # (LOGIN_*) with a longer wait, so a wave of logins waits there and leaves the page
+        # slots to those at work. CONCURRENT 0 switches shedding off. gunicorn's `threads`
+        # must be more than all CONCURRENT and QUEUE together (gunicorn.conf.py warns).
         "ADMISSION_CONCURRENT": 2,
         "ADMISSION_QUEUE": 8,
         "ADMISSION_WAIT_SECONDS": 0.5,
-        "ADMISSION_PASSWORD_CONCURRENT": 1,
-        "ADMISSION_PASSWORD_QUEUE": 32,
-        "ADMISSION_PASSWORD_WAIT_SECONDS": 3.0,
+        "ADMISSION_LOGIN_CONCURRENT": 1,
+        "ADMISSION_LOGIN_QUEUE": 32,
+        "ADMISSION_LOGIN_WAIT_SECONDS": 3.0,
         "ADMISSION_RETRY_AFTER_SECONDS": 5,
     }
 

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 EXTENSION = "matcher.admission"
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/favicon.ico"})
 EXEMPT_PREFIXES = ("/static/",)
-# POSTs to these check a password (matcher/web/auth/routes.py): the password lane.
-PASSWORD_PATHS = frozenset({"/login", "/password"})
+# The way in (the login form and its check) and a password change: the login lane.
+LOGIN_PATHS = frozenset({"/login"})
+PASSWORD_CHANGE = "/password"  # noqa: S105  (a path, not a password)
 
 # The same policy as every page of the app (matcher/web/hooks.py), written out here so a
 # shed answer needs nothing from the app.
@@ -118,36 +119,37 @@ class Lane:
 class Admission:
     """The per-process admission limit around a WSGI application.
 
-    Two lanes: password checks (a login, a password change: 17 ms of Argon2id each) have
-    their own few slots and a longer line, so a wave of logins waits and sheds there, while
-    everyone already at work keeps the page slots. A person who pressed "Anmelden" waits a
-    few seconds rather than be sent away; a page must come at once or not at all.
+    Two lanes: logins (the form and the password check, 17 ms of Argon2id) and password
+    changes have their own few slots and a longer line, so a wave of logins waits and sheds
+    there, while everyone already at work keeps the page slots. A person who pressed
+    "Anmelden" waits a few seconds rather than be sent away; a page must come at once or not
+    at all.
     """
 
-    def __init__(
-        self, app: WSGIApplication, pages: Lane, passwords: Lane, retry_after: int
-    ) -> None:
+    def __init__(self, app: WSGIApplication, pages: Lane, logins: Lane, retry_after: int) -> None:
         self.app = app
         self.pages = pages
-        self.passwords = passwords
+        self.logins = logins
         self.retry_after = retry_after
 
     @property
     def shed_total(self) -> int:
         """Requests answered 503 since the process started."""
-        return self.pages.shed_total + self.passwords.shed_total
+        return self.pages.shed_total + self.logins.shed_total
 
     def threads_needed(self) -> int:
         """Server threads enough for every admitted and waiting request, and one to shed."""
-        return sum(lane.concurrent + lane.queue for lane in (self.pages, self.passwords)) + 1
+        return sum(lane.concurrent + lane.queue for lane in (self.pages, self.logins)) + 1
 
     def lane(self, environ: WSGIEnvironment) -> Lane | None:
         """The lane of a request; None for what passes without a slot (or with shedding off)."""
         path = environ.get("PATH_INFO", "")
         if self.pages.concurrent <= 0 or exempt(path):
             return None
-        if environ.get("REQUEST_METHOD") == "POST" and path in PASSWORD_PATHS:
-            return self.passwords
+        if path in LOGIN_PATHS or (
+            path == PASSWORD_CHANGE and environ.get("REQUEST_METHOD") == "POST"
+        ):
+            return self.logins
         return self.pages
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -195,10 +197,10 @@ def install(app: Flask) -> None:
             int(config["ADMISSION_QUEUE"]),
             float(config["ADMISSION_WAIT_SECONDS"]),
         ),
-        passwords=Lane(
-            int(config["ADMISSION_PASSWORD_CONCURRENT"]),
-            int(config["ADMISSION_PASSWORD_QUEUE"]),
-            float(config["ADMISSION_PASSWORD_WAIT_SECONDS"]),
+        logins=Lane(
+            int(config["ADMISSION_LOGIN_CONCURRENT"]),
+            int(config["ADMISSION_LOGIN_QUEUE"]),
+            float(config["ADMISSION_LOGIN_WAIT_SECONDS"]),
         ),
         retry_after=int(config["ADMISSION_RETRY_AFTER_SECONDS"]),
     )

@@ -34,9 +34,9 @@ class Held:
 def limiter(
     app: Any, concurrent: int, queue: int, wait_seconds: float = 0, retry_after: int = 5
 ) -> Admission:
-    """Pages with these limits; password checks one at a time, one waiting."""
-    pages, passwords = Lane(concurrent, queue, wait_seconds), Lane(1, 1, wait_seconds)
-    return Admission(app, pages, passwords, retry_after)
+    """Pages with these limits; logins one at a time, one waiting."""
+    pages, logins = Lane(concurrent, queue, wait_seconds), Lane(1, 1, wait_seconds)
+    return Admission(app, pages, logins, retry_after)
 
 
 def start(client: Client, path: str, results: list[int], method: str = "GET") -> threading.Thread:
@@ -117,28 +117,29 @@ def test_a_failing_request_gives_its_slot_back() -> None:
     assert limit.pages.running == 0
 
 
-def test_password_checks_have_their_own_lane_and_leave_the_pages_theirs() -> None:
+def test_logins_have_their_own_lane_and_leave_the_pages_theirs() -> None:
     held = Held()
     limit = limiter(held, 1, 0, wait_seconds=5)
     client = Client(limit)
     results: list[int] = []
     logins = [start(client, "/login", results, "POST") for _ in range(2)]
-    wait_until(lambda: held.inside == 1 and limit.passwords.waiting == 1)
-    assert client.post("/password").status_code == 503  # the password line is full
+    wait_until(lambda: held.inside == 1 and limit.logins.waiting == 1)
+    assert client.get("/login").status_code == 503  # the login line is full: form too
+    assert client.post("/password").status_code == 503  # a password change shares it
     page = start(client, "/volunteers", results)  # the page slot is still free
     wait_until(lambda: held.inside == 2)
-    assert client.get("/login").status_code == 503  # the form is a page: that slot is taken
+    assert client.get("/password").status_code == 503  # the change form is a page
     held.go.set()
     for t in [*logins, page]:
         t.join(10)
     assert sorted(results) == [200, 200, 200]
-    assert limit.passwords.shed_total == 1 and limit.pages.shed_total == 1
+    assert limit.logins.shed_total == 2 and limit.pages.shed_total == 1
 
 
 def test_the_app_is_wrapped_with_its_configured_limit(app: Flask) -> None:
     limit = admission.of(app)
     assert app.wsgi_app is limit
     assert (limit.pages.concurrent, limit.pages.queue, limit.retry_after) == (2, 8, 5)
-    assert (limit.passwords.concurrent, limit.passwords.queue) == (1, 32)
-    assert limit.pages.wait_seconds < limit.passwords.wait_seconds
+    assert (limit.logins.concurrent, limit.logins.queue) == (1, 32)
+    assert limit.pages.wait_seconds < limit.logins.wait_seconds
     assert limit.threads_needed() <= 64  # gunicorn.conf.py's threads
