@@ -37,7 +37,7 @@ def _env_int(name: str, default: int) -> int:
 # the background queue. So: one process per core for the Python work, and threads in each
 # for the database waits and the hashes. The threads are not the limit on concurrency: the
 # app admits MATCHER_ADMISSION_CONCURRENT requests per process (2 by default) and lets
-# MATCHER_ADMISSION_QUEUE (8) wait, and logins apart (1 and 32); the other
+# MATCHER_ADMISSION_QUEUE (24) wait, and logins apart (1 and 32); the other
 # threads take the rest and answer them 503 at once instead of leaving them in a queue
 # nobody sees. Keep threads above the sum (a worker logs a warning otherwise).
 worker_class = "gthread"

@@ -73,7 +73,12 @@ def exempt(path: str) -> bool:
 
 class Lane:
     """Slots and a line for one kind of request: `concurrent` in the app, `queue` waiting,
-    none of them longer than `wait_seconds`."""
+    none of them longer than `wait_seconds`.
+
+    A newcomer whose wait, by the pace at which the line has recently moved, would be
+    longer than `wait_seconds` is sent away at once instead of after waiting in vain: the
+    line is as long as the server can work off in that time; a short burst still waits.
+    """
 
     def __init__(self, concurrent: int, queue: int, wait_seconds: float) -> None:
         self.concurrent = concurrent
@@ -83,14 +88,24 @@ class Lane:
         self.running = 0
         self.waiting = 0
         self.shed_total = 0  # answered 503 since the process started (for metrics)
+        # Seconds between two slots freed while others waited (a moving average): the pace
+        # of the line, everything the process does between two answers included.
+        self.pace = 0.0
+        self._last_free = 0.0
+
+    def expected_wait(self) -> float:
+        """How long one more in line would wait, at the line's recent pace."""
+        return (self.waiting + 1) * self.pace
 
     def acquire(self) -> bool:
         """Take a slot, waiting in line for at most `wait_seconds`; False when shed."""
         with self._cond:
             if self.running < self.concurrent and not self.waiting:
+                if not self.running:
+                    self._last_free = time.monotonic()  # a busy spell begins
                 self.running += 1
                 return True
-            if self.waiting >= self.queue:
+            if self.waiting >= self.queue or self.expected_wait() > self.wait_seconds:
                 self.shed_total += 1
                 return False
             deadline = time.monotonic() + self.wait_seconds
@@ -111,8 +126,16 @@ class Lane:
 
     def release(self) -> None:
         """Give the slot back to the next one in line."""
+        now = time.monotonic()
         with self._cond:
             self.running -= 1
+            if self.waiting:
+                # One very slow request (an export) must not turn the next ones away long.
+                gap = min(now - self._last_free, self.wait_seconds)
+                self.pace = gap if not self.pace else 0.9 * self.pace + 0.1 * gap
+            elif self.running == 0:
+                self.pace *= 0.5  # the line is empty: its old pace says little now
+            self._last_free = now
             self._cond.notify()
 
 

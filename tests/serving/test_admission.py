@@ -109,6 +109,31 @@ def test_a_request_waits_at_most_the_bounded_time() -> None:
     thread.join(10)
 
 
+def test_a_newcomer_who_would_wait_too_long_is_sent_away_at_once() -> None:
+    def slow(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        time.sleep(0.2)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    limit = limiter(slow, 1, 10, wait_seconds=0.5)
+    client = Client(limit)
+    results: list[int] = []
+    # A busy line: the lane learns that it moves one request every 0.2 s.
+    threads = [start(client, "/", results)]
+    wait_until(lambda: limit.pages.running == 1)
+    threads += [start(client, "/", results) for _ in range(2)]
+    wait_until(lambda: limit.pages.pace > 0.1 and limit.pages.waiting == 1)
+    threads += [start(client, "/", results)]
+    wait_until(lambda: limit.pages.waiting == 2)
+    # A third in line would wait about 3 × 0.2 s: longer than 0.5 s, so no line for it.
+    began = time.monotonic()
+    assert client.get("/").status_code == 503
+    assert time.monotonic() - began < 0.15
+    for t in threads:
+        t.join(10)
+    assert sorted(results) == [200, 200, 200, 200]  # those in line were served in time
+
+
 def test_a_failing_request_gives_its_slot_back() -> None:
     limit = limiter(Held(), 1, 0)
     client = Client(limit)
@@ -139,7 +164,7 @@ def test_logins_have_their_own_lane_and_leave_the_pages_theirs() -> None:
 def test_the_app_is_wrapped_with_its_configured_limit(app: Flask) -> None:
     limit = admission.of(app)
     assert app.wsgi_app is limit
-    assert (limit.pages.concurrent, limit.pages.queue, limit.retry_after) == (2, 8, 5)
+    assert (limit.pages.concurrent, limit.pages.queue, limit.retry_after) == (2, 24, 5)
     assert (limit.logins.concurrent, limit.logins.queue) == (1, 32)
     assert limit.pages.wait_seconds < limit.logins.wait_seconds
     assert limit.threads_needed() <= 64  # gunicorn.conf.py's threads
