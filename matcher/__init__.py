@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load(app, test_config)
     register_logging(app)
     register_proxy(app)
+    register_admission(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -44,6 +45,13 @@ def register_proxy(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
+
+
+def register_admission(app: Flask) -> None:
+    """Shed load: a bounded number of requests in the app per process, the rest a quick 503."""
+    from matcher.web import admission
+
+    admission.install(app)
 
 
 def register_extensions(app: Flask) -> None:

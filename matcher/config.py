@@ -104,6 +104,27 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # without one for JOBS_STALE_SECONDS is recorded as failed (its worker is gone).
         "JOBS_HEARTBEAT_SECONDS": 5.0,
         "JOBS_STALE_SECONDS": 60,
+        # Password hashing (matcher/passwords.py): Argon2id at OWASP's minimum, 19 MiB,
+        # 2 passes, 1 lane, about 17 ms of CPU per login. Raise, never lower, in production;
+        # hashes with other parameters (or older scrypt ones) are replaced at the next login.
+        "ARGON2_MEMORY_KIB": 19456,
+        "ARGON2_TIME_COST": 2,
+        "ARGON2_PARALLELISM": 1,
+        # Load shedding per worker process (matcher/web/admission.py): at most CONCURRENT
+        # requests in the app at once, at most QUEUE more waiting for a slot, none waiting
+        # longer than WAIT_SECONDS (and none let in whose wait, by the recent time per
+        # request, would be longer); any other request gets a static 503 with Retry-After at
+        # once. Logins (form and check) and password changes have a lane of their own
+        # (LOGIN_*) with a longer wait, so a wave of logins waits there and leaves the page
+        # slots to those at work. CONCURRENT 0 switches shedding off. gunicorn's `threads`
+        # must be more than all CONCURRENT and QUEUE together (gunicorn.conf.py warns).
+        "ADMISSION_CONCURRENT": 2,
+        "ADMISSION_QUEUE": 24,
+        "ADMISSION_WAIT_SECONDS": 0.5,
+        "ADMISSION_LOGIN_CONCURRENT": 1,
+        "ADMISSION_LOGIN_QUEUE": 32,
+        "ADMISSION_LOGIN_WAIT_SECONDS": 3.0,
+        "ADMISSION_RETRY_AFTER_SECONDS": 5,
     }
 
 

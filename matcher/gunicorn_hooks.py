@@ -1,12 +1,12 @@
-"""gunicorn hooks that keep the metrics folder right; in `gunicorn.conf.py`:
-
-    from matcher.gunicorn_hooks import child_exit, on_starting  # noqa: F401
+"""gunicorn hooks that keep the metrics folder right. `gunicorn.conf.py` loads this file by
+its path (not as `matcher.gunicorn_hooks`, which would import the package into the master)
+and calls `child_exit` and `on_starting` from its hooks of those names.
 
 With `PROMETHEUS_MULTIPROC_DIR` set, every worker writes its figures into that folder and
 `/metrics` sums them (`matcher.metrics`). The variable must be in the environment before
-a worker imports prometheus_client: set it when starting gunicorn, in `raw_env`, or at
-the top of `gunicorn.conf.py`. This module imports prometheus_client only when a worker
-has died, so importing it from the configuration decides nothing too early.
+a worker imports prometheus_client: `gunicorn.conf.py` sets it in the master unless it is
+set already. This module imports prometheus_client only when a worker has died, so loading
+it from the configuration decides nothing too early.
 """
 
 import os

@@ -14,7 +14,6 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from werkzeug.security import generate_password_hash
 
 from matcher import create_app, jobs, tenancy
 from matcher.domain.vocab import slots_to_mask
@@ -33,13 +32,17 @@ from matcher.models import (
     utcnow,
 )
 from matcher.models.base import Base
+from matcher.passwords import Argon2Params, hash_password
 from tests.pgserver import PostgresServer, PostgresUnavailable
 
 PASSWORD = "correct horse battery"
-# `PASSWORD` hashed once per session with a single PBKDF2 round, for the users the factories
-# make: a login then costs microseconds instead of scrypt's 0.1–0.3 s. The app's own hashing
-# (scrypt) is still what every real path uses: tests/security/test_passwords.py.
-PASSWORD_HASH = generate_password_hash(PASSWORD, "pbkdf2:sha256:1")
+# The app under test hashes with Argon2id at the smallest cost Argon2 allows (8 KiB, one
+# pass): a login then costs microseconds instead of OWASP's 17 ms. `PASSWORD_HASH` is
+# `PASSWORD` hashed once with these parameters, for the users the factories make, so a login
+# verifies it cheaply and finds nothing to re-hash. The real parameters are the defaults every
+# deployment gets: tests/security/test_passwords.py checks them.
+TEST_ARGON2 = Argon2Params(memory_kib=8, time_cost=1, parallelism=1)
+PASSWORD_HASH = hash_password(PASSWORD, TEST_ARGON2)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -117,6 +120,9 @@ def app_test_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "ARGON2_MEMORY_KIB": TEST_ARGON2.memory_kib,
+        "ARGON2_TIME_COST": TEST_ARGON2.time_cost,
+        "ARGON2_PARALLELISM": TEST_ARGON2.parallelism,
         **extra,
     }
 

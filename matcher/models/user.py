@@ -4,11 +4,11 @@ from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from matcher.domain.vocab import ROLES
 from matcher.models.agency import Agency
 from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
+from matcher.passwords import OWASP_MINIMUM, Argon2Params, hash_password, verify_password
 
 
 class User(Base):
@@ -63,13 +63,13 @@ class User(Base):
         """Flask-Login: the id stored in the session, bound to the session version."""
         return f"{self.id}:{self.session_version}"
 
-    def set_password(self, password: str) -> None:
-        """Hash and store a new password (scrypt, Werkzeug's default KDF)."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+    def set_password(self, password: str, params: Argon2Params = OWASP_MINIMUM) -> None:
+        """Hash and store a new password (Argon2id, `matcher.passwords`)."""
+        self.password_hash = hash_password(password, params)
 
     def check_password(self, password: str) -> bool:
-        """Compare a password with the stored hash in constant time."""
-        return check_password_hash(self.password_hash, password)
+        """Compare a password with the stored hash in constant time (any supported scheme)."""
+        return verify_password(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
