@@ -18,6 +18,12 @@ proposals, and half of them turned into running Patenschaften), exported as ever
 XLSX and CSV, pseudonymised too, and the funder report as XLSX; and the admin's figures
 page. Each is timed best of `--repeat`, with its rows and bytes.
 
+With `--baseline REV` the import service of that git revision
+(`matcher/services/lists/imports.py`) is loaded beside the current one and both import
+the same largest CSVs into fresh agencies, alternating, in this one process: the
+before/after of a change to the import, side by side on the same (noisy) machine.
+`--only imports` skips the exports.
+
 A step that takes more than a few seconds belongs on the job queue (issue 11).
 """
 
@@ -25,15 +31,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import io
 import logging
 import re
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,8 +56,10 @@ from sqlalchemy import func, select, update  # noqa: E402
 from matcher import create_app, jobs_tasks, tenancy  # noqa: E402
 from matcher.demo import generate  # noqa: E402
 from matcher.extensions import db  # noqa: E402
-from matcher.models import Base, Match, today  # noqa: E402
+from matcher.models import Agency, Base, Match, User, today  # noqa: E402
+from matcher.services.lists import imports as imports_now  # noqa: E402
 from matcher.services.lists.import_fields import suggest_mapping  # noqa: E402
+from matcher.services.lists.spreadsheet import read_table  # noqa: E402
 from matcher.services.matching import runs  # noqa: E402
 from matcher.services.platform import administration, demo  # noqa: E402
 
@@ -188,6 +199,13 @@ def main() -> None:
     parser.add_argument("--newcomers", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--baseline",
+        default="",
+        metavar="REV",
+        help="also time the import service of this git revision, side by side",
+    )
+    parser.add_argument("--only", choices=("exports", "imports"), default="")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -202,8 +220,12 @@ def main() -> None:
         login = client.post("/login", data={"email": admin_email, "password": admin_password})
         assert login.status_code == 302, "the admin could not log in"
         try:
-            _exports(client, agency_id, args.repeat)
-            _imports(app, client, agency_id, args.repeat)
+            if args.only != "imports":
+                _exports(client, agency_id, args.repeat)
+            if args.only != "exports":
+                _imports(app, client, agency_id, args.repeat)
+            if args.baseline:
+                _compare(app, admin_email, args.baseline, args.repeat)
         finally:
             with app.app_context():
                 db.engine.dispose()
@@ -274,6 +296,52 @@ def _imports(app: Flask, client: FlaskClient, big_id: int, repeat: int) -> None:
     seconds = import_once(client, big_id, kind, name, data, headers, n)
     print(f"  {name:11} into the agency of {SLUG!r}: "
           + " / ".join(best([seconds[s]]) for s in ("upload", "check", "import")))  # fmt: skip
+
+
+def _module_at(rev: str) -> ModuleType:
+    """The import service as it was at git revision `rev`, loaded as a module of its own."""
+    path = "matcher/services/lists/imports.py"
+    source = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout  # fmt: skip
+    spec = importlib.util.spec_from_loader("matcher.services.lists.imports_baseline", loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    exec(compile(source, f"{rev}:{path}", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def _compare(app: Flask, admin_email: str, rev: str, repeat: int) -> None:
+    """The import service of `rev` and of the work tree, each importing the same largest
+    CSVs into fresh agencies, alternating; the request's commit is timed with it."""
+    services = {f"{rev[:12]} (before)": _module_at(rev), "work tree (after)": imports_now}
+    print(f"\nimport service side by side (best of {repeat}; check and write, committed):")
+    for kind, name, headers, make, seed in (
+        ("volunteers", "paten.csv", VOLUNTEER_HEADERS, volunteer_rows, 11),
+        ("newcomers", "neu.csv", NEWCOMER_HEADERS, newcomer_rows, 12),
+    ):
+        data, n = largest_csv(headers, make, seed)
+        table = read_table(name, data)
+        mapping = suggest_mapping(kind, headers)
+        times: dict[str, list[Timing]] = {label: [] for label in services}
+        for i in range(repeat):
+            for label, module in services.items():
+                agency_id = _fresh_agency(app, f"cmp-{kind}-{i}-{label.split()[0]}")
+                with app.test_request_context(), tenancy.for_agency(agency_id):
+                    agency = db.session.get(Agency, agency_id)
+                    actor = db.session.scalar(select(User).where(User.email == admin_email))
+
+                    def work(m: ModuleType = module, a: Any = agency, u: Any = actor,
+                             k: str = kind, t: Any = table, c: Any = mapping) -> Any:  # fmt: skip
+                        plan = m.run(k, a, t, c, u)
+                        db.session.commit()
+                        return plan
+
+                    seconds, plan = timed(work)
+                    if not plan.ok or plan.new != n:
+                        raise SystemExit(f"{label} did not import {n} {kind}: {plan.errors[:3]}")
+                times[label].append(seconds)
+        for label in services:
+            print(f"  {name:11} {kind:10} {n:6,} rows  {label:24} {best(times[label])}")
 
 
 def _exports(client: FlaskClient, agency_id: int, repeat: int) -> None:
