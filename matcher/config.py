@@ -103,6 +103,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # without one for JOBS_STALE_SECONDS is recorded as failed (its worker is gone).
         "JOBS_HEARTBEAT_SECONDS": 5.0,
         "JOBS_STALE_SECONDS": 60,
+        # An import's dry run and import are background jobs for a file of more rows than
+        # this (0: always); smaller files are checked and imported in the request, which
+        # takes well under a second for this many (benchmarks/lists_results.md).
+        "IMPORT_JOB_ROWS": 2000,
     }
 
 
