@@ -337,6 +337,7 @@ def _module_at(rev: str) -> ModuleType:
     spec = importlib.util.spec_from_loader("matcher.services.lists.imports_baseline", loader=None)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
     exec(compile(source, f"{rev}:{path}", "exec"), module.__dict__)  # noqa: S102
     return module
 

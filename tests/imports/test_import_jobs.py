@@ -361,7 +361,7 @@ def test_a_job_that_fails_while_writing_leaves_nothing_and_says_why(
     assert "RuntimeError: the disk is full" in page  # the technical detail, for an error
     # The file is kept: the admin can try again, and this time it works.
     monkeypatch.setattr(imports, "_consent", real_consent)
-    assert "Spalten-Zuordnung ändern" in page
+    assert "Spaltenzuordnung ändern" in page
     again = _job_id(client.post(url, data={**mapping, "run": "1"}))
     assert again != job_id and run_jobs() == 1
     assert _count(app, Volunteer) == 3 and _count(app, ConsentRecord) == 2
@@ -426,7 +426,7 @@ def test_lost_jobs_and_a_lost_upload_are_recorded_as_failed_with_their_reason(
     assert _jobs(app)[-1].failure == "upload_gone"
     page = _page(client, job_id)
     assert "Die hochgeladene Datei war nicht mehr da" in page
-    assert "Spalten-Zuordnung ändern" not in page
+    assert "Spaltenzuordnung ändern" not in page
     assert _count(app, Volunteer) == 0
 
 

@@ -60,6 +60,8 @@ from matcher.services.lists.spreadsheet import Table, read_table
 __all__ = ["FIELDS", "Plan", "RowError", "check", "run", "suggest_mapping", "write"]
 
 STASH_SECONDS = 24 * 3600
+#: The first rows of an upload its mapping page shows.
+PREVIEW_ROWS = 5
 #: People added and flushed together: big enough that a flush's round trips are few,
 #: small enough that one INSERT's parameters stay far below the databases' limits.
 BATCH = 500
@@ -125,9 +127,11 @@ def stash(filename: str, data: bytes, kind: str, agency: Agency, user: User) -> 
             old.unlink(missing_ok=True)
     token = secrets.token_urlsafe(24)
     (folder / f"{token}.bin").write_bytes(data)
-    # The headers and the row count, so that starting a job needs no second read.
+    # The headers, the row count and the first rows: the mapping page and starting a job
+    # need no second read of the file (a large XLSX takes seconds).
     meta = {"filename": filename, "kind": kind, "agency_id": agency.id, "user_id": user.id,
-            "headers": table.headers, "rows": len(table.rows)}  # fmt: skip
+            "headers": table.headers, "rows": len(table.rows),
+            "preview": table.rows[:PREVIEW_ROWS]}  # fmt: skip
     (folder / f"{token}.json").write_text(json.dumps(meta))
     return token
 
@@ -144,13 +148,14 @@ def _meta(token: str) -> dict[str, Any]:
 
 def upload(token: str, user: User) -> dict[str, Any]:
     """What is known of an upload without reading its file again (only for the user who
-    uploaded it): its filename, kind, agency, headers and number of rows."""
+    uploaded it): its filename, kind, agency, headers, number of rows and first rows."""
     meta = _meta(token)
     if meta.get("user_id") != user.id:
         raise NotFound("import_upload_expired")
-    if "headers" not in meta:  # kept before the headers were noted
+    if "preview" not in meta:  # kept before these were noted
         meta, table = unstash(token, user)
-        meta = {**meta, "headers": table.headers, "rows": len(table.rows)}
+        meta = {**meta, "headers": table.headers, "rows": len(table.rows),
+                "preview": table.rows[:PREVIEW_ROWS]}  # fmt: skip
     return meta
 
 

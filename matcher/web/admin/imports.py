@@ -24,8 +24,6 @@ from matcher.web.admin import bp, import_progress
 from matcher.web.admin.common import agency_choices
 from matcher.web.admin.import_forms import UploadForm, mapping_form
 
-PREVIEW_ROWS = 5
-
 
 def _without_consent(kind: str, count: int) -> str:
     """How many of the new people still need their consent before they can be matched."""
@@ -100,8 +98,6 @@ def import_mapping(token: str) -> ResponseReturnValue:
             flash(_("Nothing was imported: please correct the rows listed below."), "error")
         else:
             plan = imports.check(kind, agency, table, form.mapping())
-    else:
-        _meta, table = imports.unstash(token, common.actor())
     # A dry run that finds errors did its job (200); a refused import is a 400.
     status = 400 if form.errors or (form.run.data and plan is not None and not plan.ok) else 200
     return render_template(
@@ -109,8 +105,9 @@ def import_mapping(token: str) -> ResponseReturnValue:
         form=form,
         kind=kind,
         agency=agency,
-        table=table,
-        preview=table.rows[:PREVIEW_ROWS],
+        headers=upload["headers"],
+        rows=upload["rows"],
+        preview=upload["preview"],
         plan=plan,
         problems=_problems(plan),
         without_consent=_without_consent(kind, plan.without_consent) if plan else "",
