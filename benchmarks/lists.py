@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/lists.py [--volunteers 5000] [--newcomers 5000]
-        [--repeat 3] [--database-url URL]
+        [--repeat 3] [--database-url URL] [--only exports|imports] [--baseline REV]
 
 Imports: an upload may be 2 MiB at most (`MAX_CONTENT_LENGTH`) and 20,000 rows. The
 script writes the largest realistic lists that fit — a CSV of volunteers and one of
@@ -11,7 +11,10 @@ newcomers, each filled with generated people up to just under 2 MiB, and an XLSX
 row limit — and times, as real requests of an admin (the app in-process through its test
 client, so only the server's time counts): the upload (read and kept), the dry run (every
 row checked) and the import (every row written, one transaction), each into a fresh
-agency and once into the big agency where every email is new.
+agency and once into the big agency where every email is new. A file above
+`IMPORT_JOB_ROWS` rows is checked and imported by background jobs: then the request
+that starts a job and the job itself (run here from the app's real queue, as a worker
+does) are timed apart.
 
 Exports: the demo agency with the given numbers of people, matched once (the open
 proposals, and half of them turned into running Patenschaften), exported as every list in
@@ -22,7 +25,7 @@ With `--baseline REV` the import service of that git revision
 (`matcher/services/lists/imports.py`) is loaded beside the current one and both import
 the same largest CSVs into fresh agencies, alternating, in this one process: the
 before/after of a change to the import, side by side on the same (noisy) machine.
-`--only imports` skips the exports.
+`--only imports` skips the exports, `--only exports` the imports through the pages.
 
 A step that takes more than a few seconds belongs on the job queue (issue 11).
 """

@@ -5,6 +5,7 @@ recorded with its reason, and leaves nothing half-imported. With a real worker p
 `test_import_worker.py`."""
 
 import re
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from matcher import jobs
+from matcher import jobs, jobs_tasks
 from matcher.extensions import db
 from matcher.models import (
     Agency,
@@ -445,3 +446,39 @@ def test_a_job_words_the_field_labels_in_the_language_of_who_started_it(
         assert _jobs(app)[-1].locale == lang
         assert _jobs(app)[-1].errors == [[1, label, "column_not_assigned", {}]]
         assert [(r, c) for r, c, _m in _problems(_page(client, job_id))] == [("1", label)]
+
+
+def test_a_queue_that_cannot_be_reached_fails_the_job_with_its_reason(
+    make_app: Callable[..., Flask],
+    make_agency: Callable[..., Any],
+    make_user: Callable[..., Any],
+    tmp_path: Any,
+) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = make_app(JOBS_URL=f"redis://127.0.0.1:{port}/0", IMPORT_JOB_ROWS=0,
+                   IMPORT_STASH_DIR=str(tmp_path / "imports"))  # fmt: skip
+    agency = make_agency()
+    client = app.test_client()
+    assert login(client, make_user("admin")).status_code == 302
+    url = _upload(client, agency.id, "volunteers", "paten.csv", VOLUNTEERS_CSV.encode())
+    job_id = _job_id(client.post(url, data={**_selected_mapping(client, url), "run": "1"}))
+    (job,) = _jobs(app)
+    assert job.status == "failed" and job.failure == "queue_unavailable"
+    assert "Die Warteschlange ist nicht erreichbar" in _page(client, job_id)
+
+
+def test_the_periodic_job_reaps_every_agencys_lost_imports(
+    app: Flask, admin: tuple[FlaskClient, Agency, Any], run_jobs: Callable[[], int]
+) -> None:
+    client, agency, _user = admin
+    url = _upload(client, agency.id, "volunteers", "paten.csv", VOLUNTEERS_CSV.encode())
+    _job_id(client.post(url, data={**_selected_mapping(client, url), "check": "1"}))
+    with inside(app):
+        db.session.execute(update(ImportJob).values(
+            status="checking", heartbeat_at=utcnow() - timedelta(minutes=5)))  # fmt: skip
+        db.session.commit()
+    jobs_tasks.task(jobs_tasks.REAP_IMPORTS, app)()  # what the consumer's scheduler enqueues
+    assert run_jobs() == 2  # the reaper, and the import's own job, which finds it failed
+    assert [(j.status, j.failure) for j in _jobs(app)] == [("failed", "worker_lost")]

@@ -13,9 +13,9 @@ neither is refused rather than dated today and "in German". A person imported wi
 consent is kept but never matched: a volunteer comes in as "applied", waiting for the
 interview, however active the old list called them.
 
-The rows are written in batches (`write`): a batch of people is one multi-row INSERT
-that returns their ids, then one for their languages and one for their consents — not a
-flush per person. Checking and writing tell an optional `progress` callback how many
+The rows are written in batches (`write`): a batch of people is one INSERT of many rows,
+a read of their new ids, one INSERT of their languages and one of their consents — not
+a flush per person. Checking and writing tell an optional `progress` callback how many
 rows are done, which a background job turns into its progress bar.
 """
 
@@ -327,10 +327,10 @@ def write(
     """Add the new rows of a checked plan without errors to the caller's transaction, in
     batches, and audit the import.
 
-    Each batch is three statements — its people (one multi-row INSERT that returns
-    their ids), their languages and their consents — instead of the unit of work's
-    flush per person. The rows are those the model would make: the same columns, the
-    column defaults, and the search key its listener keeps (`search_key`).
+    Each batch is a few statements — its people, their new ids, their languages and their
+    consents — instead of the unit of work's flush per person. The rows are those the
+    model would make: the same columns, the column defaults, and the search key its
+    listener keeps (`search_key`).
 
     :param progress: told the number of rows written, after each batch.
     :raises Conflict: "import_rows_taken" — someone imported some of the same people
@@ -349,19 +349,25 @@ def write(
     try:
         for start in range(0, len(plan.records), BATCH):
             batch = plan.records[start : start + BATCH]
-            # Core INSERTs on the tables: the ORM's bulk path would split a batch wherever
-            # a row leaves a column empty. The new ids come back in no promised order
-            # (SQLite gives none for a multi-row INSERT): each is told by its person's
-            # key, unique in the agency and in the file.
+            # Core INSERTs on the tables, each one executemany: the ORM's bulk path would
+            # split a batch wherever a row leaves a column empty, and a multi-row INSERT
+            # with RETURNING costs psycopg more to parse than the rows cost to send. The
+            # new ids are then read by each person's key, unique in the agency and file.
             table = _table(person)
             key = table.c.email if volunteers else table.c.external_ref
-            returned = db.session.execute(
-                insert(table).returning(table.c.id, key),
+            keys = [r["email"] if volunteers else r["key"] for r in batch]
+            db.session.execute(
+                insert(table),
                 [_volunteer(agency, r, now) if volunteers else _newcomer(agency, r, actor, now)
                  for r in batch],
             )  # fmt: skip
-            id_of = {str(person_key): int(person_id) for person_id, person_key in returned}
-            ids = [id_of[r["email"] if volunteers else r["key"]] for r in batch]
+            id_of = {
+                str(person_key): int(person_id)
+                for person_id, person_key in db.session.execute(
+                    select(table.c.id, key).where(table.c.agency_id == agency.id, key.in_(keys))
+                )
+            }
+            ids = [id_of[k] for k in keys]
             db.session.execute(
                 insert(_table(language)),
                 [{owner: person_id, "code": code, "level": level}
