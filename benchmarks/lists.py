@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/lists.py [--volunteers 5000] [--newcomers 5000]
-        [--repeat 3] [--database-url URL]
+        [--repeat 3] [--database-url URL] [--only exports|imports] [--baseline REV]
 
 Imports: an upload may be 2 MiB at most (`MAX_CONTENT_LENGTH`) and 20,000 rows. The
 script writes the largest realistic lists that fit — a CSV of volunteers and one of
@@ -11,12 +11,21 @@ newcomers, each filled with generated people up to just under 2 MiB, and an XLSX
 row limit — and times, as real requests of an admin (the app in-process through its test
 client, so only the server's time counts): the upload (read and kept), the dry run (every
 row checked) and the import (every row written, one transaction), each into a fresh
-agency and once into the big agency where every email is new.
+agency and once into the big agency where every email is new. A file above
+`IMPORT_JOB_ROWS` rows is checked and imported by background jobs: then the request
+that starts a job and the job itself (run here from the app's real queue, as a worker
+does) are timed apart.
 
 Exports: the demo agency with the given numbers of people, matched once (the open
 proposals, and half of them turned into running Patenschaften), exported as every list in
 XLSX and CSV, pseudonymised too, and the funder report as XLSX; and the admin's figures
 page. Each is timed best of `--repeat`, with its rows and bytes.
+
+With `--baseline REV` the import service of that git revision
+(`matcher/services/lists/imports.py`) is loaded beside the current one and both import
+the same largest CSVs into fresh agencies, alternating, in this one process: the
+before/after of a change to the import, side by side on the same (noisy) machine.
+`--only imports` skips the exports, `--only exports` the imports through the pages.
 
 A step that takes more than a few seconds belongs on the job queue (issue 11).
 """
@@ -25,15 +34,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import io
 import logging
 import re
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,11 +56,13 @@ from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import func, select, update  # noqa: E402
 
-from matcher import create_app, jobs_tasks, tenancy  # noqa: E402
+from matcher import create_app, jobs, jobs_tasks, tenancy  # noqa: E402
 from matcher.demo import generate  # noqa: E402
 from matcher.extensions import db  # noqa: E402
-from matcher.models import Base, Match, today  # noqa: E402
+from matcher.models import Agency, Base, Match, User, today  # noqa: E402
+from matcher.services.lists import imports as imports_now  # noqa: E402
 from matcher.services.lists.import_fields import suggest_mapping  # noqa: E402
+from matcher.services.lists.spreadsheet import read_table  # noqa: E402
 from matcher.services.matching import runs  # noqa: E402
 from matcher.services.platform import administration, demo  # noqa: E402
 
@@ -159,9 +173,14 @@ def _mapping(kind: str, headers: list[str]) -> dict[str, str]:
     }
 
 
-def import_once(client: FlaskClient, agency_id: int, kind: str, name: str, data: bytes,
-                headers: list[str], rows: int) -> dict[str, Timing]:  # fmt: skip
-    """Upload, dry run and import one file as an admin; the seconds of each step."""
+def import_once(app: Flask, client: FlaskClient, agency_id: int, kind: str, name: str,
+                data: bytes, headers: list[str], rows: int) -> dict[str, Timing]:  # fmt: skip
+    """Upload, dry run and import one file as an admin; the seconds of each step.
+
+    A file above `IMPORT_JOB_ROWS` rows is checked and imported by background jobs: the
+    request only starts one ("check", "import"), and the job is timed on its own
+    ("check job", "import job"), run here as a worker would, from the app's real queue.
+    """
     upload_s, response = timed(lambda: client.post(
         "/admin/imports",
         data={"agency": str(agency_id), "kind": kind, "file": (io.BytesIO(data), name)},
@@ -171,15 +190,34 @@ def import_once(client: FlaskClient, agency_id: int, kind: str, name: str, data:
         raise SystemExit(f"the upload answered {response.status_code}")
     url = response.headers["Location"]
     mapping = _mapping(kind, headers)
+    times = {"upload": upload_s}
     check_s, dry = timed(lambda: client.post(url, data={**mapping, "check": "1"}))
+    times["check"] = check_s
+    if dry.status_code == 302:  # a background job: run it, then read its page
+        times["check job"], dry = _job(app, client, dry.headers["Location"])
     page = dry.get_data(as_text=True)
     if dry.status_code != 200 or f"{rows} neu" not in page.replace(".", ""):
         found = re.search(r"<h2>(\d+ Probleme?)</h2>", page)
         raise SystemExit(f"the dry run did not find {rows} new rows: {found and found.group(1)}")
     run_s, done = timed(lambda: client.post(url, data={**mapping, "run": "1"}))
+    times["import"] = run_s
     if done.status_code != 302:
         raise SystemExit(f"the import answered {done.status_code}")
-    return {"upload": upload_s, "check": check_s, "import": run_s}
+    if "/imports/jobs/" in done.headers["Location"]:
+        times["import job"], done = _job(app, client, done.headers["Location"])
+        if "Importiert: " not in done.get_data(as_text=True):
+            raise SystemExit("the import job did not import")
+    return times
+
+
+def _job(app: Flask, client: FlaskClient, url: str) -> tuple[Timing, Any]:
+    """Run the job waiting on the queue as a worker does; its time, and its page after."""
+    huey = jobs.queue(app)
+    task = huey.dequeue()
+    if task is None:
+        raise SystemExit("no job was queued")
+    seconds, _ = timed(lambda: huey.execute(task))
+    return seconds, client.get(url)
 
 
 def main() -> None:
@@ -188,6 +226,13 @@ def main() -> None:
     parser.add_argument("--newcomers", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--baseline",
+        default="",
+        metavar="REV",
+        help="also time the import service of this git revision, side by side",
+    )
+    parser.add_argument("--only", choices=("exports", "imports"), default="")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -202,8 +247,12 @@ def main() -> None:
         login = client.post("/login", data={"email": admin_email, "password": admin_password})
         assert login.status_code == 302, "the admin could not log in"
         try:
-            _exports(client, agency_id, args.repeat)
-            _imports(app, client, agency_id, args.repeat)
+            if args.only != "imports":
+                _exports(client, agency_id, args.repeat)
+            if args.only != "exports":
+                _imports(app, client, agency_id, args.repeat)
+            if args.baseline:
+                _compare(app, admin_email, args.baseline, args.repeat)
         finally:
             with app.app_context():
                 db.engine.dispose()
@@ -259,21 +308,75 @@ def _imports(app: Flask, client: FlaskClient, big_id: int, repeat: int) -> None:
         raise SystemExit(f"{MAX_ROWS} volunteers make {len(data)} bytes of XLSX, over the limit")
     files.append(("volunteers", "paten.xlsx", data, MAX_ROWS, VOLUNTEER_HEADERS))
 
-    print(f"\nimports (best of {repeat}; upload / dry run / import):")
+    steps = ("upload", "check", "check job", "import", "import job")
+    print(f"\nimports (best of {repeat}; {' / '.join(steps)}; a job only above "
+          f"{app.config['IMPORT_JOB_ROWS']:,} rows):")  # fmt: skip
     for kind, name, data, n, headers in files:
-        steps: dict[str, list[Timing]] = {"upload": [], "check": [], "import": []}
+        measured: dict[str, list[Timing]] = {}
         for i in range(repeat):
             agency_id = _fresh_agency(app, f"import-{name.replace('.', '-')}-{i}")
-            measured = import_once(client, agency_id, kind, name, data, headers, n)
-            for step, seconds in measured.items():
-                steps[step].append(seconds)
-        print(f"  {name:11} {kind:10} {n:6,} rows {len(data) / 2**20:4.2f} MiB: "
-              + " / ".join(best(steps[s]) for s in ("upload", "check", "import")))  # fmt: skip
+            for step, seconds in import_once(
+                app, client, agency_id, kind, name, data, headers, n
+            ).items():
+                measured.setdefault(step, []).append(seconds)
+        print(f"  {name:11} {kind:10} {n:6,} rows {len(data) / 2**20:4.2f} MiB:")
+        for step in steps:
+            if step in measured:
+                print(f"    {step:10} {best(measured[step])}")
     # Into the big agency: every row is checked against its 5,000 people (all new here).
     kind, name, data, n, headers = files[0]
-    seconds = import_once(client, big_id, kind, name, data, headers, n)
-    print(f"  {name:11} into the agency of {SLUG!r}: "
-          + " / ".join(best([seconds[s]]) for s in ("upload", "check", "import")))  # fmt: skip
+    once = import_once(app, client, big_id, kind, name, data, headers, n)
+    print(
+        f"  {name:11} into the agency of {SLUG!r}: "
+        + " / ".join(f"{step} {best([once[step]])}" for step in steps if step in once)
+    )
+
+
+def _module_at(rev: str) -> ModuleType:
+    """The import service as it was at git revision `rev`, loaded as a module of its own."""
+    path = "matcher/services/lists/imports.py"
+    source = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout  # fmt: skip
+    spec = importlib.util.spec_from_loader("matcher.services.lists.imports_baseline", loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
+    exec(compile(source, f"{rev}:{path}", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def _compare(app: Flask, admin_email: str, rev: str, repeat: int) -> None:
+    """The import service of `rev` and of the work tree, each importing the same largest
+    CSVs into fresh agencies, alternating; the request's commit is timed with it."""
+    services = {f"{rev[:12]} (before)": _module_at(rev), "work tree (after)": imports_now}
+    print(f"\nimport service side by side (best of {repeat}; check and write, committed):")
+    for kind, name, headers, make, seed in (
+        ("volunteers", "paten.csv", VOLUNTEER_HEADERS, volunteer_rows, 11),
+        ("newcomers", "neu.csv", NEWCOMER_HEADERS, newcomer_rows, 12),
+    ):
+        data, n = largest_csv(headers, make, seed)
+        table = read_table(name, data)
+        mapping = suggest_mapping(kind, headers)
+        times: dict[str, list[Timing]] = {label: [] for label in services}
+        for i in range(repeat):
+            for label, module in services.items():
+                agency_id = _fresh_agency(app, f"cmp-{kind}-{i}-{label.split()[0]}")
+                with app.test_request_context(), tenancy.for_agency(agency_id):
+                    agency = db.session.get(Agency, agency_id)
+                    actor = db.session.scalar(select(User).where(User.email == admin_email))
+
+                    def work(m: ModuleType = module, a: Any = agency, u: Any = actor,
+                             k: str = kind, t: Any = table, c: Any = mapping) -> Any:  # fmt: skip
+                        plan = m.run(k, a, t, c, u)
+                        db.session.commit()
+                        return plan
+
+                    seconds, plan = timed(work)
+                    if not plan.ok or plan.new != n:
+                        raise SystemExit(f"{label} did not import {n} {kind}: {plan.errors[:3]}")
+                times[label].append(seconds)
+        for label in services:
+            print(f"  {name:11} {kind:10} {n:6,} rows  {label:24} {best(times[label])}")
 
 
 def _exports(client: FlaskClient, agency_id: int, repeat: int) -> None:

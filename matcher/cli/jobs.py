@@ -2,9 +2,9 @@
 
 It runs the queue's jobs in worker threads until stopped. SIGTERM and SIGINT (Ctrl+C)
 stop it gently: no new job is taken, and the jobs in hand finish first; a second signal
-stops it at once (a matching run it interrupts is recorded as failed). When it starts
-it records as failed the runs whose worker was killed; a periodic job repeats that
-every minute.
+stops it at once (a matching run or import it interrupts is recorded as failed). When
+it starts it records as failed the runs and import jobs whose worker was killed;
+periodic jobs repeat that every minute.
 """
 
 import logging
@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 
 from matcher import jobs, jobs_tasks
 
-group = AppGroup("jobs", help="Run the background jobs (matching runs).")
+group = AppGroup("jobs", help="Run the background jobs (matching runs, large imports).")
 
 
 @group.command("work")
@@ -31,6 +31,9 @@ def work(workers: int | None) -> None:
     reaped = jobs_tasks.reap_all()
     if reaped:
         click.echo(f"Recorded {len(reaped)} lost matching run(s) as failed: {reaped}", err=True)
+    reaped = jobs_tasks.reap_imports()
+    if reaped:
+        click.echo(f"Recorded {len(reaped)} lost import job(s) as failed: {reaped}", err=True)
     consumer = huey.create_consumer(
         workers=workers or int(config["JOBS_WORKERS"]),
         worker_type="thread",

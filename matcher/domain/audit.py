@@ -22,6 +22,7 @@ OBJECT_TYPES = {
     "matches": "match",
     "check_ins": "checkin",
     "match_runs": "match_run",
+    "import_jobs": "import_job",
     "agencies": "agency",
     "users": "user",
 }

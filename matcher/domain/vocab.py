@@ -9,6 +9,7 @@ from typing import Final
 from matcher.engine.vocab import DAYS, DEFAULT_WEIGHTS, LEVELS, PARTS, SLOTS
 
 __all__ = [
+    "ACTIVE_IMPORT_STATUSES",
     "ACTIVE_RUN_STATUSES",
     "AGE_BANDS",
     "ALL_SLOTS_MASK",
@@ -22,6 +23,9 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "END_REASONS",
     "GENDERS",
+    "IMPORT_FAILURES",
+    "IMPORT_KINDS",
+    "IMPORT_STATUSES",
     "LEVELS",
     "MATCH_ATTENTIONS",
     "MATCH_STATUSES",
@@ -97,6 +101,29 @@ RUN_FAILURES: Final = (
     "queue_unavailable",
     "changed_meanwhile",
     "interrupted",
+)
+
+#: The lists an import reads.
+IMPORT_KINDS: Final = ("volunteers", "newcomers")
+#: An import job (a dry run or an import of a large list): queued, then a worker checks
+#: every row and, for an import whose rows are all fine, writes them; it ends finished or
+#: failed (`matcher.domain.import_jobs` has the transitions).
+IMPORT_STATUSES: Final = ("queued", "checking", "importing", "finished", "failed")
+#: Statuses of an import job still under way: at most one per agency (a partial unique
+#: index), so a double submit finds the one under way.
+ACTIVE_IMPORT_STATUSES: Final = ("queued", "checking", "importing")
+#: Why an import job failed: an error in the task; the worker stopped giving signs of life
+#: (killed); the job was lost before a worker took it; the queue could not be reached; the
+#: worker was stopped before it was done; someone imported some of the same people
+#: meanwhile; the uploaded file was gone when the worker looked for it.
+IMPORT_FAILURES: Final = (
+    "error",
+    "worker_lost",
+    "not_picked_up",
+    "queue_unavailable",
+    "interrupted",
+    "rows_taken",
+    "upload_gone",
 )
 
 

@@ -5,6 +5,7 @@ from matcher.models.audit import AuditEvent
 from matcher.models.base import Base, today, utcnow
 from matcher.models.checkin import CheckIn
 from matcher.models.consent import ConsentRecord
+from matcher.models.import_job import ImportJob
 from matcher.models.language import NewcomerLanguage, VolunteerLanguage
 from matcher.models.match import Match, MatchEvent
 from matcher.models.newcomer import Newcomer
@@ -23,6 +24,7 @@ __all__ = [
     "Base",
     "CheckIn",
     "ConsentRecord",
+    "ImportJob",
     "Match",
     "MatchEvent",
     "MatchRun",

@@ -210,6 +210,53 @@ def _run_failure_table() -> dict[str, Render]:
     }
 
 
+# Import jobs: why a dry run or import of a large list failed (`ImportJob.failure`).
+
+
+def import_failure_text(failure: str, detail: str) -> str:
+    """Why an import job failed, in the user's language; unknown codes read as an error."""
+    render = _import_failure_table().get(failure) or _import_failure_table()["error"]
+    return str(render({"detail": detail}))
+
+
+def import_failure_codes() -> frozenset[str]:
+    """Every failure of an import job the table has words for."""
+    return frozenset(_import_failure_table())
+
+
+def _import_failure_table() -> dict[str, Render]:
+    return {
+        "error": lambda p: gettext(
+            "An unexpected error stopped the import. Nothing was imported. Please try again; "
+            "if it fails again, tell your administrator."
+        ),
+        "worker_lost": lambda p: gettext(
+            "The background worker doing the import stopped before it was done (it was ended "
+            "or restarted). Nothing was imported. Please start it again."
+        ),
+        "not_picked_up": lambda p: gettext(
+            "The import was lost before a background worker could take it. Nothing was "
+            "imported. Please start it again."
+        ),
+        "queue_unavailable": lambda p: gettext(
+            "The import could not be handed to a background worker: the job queue cannot be "
+            "reached. Nothing was imported. Please try again later, or tell your administrator."
+        ),
+        "interrupted": lambda p: gettext(
+            "The background worker was stopped before the import was done. Nothing was "
+            "imported. Please start it again."
+        ),
+        "rows_taken": lambda p: gettext(
+            "Some of these people were imported by someone else meanwhile, so nothing was "
+            "imported. Please check the file again."
+        ),
+        "upload_gone": lambda p: gettext(
+            "The uploaded file was no longer there when the import began. Nothing was "
+            "imported. Please upload it again."
+        ),
+    }
+
+
 # Lists: imports, exports, figures — the problems of one row of an imported list.
 
 

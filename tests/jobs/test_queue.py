@@ -30,7 +30,9 @@ def test_an_unknown_jobs_url_is_refused() -> None:
 def test_the_jobs_are_registered_on_each_apps_queue(tmp_path: Path) -> None:
     app = create_app(app_test_config("sqlite://", JOBS_URL=f"sqlite:///{tmp_path / 'j.sqlite'}"))
     registry = jobs.queue(app)._registry
-    assert {"matcher.jobs_tasks.matching.run", "matcher.jobs_tasks.matching.reap"} <= set(
+    assert {"matcher.jobs_tasks.matching.run", "matcher.jobs_tasks.matching.reap",
+            "matcher.jobs_tasks.imports.run", "matcher.jobs_tasks.imports.reap"} <= set(
         registry._registry
-    ), registry._registry
-    assert [t.__name__ for t in registry._periodic_tasks] == [jobs_tasks.REAP_RUNS]
+    ), registry._registry  # fmt: skip
+    assert [t.__name__ for t in registry._periodic_tasks] == [
+        jobs_tasks.REAP_RUNS, jobs_tasks.REAP_IMPORTS]  # fmt: skip

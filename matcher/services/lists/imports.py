@@ -12,23 +12,31 @@ must say when, and in which language the privacy notice was explained; a row tha
 neither is refused rather than dated today and "in German". A person imported without
 consent is kept but never matched: a volunteer comes in as "applied", waiting for the
 interview, however active the old list called them.
+
+The rows are written in batches (`write`): a batch of people is one INSERT of many rows,
+a read of their new ids, one INSERT of their languages and one of their consents — not
+a flush per person. Checking and writing tell an optional `progress` callback how many
+rows are done, which a background job turns into its progress bar.
 """
 
+import contextlib
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as clock
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
+from sqlalchemy import Table as SqlTable
 from sqlalchemy.exc import IntegrityError
 
 from matcher.domain import audit
@@ -45,12 +53,23 @@ from matcher.models import (
     VolunteerLanguage,
     utcnow,
 )
-from matcher.services.lists.import_fields import FIELDS, CellError, Field, suggest_mapping
+from matcher.models.search import search_key
+from matcher.services.lists.import_fields import FIELDS, CellError, suggest_mapping
 from matcher.services.lists.spreadsheet import Table, read_table
 
-__all__ = ["FIELDS", "Plan", "RowError", "check", "run", "suggest_mapping"]
+__all__ = ["FIELDS", "Plan", "RowError", "check", "run", "suggest_mapping", "write"]
 
 STASH_SECONDS = 24 * 3600
+#: The first rows of an upload its mapping page shows.
+PREVIEW_ROWS = 5
+#: People added and flushed together: big enough that a flush's round trips are few,
+#: small enough that one INSERT's parameters stay far below the databases' limits.
+BATCH = 500
+#: How often (in rows) checking and writing tell their `progress` callback.
+PROGRESS_EVERY = 250
+
+#: Told how many rows are done so far (checked, or written).
+ProgressCallback = Callable[[int], None]
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,40}")
 
 
@@ -100,7 +119,7 @@ def stash(filename: str, data: bytes, kind: str, agency: Agency, user: User) -> 
     """Check that the upload is a readable table and keep it for the next steps; its token."""
     if kind not in FIELDS:
         raise Invalid("import_unknown_list")
-    read_table(filename, data)
+    table = read_table(filename, data)
     folder = _stash_dir()
     cutoff = time.time() - STASH_SECONDS
     for old in folder.iterdir():
@@ -108,24 +127,62 @@ def stash(filename: str, data: bytes, kind: str, agency: Agency, user: User) -> 
             old.unlink(missing_ok=True)
     token = secrets.token_urlsafe(24)
     (folder / f"{token}.bin").write_bytes(data)
-    meta = {"filename": filename, "kind": kind, "agency_id": agency.id, "user_id": user.id}
+    # The headers, the row count and the first rows: the mapping page and starting a job
+    # need no second read of the file (a large XLSX takes seconds).
+    meta = {"filename": filename, "kind": kind, "agency_id": agency.id, "user_id": user.id,
+            "headers": table.headers, "rows": len(table.rows),
+            "preview": table.rows[:PREVIEW_ROWS]}  # fmt: skip
     (folder / f"{token}.json").write_text(json.dumps(meta))
     return token
 
 
-def unstash(token: str, user: User) -> tuple[dict[str, Any], Table]:
-    """The upload behind a token (only for the user who uploaded it) and its table."""
+def _meta(token: str) -> dict[str, Any]:
     if not _TOKEN.fullmatch(token):
         raise NotFound("import_upload_expired")
-    folder = _stash_dir()
     try:
-        meta = json.loads((folder / f"{token}.json").read_text())
-        data = (folder / f"{token}.bin").read_bytes()
+        meta: dict[str, Any] = json.loads((_stash_dir() / f"{token}.json").read_text())
     except (OSError, ValueError):
         raise NotFound("import_upload_expired") from None
+    return meta
+
+
+def upload(token: str, user: User) -> dict[str, Any]:
+    """What is known of an upload without reading its file again (only for the user who
+    uploaded it): its filename, kind, agency, headers, number of rows and first rows."""
+    meta = _meta(token)
     if meta.get("user_id") != user.id:
         raise NotFound("import_upload_expired")
+    if "preview" not in meta:  # kept before these were noted
+        meta, table = unstash(token, user)
+        meta = {**meta, "headers": table.headers, "rows": len(table.rows),
+                "preview": table.rows[:PREVIEW_ROWS]}  # fmt: skip
+    return meta
+
+
+def unstash(token: str, user: User) -> tuple[dict[str, Any], Table]:
+    """The upload behind a token (only for the user who uploaded it) and its table."""
+    meta, table = load(token)
+    if meta.get("user_id") != user.id:
+        raise NotFound("import_upload_expired")
+    return meta, table
+
+
+def load(token: str) -> tuple[dict[str, Any], Table]:
+    """The upload behind a token and its table, for the background job its user started."""
+    meta = _meta(token)
+    try:
+        data = (_stash_dir() / f"{token}.bin").read_bytes()
+    except OSError:
+        raise NotFound("import_upload_expired") from None
     return meta, read_table(meta["filename"], data)
+
+
+def keep(token: str) -> None:
+    """Start the upload's day in the stash anew: a job about to read it finds it there."""
+    if _TOKEN.fullmatch(token):
+        for suffix in (".bin", ".json"):
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(_stash_dir() / f"{token}{suffix}")
 
 
 def discard(token: str) -> None:
@@ -138,8 +195,17 @@ def discard(token: str) -> None:
 # --------------------------------------------------------------------------- checking
 
 
-def check(kind: str, agency: Agency, table: Table, mapping: dict[str, int | None]) -> Plan:
-    """Read every row with the column mapping; list every error. Writes nothing."""
+def check(
+    kind: str,
+    agency: Agency,
+    table: Table,
+    mapping: dict[str, int | None],
+    progress: ProgressCallback | None = None,
+) -> Plan:
+    """Read every row with the column mapping; list every error. Writes nothing.
+
+    :param progress: told the number of rows checked, every `PROGRESS_EVERY` rows.
+    """
     fields = FIELDS[kind]
     plan = Plan(kind=kind)
     for f in fields:
@@ -150,16 +216,24 @@ def check(kind: str, agency: Agency, table: Table, mapping: dict[str, int | None
             plan.errors.append(RowError(1, str(f.label), "column_not_assigned"))
     if plan.errors:
         return plan
+    # Errors name the sheet's own column, which is what the user will correct (a field
+    # not in the file by its label). Worded once, not once per row and field.
+    columns = {
+        f.name: table.headers[index] if (index := mapping.get(f.name)) is not None
+        else str(f.label)
+        for f in fields
+    }  # fmt: skip
     existing = _existing_keys(kind, agency)
     seen: dict[str, int] = {}
     for number, cells in table.rows:
         plan.rows += 1
+        if progress is not None and plan.rows % PROGRESS_EVERY == 0:
+            progress(plan.rows)
         record: dict[str, Any] = {"row": number}
         for f in fields:
             index = mapping.get(f.name)
             cell = cells[index] if index is not None else ""
-            # Errors name the sheet's own column, which is what the user will correct.
-            column = table.headers[index] if index is not None else str(f.label)
+            column = columns[f.name]
             if f.required and not cell:
                 plan.errors.append(RowError(number, column, "empty"))
                 continue
@@ -167,7 +241,7 @@ def check(kind: str, agency: Agency, table: Table, mapping: dict[str, int | None
                 record[f.name] = f.read(cell)
             except CellError as e:
                 plan.errors.append(RowError(number, column, e.code, e.params))
-        plan.errors += _consent_problems(number, record, table, mapping, fields)
+        plan.errors += _consent_problems(number, record, columns)
         key = _row_key(kind, record, cells, mapping)
         if key in seen:
             plan.errors.append(RowError(number, "", "same_person", {"row": seen[key]}))
@@ -192,23 +266,16 @@ _CONSENT_DETAILS = {
 
 
 def _consent_problems(
-    number: int,
-    record: dict[str, Any],
-    table: Table,
-    mapping: dict[str, int | None],
-    fields: tuple[Field, ...],
+    number: int, record: dict[str, Any], columns: dict[str, str]
 ) -> list[RowError]:
     """A consent the row gives without its day or notice language: nothing is made up."""
     if not record.get("consent"):
         return []
     problems = []
-    labels = {f.name: str(f.label) for f in fields}
     for name, code in _CONSENT_DETAILS.items():
         # Absent means the cell could not be read at all: that error is listed already.
         if name in record and record[name] is None:
-            index = mapping.get(name)
-            column = table.headers[index] if index is not None else labels[name]
-            problems.append(RowError(number, column, code))
+            problems.append(RowError(number, columns[name], code))
     return problems
 
 
@@ -249,49 +316,107 @@ def run(
     writes nothing, and a row someone else imported meanwhile raises `Conflict`.
     """
     plan = check(kind, agency, table, mapping)
-    if not plan.ok:
-        return plan
-    now = utcnow()
-    try:
-        for record in plan.records:
-            person: Volunteer | Newcomer = (
-                _volunteer(agency, record, now)
-                if kind == "volunteers"
-                else _newcomer(agency, record, actor, now)
-            )
-            db.session.add(person)
-            db.session.flush()  # the consent needs the person's id
-            if record.get("consent"):
-                _consent(agency, person, record, actor)
-        db.session.flush()
-    except IntegrityError:
-        # Someone imported the same rows at the same moment: the boundary undoes ours.
-        raise Conflict("import_rows_taken") from None
-    audit.about(f"import.{kind}", agency, actor)
+    if plan.ok:
+        write(plan, agency, actor)
     return plan
 
 
-def _volunteer(agency: Agency, r: dict[str, Any], now: datetime) -> Volunteer:
-    postcode, lat, lon = r["postcode"]
-    return Volunteer(
-        agency_id=agency.id,
-        first_name=r["first_name"],
-        last_name=r["last_name"],
-        email=r["email"],
-        # Only a consent taken on paper makes an imported volunteer confirmed.
-        email_confirmed_at=now if r.get("consent") else None,
-        phone=r.get("phone") or "",
-        postcode=postcode,
-        lat=lat,
-        lon=lon,
-        age_band=r["age_band"],
-        gender=r.get("gender"),
-        slots=slots_to_mask(r.get("slots") or []),
-        topics=r.get("topics") or [],
-        capacity=r.get("capacity") or 1,
-        status=_volunteer_status(r),
-        languages=[VolunteerLanguage(code=c, level=lv) for c, lv in r["languages"].items()],
+def write(
+    plan: Plan, agency: Agency, actor: User, progress: ProgressCallback | None = None
+) -> None:
+    """Add the new rows of a checked plan without errors to the caller's transaction, in
+    batches, and audit the import.
+
+    Each batch is a few statements — its people, their new ids, their languages and their
+    consents — instead of the unit of work's flush per person. The rows are those the
+    model would make: the same columns, the column defaults, and the search key its
+    listener keeps (`search_key`).
+
+    :param progress: told the number of rows written, after each batch.
+    :raises Conflict: "import_rows_taken" — someone imported some of the same people
+        meanwhile (the caller's transaction must then be rolled back: the boundary does).
+    """
+    if not plan.ok:
+        raise ValueError("a plan with errors is never written")
+    volunteers = plan.kind == "volunteers"
+    person: type[Volunteer] | type[Newcomer] = Volunteer if volunteers else Newcomer
+    language: type[VolunteerLanguage] | type[NewcomerLanguage] = (
+        VolunteerLanguage if volunteers else NewcomerLanguage
     )
+    owner = "volunteer_id" if volunteers else "newcomer_id"
+    now = utcnow()
+    written = 0
+    try:
+        for start in range(0, len(plan.records), BATCH):
+            batch = plan.records[start : start + BATCH]
+            # Core INSERTs on the tables, each one executemany: the ORM's bulk path would
+            # split a batch wherever a row leaves a column empty, and a multi-row INSERT
+            # with RETURNING costs psycopg more to parse than the rows cost to send. The
+            # new ids are then read by each person's key, unique in the agency and file.
+            table = _table(person)
+            key = table.c.email if volunteers else table.c.external_ref
+            keys = [r["email"] if volunteers else r["key"] for r in batch]
+            db.session.execute(
+                insert(table),
+                [_volunteer(agency, r, now) if volunteers else _newcomer(agency, r, actor, now)
+                 for r in batch],
+            )  # fmt: skip
+            id_of = {
+                str(person_key): int(person_id)
+                for person_id, person_key in db.session.execute(
+                    select(table.c.id, key).where(table.c.agency_id == agency.id, key.in_(keys))
+                )
+            }
+            ids = [id_of[k] for k in keys]
+            db.session.execute(
+                insert(_table(language)),
+                [{owner: person_id, "code": code, "level": level}
+                 for person_id, r in zip(ids, batch, strict=True)
+                 for code, level in r["languages"].items()],
+            )  # fmt: skip
+            consents = [
+                _consent(agency, owner, person_id, r, actor)
+                for person_id, r in zip(ids, batch, strict=True)
+                if r.get("consent")
+            ]
+            if consents:
+                db.session.execute(insert(_table(ConsentRecord)), consents)
+            written += len(batch)
+            if progress is not None:
+                progress(written)
+    except IntegrityError:
+        # Someone imported the same rows at the same moment: the boundary undoes ours.
+        raise Conflict("import_rows_taken") from None
+    audit.about(f"import.{plan.kind}", agency, actor)
+
+
+def _table(model: type[Any]) -> SqlTable:
+    """A model's table, for Core statements."""
+    return cast(SqlTable, model.__table__)
+
+
+def _volunteer(agency: Agency, r: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The columns of an imported volunteer (the others take their defaults)."""
+    postcode, lat, lon = r["postcode"]
+    return {
+        "agency_id": agency.id,
+        "first_name": r["first_name"],
+        "last_name": r["last_name"],
+        "email": r["email"],
+        # Only a consent taken on paper makes an imported volunteer confirmed.
+        "email_confirmed_at": now if r.get("consent") else None,
+        "phone": r.get("phone") or "",
+        "postcode": postcode,
+        "lat": lat,
+        "lon": lon,
+        "age_band": r["age_band"],
+        "gender": r.get("gender"),
+        "slots": slots_to_mask(r.get("slots") or []),
+        "topics": r.get("topics") or [],
+        "capacity": r.get("capacity") or 1,
+        "status": _volunteer_status(r),
+        "search_key": search_key(r["first_name"], r["last_name"], r["email"]),
+    }
 
 
 def _volunteer_status(r: dict[str, Any]) -> str:
@@ -303,41 +428,44 @@ def _volunteer_status(r: dict[str, Any]) -> str:
     return status
 
 
-def _newcomer(agency: Agency, r: dict[str, Any], actor: User, now: datetime) -> Newcomer:
+def _newcomer(agency: Agency, r: dict[str, Any], actor: User, now: datetime) -> dict[str, Any]:
+    """The columns of an imported newcomer (the others take their defaults)."""
     postcode, lat, lon = r["postcode"]
-    return Newcomer(
-        agency_id=agency.id,
-        external_ref=r["key"],
-        first_name=r["first_name"],
-        contact_note=r.get("contact_note") or "",
-        postcode=postcode,
-        lat=lat,
-        lon=lon,
-        age_band=r["age_band"],
-        slots=slots_to_mask(r.get("slots") or []),
-        topics=r.get("topics") or [],
-        minors=bool(r.get("minors")),
-        mentor_gender=r.get("mentor_gender"),
-        status="waiting",
-        waiting_since=r.get("waiting_since") or now.date(),
-        created_by_id=actor.id,
-        languages=[NewcomerLanguage(code=c, level=lv) for c, lv in r["languages"].items()],
-    )
+    return {
+        "agency_id": agency.id,
+        "external_ref": r["key"],
+        "first_name": r["first_name"],
+        "contact_note": r.get("contact_note") or "",
+        "postcode": postcode,
+        "lat": lat,
+        "lon": lon,
+        "age_band": r["age_band"],
+        "slots": slots_to_mask(r.get("slots") or []),
+        "topics": r.get("topics") or [],
+        "minors": bool(r.get("minors")),
+        "mentor_gender": r.get("mentor_gender"),
+        "status": "waiting",
+        "waiting_since": r.get("waiting_since") or now.date(),
+        "created_by_id": actor.id,
+        "search_key": search_key(r["first_name"]),
+    }
 
 
-def _consent(agency: Agency, person: Volunteer | Newcomer, r: dict[str, Any], actor: User) -> None:
+def _consent(
+    agency: Agency, owner: str, person_id: int, r: dict[str, Any], actor: User
+) -> dict[str, Any]:
+    """The consent on paper a row states, for the person `owner` (volunteer_id or
+    newcomer_id) names."""
     # `check` refused every consent without its day and language: both come from the file.
     given, language = r["consent_date"], r["consent_language"]
-    db.session.add(
-        ConsentRecord(
-            agency_id=agency.id,
-            volunteer_id=person.id if isinstance(person, Volunteer) else None,
-            newcomer_id=person.id if isinstance(person, Newcomer) else None,
-            purpose="matching",
-            notice_version=agency.privacy_notice_version,
-            language=language,
-            given_at=datetime.combine(given, clock(12), tzinfo=UTC),
-            channel="paper",
-            taken_by_id=actor.id,
-        )
-    )
+    return {
+        "agency_id": agency.id,
+        "volunteer_id": person_id if owner == "volunteer_id" else None,
+        "newcomer_id": person_id if owner == "newcomer_id" else None,
+        "purpose": "matching",
+        "notice_version": agency.privacy_notice_version,
+        "language": language,
+        "given_at": datetime.combine(given, clock(12), tzinfo=UTC),
+        "channel": "paper",
+        "taken_by_id": actor.id,
+    }
