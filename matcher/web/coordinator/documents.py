@@ -239,6 +239,7 @@ def document_coverage() -> str:
         languages=locales.DOCUMENT_LANGUAGES,
         table=table,
         endonyms=locales.ENDONYMS,
+        directions={code: locales.direction(code) for code in locales.DOCUMENT_LANGUAGES},
     )
 
 
