@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from matcher.domain import documents, locales
 from matcher.domain.errors import Invalid
+from matcher.domain.vocab import CONSENT_PURPOSES
 from matcher.models import AuditEvent, DocumentText, User
 from matcher.services.platform import document_texts
 from tests.conftest import inside, login
@@ -258,3 +259,43 @@ def test_a_text_with_an_unknown_placeholder_is_refused_with_its_name(
     assert document_texts.shipped_text("privacy_notice", "de")  # nothing saved
     with inside(app):
         assert app.extensions["sqlalchemy"].session.scalars(select(DocumentText)).all() == []
+
+
+def test_the_consent_form_can_be_printed_for_one_purpose(
+    app: Flask, two_agencies: dict[str, Any]
+) -> None:
+    client = app.test_client()
+    login(client, two_agencies["a"]["coordinator"])
+    url = f"/newcomers/{two_agencies['a']['newcomer'].id}/documents?kind=consent_form"
+    both = client.get(url).get_data(as_text=True)  # the newcomer speaks Arabic natively
+    assert 'lang="ar" dir="rtl"' in both and 'lang="de" dir="ltr"' in both
+    assert both.count('class="purpose"') == 2 * len(CONSENT_PURPOSES)
+    one = client.get(url + "&purpose=contact_sharing").get_data(as_text=True)
+    assert one.count('class="purpose"') == 2
+    assert "Weitergabe meiner Kontaktdaten" in one and "Vermittlung einer Patenschaft" not in one
+    assert one.count('class="signature"') == 8  # four lines in each language
+
+
+def test_current_version_is_what_a_consent_records(
+    app: Flask, two_agencies: dict[str, Any]
+) -> None:
+    agency_id = two_agencies["a"]["agency"].id
+    client = app.test_client()
+    login(client, two_agencies["a"]["coordinator"])
+    with inside(app):
+        shipped = document_texts.current_version(agency_id, "privacy_notice", "fa")
+        assert shipped.version == 0 and shipped.reference.startswith("0:")
+        assert shipped.state.draft and not shipped.state.outdated
+    body = document_texts.shipped_text("privacy_notice", "fa") + "\nنسخهٔ آژانس.\n"
+    assert _save(client, "privacy_notice", "fa", body, 0).status_code == 302
+    with inside(app):
+        own = document_texts.current_version(agency_id, "privacy_notice", "fa")
+        assert (own.version, own.reference, own.body) == (1, "1", body)
+        assert (
+            document_texts.current_version(
+                two_agencies["b"]["agency"].id, "privacy_notice", "fa"
+            ).reference
+            == shipped.reference
+        )
+        with pytest.raises(Invalid):
+            document_texts.current_version(agency_id, "privacy_notice", "xx")

@@ -6,6 +6,7 @@ Shipped texts are files in the package (`matcher/documents/<kind>/<language>.txt
 German version it was made or reviewed against, so a newer German text makes it outdated.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -34,6 +35,15 @@ class Text:
     def version(self) -> int:
         """0 for the shipped text, else the agency's version number."""
         return self.state.version
+
+    @property
+    def reference(self) -> str:
+        """What a consent records as the notice's version: the agency's version number, or
+        for the shipped text "0:" and the start of its SHA-256 (a later release may ship
+        other words as version 0 too)."""
+        if self.version:
+            return str(self.version)
+        return "0:" + hashlib.sha256(self.body.encode("utf-8")).hexdigest()[:12]
 
 
 @cache

@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from matcher import labels
 from matcher.domain import audit, documents, locales
 from matcher.domain.errors import Invalid
 from matcher.domain.vocab import CONSENT_PURPOSES
@@ -118,6 +119,20 @@ def newcomer_document(newcomer_id: int) -> str:
         back=url_for("coordinator.newcomer", newcomer_id=newcomer.id),
         here=url_for("coordinator.newcomer_document", newcomer_id=newcomer.id),
         hidden={"kind": kind, **({"purpose": purposes[0]} if len(purposes) == 1 else {})},
+        purpose_links=[
+            (
+                purpose,
+                url_for(
+                    "coordinator.newcomer_document",
+                    newcomer_id=newcomer.id,
+                    kind=kind,
+                    language=language,
+                    purpose=purpose,
+                ),
+            )  # fmt: skip
+            for purpose in (None, *CONSENT_PURPOSES)
+        ],
+        purpose_label=_purpose_label,
         others=[
             (
                 other,
@@ -131,6 +146,13 @@ def newcomer_document(newcomer_id: int) -> str:
             for other in NEWCOMER_KINDS
         ],
     )
+
+
+def _purpose_label(purpose: str | None) -> str:
+    """A purpose of consent as the consent form's menu names it (None: all of them)."""
+    if purpose is None:
+        return str(_("all purposes"))
+    return str(labels.DOCUMENT_SECTION_LABELS[purpose])
 
 
 def _introduction_values(match: Match, meeting: Any) -> dict[str, Any]:
