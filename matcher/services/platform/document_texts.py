@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 
+from babel.dates import format_date, format_time
 from sqlalchemy import select
 
 from matcher.domain import audit, documents, locales
@@ -188,8 +189,6 @@ _BABEL_LOCALES = {"prs": "fa_AF"}
 
 def format_meeting(starts_at: datetime, language: str) -> tuple[str, str]:
     """A meeting's local date and time written in a document language."""
-    from babel.dates import format_date, format_time
-
     locale = _BABEL_LOCALES.get(language, language)
     return format_date(starts_at.date(), "full", locale=locale), format_time(
         starts_at.timetz(), "short", locale=locale

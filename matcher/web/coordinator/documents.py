@@ -167,7 +167,11 @@ def _introduction_values(match: Match, meeting: Any) -> dict[str, Any]:
         "volunteer_first_name": volunteer.first_name,
         "volunteer_contact": contact,
     }
-    if meeting is not None:
+    if meeting is None:
+        # Not arranged yet: lines to write on by hand rather than raw placeholders.
+        for name in ("meeting_date", "meeting_time", "meeting_place"):
+            values[name] = "____________"
+    else:
         start = first_meeting.local_start(meeting)
         values["meeting_date"] = lambda code: document_texts.format_meeting(start, code)[0]
         values["meeting_time"] = lambda code: document_texts.format_meeting(start, code)[1]
