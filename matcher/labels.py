@@ -220,3 +220,20 @@ def choices(labels: Mapping[str, Any], blank: Any = None) -> list[SelectChoice]:
     """SelectField choices from a label mapping, optionally after a blank "all/none" entry."""
     out = [SelectChoice("", blank)] if blank is not None else []
     return out + [SelectChoice(value, label) for value, label in labels.items()]
+
+
+#: The newcomers' documents (matcher.domain.documents.KINDS).
+DOCUMENT_KIND_LABELS = {
+    "privacy_notice": _l("Privacy notice"),
+    "consent_form": _l("Consent form"),
+    "introduction_letter": _l("Introduction letter"),
+    "patenschaft_sheet": _l("What is a Patenschaft?"),
+}
+#: Sections of a document's text (consent purposes, the letter's contact and closing).
+DOCUMENT_SECTION_LABELS = {
+    "matching": _l("consent to matching"),
+    "contact_sharing": _l("consent to passing on contact details"),
+    "signatures": _l("signature lines, one per list item"),
+    "contact": _l("the volunteer's contact, printed only with the volunteer's consent"),
+    "closing": _l("closing words"),
+}

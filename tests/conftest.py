@@ -4,7 +4,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -22,6 +22,7 @@ from matcher.models import (
     Agency,
     CheckIn,
     ConsentRecord,
+    FirstMeeting,
     Match,
     MatchRun,
     Newcomer,
@@ -483,6 +484,7 @@ def seed_two_agencies(
             "newcomer": make_newcomer(agency, first_name=f"New{key.upper()}"),
         }
         out[key].update(_running_match(app, out[key]))
+        out[key]["first_meeting"] = _first_meeting(app, out[key])
     out["admin"] = make_user("admin", email="admin@example.org")
     return out
 
@@ -515,6 +517,19 @@ def _running_match(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         newcomer.status = "matched"
         _db.session.commit()
     return {"run": run, "match": match, "checkin": checkin}
+
+
+def _first_meeting(app: Flask, people: dict[str, Any]) -> FirstMeeting:
+    """The first meeting of the agency's Patenschaft (its letter and calendar file exist)."""
+    meeting = FirstMeeting(
+        agency_id=people["agency"].id,
+        match_id=people["match"].id,
+        starts_at=datetime(2026, 12, 3, 16, 30, tzinfo=UTC),
+        duration_minutes=90,
+        place="Stadtteilbüro, Venloer Str. 1",
+    )
+    persist(app, meeting)
+    return meeting
 
 
 # --------------------------------------------------------------------------- mail

@@ -25,6 +25,8 @@ OBJECT_TYPES = {
     "import_jobs": "import_job",
     "agencies": "agency",
     "users": "user",
+    "document_texts": "document_text",
+    "first_meetings": "first_meeting",
 }
 
 

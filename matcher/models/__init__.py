@@ -5,6 +5,7 @@ from matcher.models.audit import AuditEvent
 from matcher.models.base import Base, today, utcnow
 from matcher.models.checkin import CheckIn
 from matcher.models.consent import ConsentRecord
+from matcher.models.document import DocumentText, FirstMeeting
 from matcher.models.import_job import ImportJob
 from matcher.models.language import NewcomerLanguage, VolunteerLanguage
 from matcher.models.match import Match, MatchEvent
@@ -24,6 +25,8 @@ __all__ = [
     "Base",
     "CheckIn",
     "ConsentRecord",
+    "DocumentText",
+    "FirstMeeting",
     "ImportJob",
     "Match",
     "MatchEvent",

@@ -12,7 +12,9 @@ from flask_babel import gettext as _gettext
 from flask_babel import ngettext as _ngettext
 
 from matcher import labels
+from matcher.domain import documents, locales
 from matcher.domain.errors import ServiceError
+from matcher.domain.vocab import CONSENT_PURPOSES
 
 Render = Callable[[Mapping[str, Any]], str]
 
@@ -129,6 +131,53 @@ def _table() -> dict[str, Render]:
         ),
         "current_password_wrong": lambda p: gettext("The current password is wrong."),
         "not_found": lambda p: gettext("This page does not exist (any more)."),
+        # Documents for newcomers (matcher.services.platform.document_texts, first_meeting)
+        "document_kind_unknown": lambda p: gettext(
+            "There is no document of this kind. Known: %(kinds)s.",
+            kinds=", ".join(documents.KINDS),
+        ),
+        "document_language_unknown": lambda p: gettext(
+            "Documents are not written in this language. Languages: %(codes)s.",
+            codes=", ".join(locales.DOCUMENT_LANGUAGES),
+        ),
+        "consent_purpose_unknown": lambda p: gettext(
+            "There is no such purpose of consent. Purposes: %(purposes)s.",
+            purposes=", ".join(CONSENT_PURPOSES),
+        ),
+        "document_text_too_long": lambda p: gettext(
+            "The text may have at most %(num)d characters.", num=p.get("limit", 0)
+        ),
+        "document_text_empty": lambda p: gettext("The text is empty."),
+        "document_text_unchanged": lambda p: gettext(
+            "The text is unchanged: nothing to save as a new version."
+        ),
+        "document_section_unknown": lambda p: gettext(
+            "This document has no section [%(name)s].", name=p.get("name", "")
+        ),
+        "document_placeholder_unknown": lambda p: gettext(
+            "This document has no placeholder %(name)s. Write a brace as {{ or }}.",
+            name="{" + str(p.get("name", "")) + "}",
+        ),
+        "document_placeholder_outside": lambda p: gettext(
+            "The placeholder %(name)s may only stand in the section [%(section)s].",
+            name="{" + str(p.get("name", "")) + "}",
+            section=p.get("section", ""),
+        ),
+        "document_changed_meanwhile": lambda p: gettext(
+            "Someone saved this text meanwhile. Please look at the new version and try again."
+        ),
+        "document_review_german": lambda p: gettext(
+            "The German text is the original: only translations are reviewed."
+        ),
+        "document_version_unknown": lambda p: gettext("There is no such version of this text."),
+        "meeting_place_missing": lambda p: gettext("Please enter the place of the meeting."),
+        "meeting_place_too_long": lambda p: gettext(
+            "The place may have at most %(num)d characters.", num=p.get("limit", 0)
+        ),
+        "meeting_in_past": lambda p: gettext("The first meeting cannot be in the past."),
+        "meeting_duration_invalid": lambda p: gettext(
+            "A meeting lasts between 15 minutes and 8 hours."
+        ),
         # Lists: imports, exports, figures (matcher.services.lists)
         "file_unsupported_type": lambda p: gettext("Please upload a CSV or an XLSX file."),
         "file_empty": lambda p: gettext("The file has no rows."),
