@@ -17,6 +17,7 @@ from matcher.models import Agency, AuditEvent, MatchRun, utcnow
 from matcher.services.matching.runs import RUNS
 from matcher.services.platform import background
 from tests.conftest import inside, persist
+from tests.jobs.conftest import load_runs
 
 
 def _run(app: Flask, agency: Agency, **values: Any) -> int:
@@ -27,11 +28,9 @@ def _run(app: Flask, agency: Agency, **values: Any) -> int:
 
 
 def _row(app: Flask, run_id: int) -> MatchRun:
-    with inside(app):
-        run = db.session.get(MatchRun, run_id)
-        assert run is not None
-        db.session.expunge(run)
-        return run
+    """The run as it is in the database now (detached)."""
+    (run,) = [run for run in load_runs(app) if run.id == run_id]
+    return run
 
 
 def test_a_change_from_a_status_it_does_not_start_from_is_refused_and_writes_nothing(
