@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from matcher import jobs
 from matcher.domain import audit
-from matcher.domain.background import W, Work, WorkGone
+from matcher.domain.background import FAIL, W, Work, WorkGone
 from matcher.extensions import db
 from matcher.models import User, utcnow
 
@@ -116,7 +116,7 @@ def record_failure(
     :return: False when the work was no longer under way (nothing changed).
     """
     try:
-        agency_id = kind.work.advance(session, work_id, "fail", failure=failure, detail=detail)
+        agency_id = kind.work.advance(session, work_id, FAIL, failure=failure, detail=detail)
     except WorkGone:
         return False
     audit.record(
