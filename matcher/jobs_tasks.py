@@ -22,19 +22,21 @@ done in the request, as quickly.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app
 from flask_babel import force_locale
 from huey import crontab
 
 from matcher import jobs, tenancy
-from matcher.domain.import_jobs import ImportFailed, ImportGone
-from matcher.domain.runs import RunFailed, RunGone
+from matcher.domain.background import WorkFailed, WorkGone
 from matcher.extensions import db
 from matcher.models import Agency, ImportJob, MatchRun, User, today
+from matcher.models.background import BackgroundWork
 from matcher.services.lists import import_jobs, imports
 from matcher.services.matching import run, runs
+from matcher.services.platform import background
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -47,6 +49,8 @@ RUN_IMPORT = "imports.run"
 REAP_IMPORTS = "imports.reap"
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def register(app: Flask, huey: Huey) -> None:
@@ -80,23 +84,96 @@ def register(app: Flask, huey: Huey) -> None:
     }
 
 
+def _enqueue(name: str, row: BackgroundWork, progress: background.Progress) -> None:
+    """Queue the job `name` of work just started; it goes on the queue when the caller
+    commits. If the queue cannot take it, the work is recorded as failed
+    ("queue_unavailable") in a transaction of its own, and its page says so."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    huey = jobs.queue(app)
+    task = app.extensions[TASKS][name].s(row.id, row.agency_id)
+    row.job_id = task.id
+    actor_id = row.started_by_id
+
+    def refused(error: Exception) -> None:
+        progress.fail("queue_unavailable", f"{type(error).__name__}: {error}", actor_id)
+
+    jobs.enqueue_after_commit(db.session, huey, task, refused)
+
+
+def _perform(
+    progress: background.Progress,
+    agency_id: int,
+    take: str,
+    dropped: str,
+    work: Callable[[Any, Agency, User | None], T],
+) -> T | None:
+    """Take queued work (the change `take`) and carry it to its end, finished or failed
+    with a reason; return what `work` returned, None when it did not finish.
+
+    `work(row, agency, actor)` runs in the agency's scope, with a heartbeat from a thread
+    (`progress.heartbeat`), and its transaction is committed: the result and "finished"
+    are one transaction. Work someone else took, or that was failed meanwhile, is left
+    alone (`dropped` says what became of it in the log); a `WorkFailed` is recorded with
+    its reason; any other error is recorded first, then raised on.
+    """
+    kind, work_id = progress.kind, progress.work_id
+    try:
+        progress.advance(take)
+    except WorkGone:
+        log.info("%s %s is not queued any more; nothing to do", kind.label, work_id)
+        return None
+    every = float(current_app.config["JOBS_HEARTBEAT_SECONDS"])
+    actor_id: int | None = None
+    try:
+        with progress.heartbeat(every), tenancy.for_agency(agency_id):
+            row = db.session.get(kind.work.model, work_id)
+            agency = db.session.get(Agency, agency_id)
+            assert row is not None and agency is not None
+            actor_id = row.started_by_id
+            actor = db.session.get(User, actor_id) if actor_id is not None else None
+            result = work(row, agency, actor)
+            db.session.commit()
+    except WorkGone:
+        db.session.rollback()
+        log.warning("%s %s was failed meanwhile; %s", kind.label, work_id, dropped)
+        return None
+    except WorkFailed as e:
+        db.session.rollback()
+        progress.fail(e.failure, e.detail, actor_id)
+        return None
+    except BaseException as e:
+        # Recorded first, then raised on: the consumer logs it with its traceback.
+        db.session.rollback()
+        stopped = isinstance(e, KeyboardInterrupt | SystemExit)
+        progress.fail("interrupted" if stopped else "error", _describe(e), actor_id)
+        raise
+    return result
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _reap_everywhere(reap: Callable[[], list[int]]) -> list[int]:
+    """Reap every agency's lost work of one kind as one unit of work; return its ids."""
+    try:
+        with tenancy.all_agencies():
+            reaped = reap()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return reaped
+
+
 def enqueue_run(matching_run: MatchRun) -> None:
     """Queue the job of a run just started; it goes on the queue when the caller commits.
 
     If the queue cannot take it, the run is recorded as failed ("queue_unavailable") in
     a transaction of its own, and its page says so.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    huey = jobs.queue(app)
-    task = app.extensions[TASKS][RUN_MATCHING].s(matching_run.id, matching_run.agency_id)
-    matching_run.job_id = task.id
-    progress = runs.Progress(db.engine, matching_run.id)
-    actor_id = matching_run.started_by_id
-
-    def refused(error: Exception) -> None:
-        progress.fail("queue_unavailable", f"{type(error).__name__}: {error}", actor_id)
-
-    jobs.enqueue_after_commit(db.session, huey, task, refused)
+    _enqueue(RUN_MATCHING, matching_run, runs.Progress(db.engine, matching_run.id))
 
 
 def perform_run(matching_run_id: int, agency_id: int) -> None:
@@ -108,68 +185,23 @@ def perform_run(matching_run_id: int, agency_id: int) -> None:
     someone else took, or that was failed meanwhile, is left alone.
     """
     progress = runs.Progress(db.engine, matching_run_id)
-    try:
-        progress.advance("build")
-    except RunGone:
-        log.info("matching run %s is not queued any more; nothing to do", matching_run_id)
-        return
-    every = float(current_app.config["JOBS_HEARTBEAT_SECONDS"])
-    actor_id: int | None = None
-    try:
-        with progress.heartbeat(every), tenancy.for_agency(agency_id):
-            matching_run = db.session.get(MatchRun, matching_run_id)
-            agency = db.session.get(Agency, agency_id)
-            assert matching_run is not None and agency is not None
-            actor_id = matching_run.started_by_id
-            actor = db.session.get(User, actor_id) if actor_id is not None else None
-            run.execute(matching_run, agency, actor, progress, on=today())
-            db.session.commit()
-    except RunGone:
-        db.session.rollback()
-        log.warning("matching run %s was failed meanwhile; its work is dropped", matching_run_id)
-    except RunFailed as e:
-        db.session.rollback()
-        progress.fail(e.failure, e.detail, actor_id)
-    except BaseException as e:
-        # Recorded first, then raised on: the consumer logs it with its traceback.
-        db.session.rollback()
-        stopped = isinstance(e, KeyboardInterrupt | SystemExit)
-        progress.fail("interrupted" if stopped else "error", _describe(e), actor_id)
-        raise
 
+    def execute(matching_run: MatchRun, agency: Agency, actor: User | None) -> None:
+        run.execute(matching_run, agency, actor, progress, on=today())
 
-def _describe(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+    _perform(progress, agency_id, "build", "its work is dropped", execute)
 
 
 def reap_all() -> list[int]:
     """Record every agency's lost runs as failed, as one unit of work; return their ids."""
-    try:
-        with tenancy.all_agencies():
-            reaped = runs.reap()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return reaped
+    return _reap_everywhere(runs.reap)
 
 
 def enqueue_import(job: ImportJob) -> None:
     """Queue the job of an import just started; it goes on the queue when the caller
     commits. If the queue cannot take it, the job is recorded as failed
     ("queue_unavailable") in a transaction of its own, and its page says so."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    huey = jobs.queue(app)
-    task = app.extensions[TASKS][RUN_IMPORT].s(job.id, job.agency_id)
-    job.job_id = task.id
-    progress = import_jobs.Progress(db.engine, job.id)
-    actor_id = job.started_by_id
-
-    def refused(error: Exception) -> None:
-        progress.fail("queue_unavailable", f"{type(error).__name__}: {error}", actor_id)
-
-    jobs.enqueue_after_commit(db.session, huey, task, refused)
+    _enqueue(RUN_IMPORT, job, import_jobs.Progress(db.engine, job.id))
 
 
 def perform_import(import_job_id: int, agency_id: int) -> None:
@@ -184,52 +216,22 @@ def perform_import(import_job_id: int, agency_id: int) -> None:
     took, or that was failed meanwhile, is left alone.
     """
     progress = import_jobs.Progress(db.engine, import_job_id)
-    try:
-        progress.advance("check")
-    except ImportGone:
-        log.info("import job %s is not queued any more; nothing to do", import_job_id)
-        return
-    every = float(current_app.config["JOBS_HEARTBEAT_SECONDS"])
-    actor_id: int | None = None
-    token = ""
-    try:
-        with progress.heartbeat(every), tenancy.for_agency(agency_id):
-            job = db.session.get(ImportJob, import_job_id)
-            agency = db.session.get(Agency, agency_id)
-            assert job is not None and agency is not None
-            actor_id, token = job.started_by_id, job.token
-            actor = db.session.get(User, actor_id) if actor_id is not None else None
-            with force_locale(job.locale):
-                imported = import_jobs.execute(job, agency, actor, progress)
-            db.session.commit()
-    except ImportGone:
-        db.session.rollback()
-        log.warning("import job %s was failed meanwhile; nothing was written", import_job_id)
-        return
-    except ImportFailed as e:
-        db.session.rollback()
-        progress.fail(e.failure, e.detail, actor_id)
-        return
-    except BaseException as e:
-        # Recorded first, then raised on: the consumer logs it with its traceback.
-        db.session.rollback()
-        stopped = isinstance(e, KeyboardInterrupt | SystemExit)
-        progress.fail("interrupted" if stopped else "error", _describe(e), actor_id)
-        raise
-    if imported:
+
+    def execute(job: ImportJob, agency: Agency, actor: User | None) -> str | None:
+        """The upload's token once its rows are in, else None."""
+        token = job.token
+        with force_locale(job.locale):
+            imported = import_jobs.execute(job, agency, actor, progress)
+        return token if imported else None
+
+    token = _perform(progress, agency_id, "check", "nothing was written", execute)
+    if token is not None:
         imports.discard(token)
 
 
 def reap_imports() -> list[int]:
     """Record every agency's lost import jobs as failed, as one unit of work; their ids."""
-    try:
-        with tenancy.all_agencies():
-            reaped = import_jobs.reap()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return reaped
+    return _reap_everywhere(import_jobs.reap)
 
 
 def task(name: str, app: Flask | None = None) -> Any:

@@ -247,7 +247,7 @@ def test_a_run_declared_lost_meanwhile_stores_nothing(
     def declared_lost_first(self: runs.Progress, stage: str, count: int) -> None:
         if stage == "round":
             with app.app_context(), tenancy.all_agencies():  # another process's reaper
-                assert runs.fail(self.run_id, "worker_lost", "no heartbeat", None)
+                assert runs.fail(self.work_id, "worker_lost", "no heartbeat", None)
                 db.session.commit()
         solver(self, stage, count)
 

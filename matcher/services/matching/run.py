@@ -17,8 +17,9 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from matcher.domain import audit
+from matcher.domain.background import WorkFailed
 from matcher.domain.errors import Refused
-from matcher.domain.runs import RunFailed, advance
+from matcher.domain.runs import RUN
 from matcher.domain.vocab import OPEN_MATCH_STATUSES
 from matcher.engine import Pair, ProblemError, ResultDocument, solve
 from matcher.extensions import db
@@ -62,9 +63,9 @@ def execute(
     round); the proposals and the run's last step, "finished", are written in the
     caller's transaction, so they commit together.
 
-    :raises RunFailed: the engine refused the problem ("invalid_problem"), or an approval
+    :raises WorkFailed: the engine refused the problem ("invalid_problem"), or an approval
         at the same moment took one of the run's newcomers ("changed_meanwhile").
-    :raises RunGone: the run was failed meanwhile (its worker was declared lost).
+    :raises WorkGone: the run was failed meanwhile (its worker was declared lost).
     """
     started = perf_counter()
     built = problem.build(agency, on)
@@ -72,13 +73,13 @@ def execute(
     try:
         result = solve(built.document, with_codes=True, progress=progress.solver)
     except ProblemError as e:
-        raise RunFailed("invalid_problem", str(e)) from None
+        raise WorkFailed("invalid_problem", str(e)) from None
     progress.advance("store")
     try:
         _store(matching_run.id, agency, actor, on, built, result, started)
     except IntegrityError:
         # Someone approved at the same moment; the database's unique index caught it.
-        raise RunFailed("changed_meanwhile") from None
+        raise WorkFailed("changed_meanwhile") from None
 
 
 def _store(
@@ -155,7 +156,7 @@ def _store(
         )
     stats = result["stats"]
     # The run's last step, in the transaction of its proposals: both commit, or neither.
-    advance(
+    RUN.advance(
         db.session,
         run_id,
         "finish",
