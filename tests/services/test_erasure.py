@@ -10,7 +10,17 @@ from sqlalchemy import String, Text, func, select
 
 from matcher.domain.errors import Refused
 from matcher.extensions import db
-from matcher.models import Base, CheckIn, Match, MatchEvent, Newcomer, Volunteer, today
+from matcher.models import (
+    Base,
+    CheckIn,
+    FirstMeeting,
+    Match,
+    MatchEvent,
+    Newcomer,
+    Volunteer,
+    today,
+    utcnow,
+)  # fmt: skip
 from matcher.services.people import erasure
 from tests.conftest import inside
 
@@ -43,6 +53,11 @@ def _with_match(app: Flask, volunteer: Volunteer, newcomer: Newcomer, agency_id:
                     note="Zilpha has trouble with the Jobcenter")
         )  # fmt: skip
         db.session.add(MatchEvent(match_id=match.id, to_status="active", note="Zilpha met Quirin"))
+        # The introduction letter's first meeting: its place can name where she lives.
+        db.session.add(
+            FirstMeeting(agency_id=agency_id, match_id=match.id, starts_at=utcnow(),
+                         place="Zilphas Unterkunft, Zi. 4")
+        )  # fmt: skip
         db.session.commit()
 
 

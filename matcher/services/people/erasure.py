@@ -21,6 +21,7 @@ from matcher.extensions import db
 from matcher.models import (
     CheckIn,
     ConsentRecord,
+    FirstMeeting,
     Match,
     MatchEvent,
     Newcomer,
@@ -92,7 +93,8 @@ def erase_newcomer(newcomer: Newcomer, actor: User | None, *, on: date) -> trans
 
 
 def _wipe_match_text(side: ColumnElement[bool]) -> None:
-    """Free text on every match of the person: reasons, rejection reasons, notes."""
+    """Free text on every match of the person: reasons, rejection reasons, notes, and the
+    first meeting of the introduction letter."""
     ids = list(db.session.scalars(select(Match.id).where(side)))
     if not ids:
         return
@@ -103,6 +105,12 @@ def _wipe_match_text(side: ColumnElement[bool]) -> None:
         .execution_options(synchronize_session="fetch")
     )
     db.session.execute(update(CheckIn).where(CheckIn.match_id.in_(ids)).values(note=""))
+    # The first meeting of the introduction letter: date and a place that may be her home.
+    db.session.execute(
+        delete(FirstMeeting)
+        .where(FirstMeeting.match_id.in_(ids))
+        .execution_options(synchronize_session="fetch")
+    )
     db.session.execute(update(MatchEvent).where(MatchEvent.match_id.in_(ids)).values(note=""))
 
 
