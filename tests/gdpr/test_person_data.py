@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Flask
@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.models import AuditEvent, CheckIn, Match, Volunteer
+from matcher.models import AuditEvent, CheckIn, FirstMeeting, Match, Volunteer
 from tests.conftest import inside, login
 
 
@@ -29,6 +29,9 @@ def test_person_data_holds_profile_consents_matches_and_log(
         db.session.flush()
         db.session.add(CheckIn(agency_id=a["agency"].id, match_id=match.id,
                                due_on=date(2026, 12, 1), note="Treffen läuft gut"))  # fmt: skip
+        db.session.add(FirstMeeting(agency_id=a["agency"].id, match_id=match.id,
+                                    starts_at=datetime(2026, 12, 3, 15, 30, tzinfo=UTC),
+                                    place="Stadtteilbüro Nord"))  # fmt: skip
         db.session.commit()
     login(client, make_user("admin"))
     search = client.get("/admin/privacy?q=vola").get_data(as_text=True)
@@ -50,6 +53,9 @@ def test_person_data_holds_profile_consents_matches_and_log(
 
     newcomer = client.post(f"/admin/privacy/newcomer/{a['newcomer'].id}/data.json")
     assert json.loads(newcomer.data)["profile"]["first_name"] == "NewA"
+    # The first meeting of the introduction letter is hers (and his) too.
+    for person in (data, json.loads(newcomer.data)):
+        assert person["patenschaften"][0]["first_meeting"]["place"] == "Stadtteilbüro Nord"
     with inside(app):
         actions = db.session.scalars(select(AuditEvent.action)).all()
         assert "volunteer.data_export" in actions and "newcomer.data_export" in actions

@@ -22,6 +22,7 @@ from matcher.models import (
     AuditEvent,
     CheckIn,
     ConsentRecord,
+    FirstMeeting,
     Match,
     MatchEvent,
     Newcomer,
@@ -104,6 +105,10 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
         entry["check_ins"] = [
             _columns(c, ("id", "match_id", "agency_id", "done_by_id", "note")) for c in check_ins
         ]
+        meeting = db.session.scalar(select(FirstMeeting).where(FirstMeeting.match_id == match.id))
+        entry["first_meeting"] = (
+            _columns(meeting, ("id", "match_id", "agency_id", "updated_by_id")) if meeting else None
+        )
         matches.append(entry)
     log = db.session.scalars(
         select(AuditEvent)
