@@ -429,3 +429,55 @@ def test_two_coordinators_giving_one_purpose_at_once_make_one_consent_and_one_co
     (loser,) = [r for r in results if r != "given"]
     assert isinstance(loser, Conflict) and loser.code == "consent_in_force"  # a 409
     assert len(_records(app, nadia.id, "matching")) == 1
+
+
+def test_a_volunteers_double_click_on_give_keeps_one_consent_and_no_error(
+    app: Flask,
+    office: Office,
+    make_volunteer: Callable[..., Volunteer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Self-service, two requests at once: the database refuses the second consent in force,
+    and the service takes that as given (no 500)."""
+    import threading
+
+    from matcher.services.people import selfservice
+
+    vera = make_volunteer(office.agency)
+    barrier = threading.Barrier(2, timeout=20)
+    real_consents = selfservice.consents
+
+    def consents_then_wait(volunteer: Volunteer) -> dict[str, ConsentRecord]:
+        seen = real_consents(volunteer)
+        barrier.wait()
+        return seen
+
+    monkeypatch.setattr(selfservice, "consents", consents_then_wait)
+    errors: list[BaseException] = []
+
+    def give() -> None:
+        with inside(app):
+            try:
+                selfservice.give_consent(
+                    db.session.get(Volunteer, vera.id), "contact_sharing", "de"
+                )
+                db.session.commit()
+            except BaseException as e:  # noqa: BLE001 - any error is the failure shown
+                errors.append(e)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=give) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    with inside(app):
+        given = db.session.scalars(
+            select(ConsentRecord).where(
+                ConsentRecord.volunteer_id == vera.id, ConsentRecord.purpose == "contact_sharing"
+            )
+        ).all()
+        assert len(given) == 1
