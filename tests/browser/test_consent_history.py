@@ -56,7 +56,7 @@ def _walk(
     expect(page.get_by_text("Einwilligung erfasst: Vermittlung.")).to_be_visible()
     history = page.locator("ol.consent-history > li")
     expect(history).to_have_count(3)
-    expect(history.first).to_contain_text("mit Dolmetschung (Dolmetschung: Sprachmittler:in)")
+    expect(history.first).to_contain_text("mit Dolmetschung (Sprachmittler:in)")
     expect(history.first).to_contain_text("gültig")
     expect(page.locator("li.consent-record.withdrawn")).to_contain_text("Widerrufen am")
     shot("given-again")

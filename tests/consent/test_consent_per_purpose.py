@@ -111,7 +111,7 @@ def test_history_keeps_version_1_after_the_notice_changed_and_consent_was_given_
     newest, oldest = shared
     assert "Ukrainisch, Version 2" in newest and "gültig" in newest and "auf Papier" in newest
     assert "Arabisch, Version 1" in oldest and "widerrufen" in oldest
-    assert "mit Dolmetschung (Dolmetschung: Sprachmittler:in)" in oldest
+    assert "mit Dolmetschung (Sprachmittler:in)" in oldest
     assert "Widerruf erfasst von Kim Koordination" in oldest
     assert "Aufgenommen von Kim Koordination" in oldest
     actions = _actions(app, newcomer_id)
@@ -249,7 +249,7 @@ def test_an_interpreted_consent_needs_the_interpreters_role_and_shows_it(
     record = _in_force(app, nadia.id, "contact_sharing")
     assert (record.channel, record.interpreter_role) == ("interpreter", "family_or_friend")
     page = staff.get(f"/newcomers/{nadia.id}").get_data(as_text=True)
-    assert "mit Dolmetschung (Dolmetschung: Angehörige:r oder Freund:in)" in page
+    assert "mit Dolmetschung (Angehörige:r oder Freund:in)" in page
 
     # The intake form asks the same.
     intake = staff.post("/newcomers/new", data=newcomer_form(consent_channel="interpreter"))
