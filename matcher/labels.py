@@ -98,6 +98,10 @@ ATTENTION_LABELS = {
         "The volunteer has withdrawn their consent to matching. Please talk with both and "
         "decide whether the Patenschaft goes on or ends."
     ),
+    "newcomer_withdrew_consent": _l(
+        "The newcomer has withdrawn their consent to matching. Please talk with both and "
+        "decide whether the Patenschaft goes on or ends."
+    ),
 }
 WAIT_BUCKET_LABELS = {
     "under_1": _l("under 1 month"),
@@ -135,6 +139,15 @@ CONSENT_CHANNEL_LABELS = {
     "online": _l("online"),
     "paper": _l("on paper"),
     "in_person": _l("in person"),
+    "interpreter": _l("through an interpreter"),
+}
+#: Who interpreted a privacy notice: a role, never a name.
+INTERPRETER_ROLE_LABELS = {
+    "professional": _l("professional interpreter"),
+    "language_mediator": _l("community language mediator"),
+    "social_worker": _l("social worker"),
+    "family_or_friend": _l("family member or friend"),
+    "other": _l("other"),
 }
 
 

@@ -50,7 +50,9 @@ class Transition:
     """One status change: from which statuses, to which, what must hold, what follows."""
 
     sources: tuple[str, ...]
-    target: str
+    #: The status after the change; None: the status stays (a change with side effects
+    #: only, still made as a conditional UPDATE on the status read).
+    target: str | None
     guards: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
     #: Stamps `<stamp>_at` and `<stamp>_by_id` on a Patenschaft (e.g. "approved").
@@ -131,6 +133,17 @@ NEWCOMER = Machine(
         "match": Transition(("waiting",), "matched", button=False),
         "unmatch": Transition(("matched",), "waiting", button=False),
         "finish": Transition(("matched",), "closed", button=False),
+        # Consent to matching withdrawn (recorded by staff): as for a volunteer, proposals go,
+        # a Patenschaft not yet started ends (she waits again, but without consent she is in
+        # no run: `eligibility.waits_for_match`), a running one is flagged for the
+        # coordinator. Her status stays, so consent given again puts her back in the pool.
+        "withdraw_consent": Transition(
+            NEWCOMER_STATUSES,
+            None,
+            (),
+            ("drop_proposals", "end_unstarted_matches", "flag_running_matches"),
+            button=False,
+        ),
         "erase": Transition(
             NEWCOMER_STATUSES, "closed", (), ("drop_proposals", "end_matches"), button=False
         ),
@@ -248,7 +261,8 @@ def apply(
         GUARDS[guard](subject)
 
     model = type(subject)
-    row: dict[str, Any] = {"status": transition.target, **(values or {})}
+    target = before if transition.target is None else transition.target
+    row: dict[str, Any] = {"status": target, **(values or {})}
     where = [model.id == subject.id, model.status == before]
     if isinstance(subject, Match):
         if version is not None:
@@ -275,7 +289,7 @@ def apply(
             MatchEvent(
                 match_id=subject.id,
                 from_status=before,
-                to_status=transition.target,
+                to_status=target,
                 actor_id=actor_id,
                 note=note.strip()[:1000],
             )
@@ -356,9 +370,10 @@ def _end_unstarted_matches(step: _Step) -> None:
 
 
 def _flag_running_matches(step: _Step) -> None:
-    """Running Patenschaften stay, flagged: the coordinator decides with the newcomer."""
+    """Running Patenschaften stay, flagged: the coordinator decides with both."""
+    who = "volunteer" if isinstance(step.subject, Volunteer) else "newcomer"
     for match in _person_matches(step, ("active", "paused")):
-        match.attention = "volunteer_withdrew_consent"
+        match.attention = f"{who}_withdrew_consent"
         match.attention_since = utcnow()
 
 

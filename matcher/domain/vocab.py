@@ -26,6 +26,7 @@ __all__ = [
     "IMPORT_FAILURES",
     "IMPORT_KINDS",
     "IMPORT_STATUSES",
+    "INTERPRETER_ROLES",
     "LEVELS",
     "MATCH_ATTENTIONS",
     "MATCH_STATUSES",
@@ -79,10 +80,20 @@ END_REASONS: Final = (
 #: End reasons after which the newcomer does not wait for another volunteer.
 CLOSING_END_REASONS: Final = ("goal_reached", "moved_away")
 #: Why a running Patenschaft needs the coordinator's eye (shown until they clear it).
-MATCH_ATTENTIONS: Final = ("volunteer_withdrew_consent",)
+MATCH_ATTENTIONS: Final = ("volunteer_withdrew_consent", "newcomer_withdrew_consent")
 CERTIFICATE_RESULTS: Final = ("clear", "entries")
 CONSENT_PURPOSES: Final = ("matching", "contact_sharing")
-CONSENT_CHANNELS: Final = ("online", "paper", "in_person")
+CONSENT_CHANNELS: Final = ("online", "paper", "in_person", "interpreter")
+#: Who interpreted when the notice was explained through an interpreter: a role, never a
+#: name (data minimisation). "language_mediator" is a community language mediator
+#: (Sprachmittler:in).
+INTERPRETER_ROLES: Final = (
+    "professional",
+    "language_mediator",
+    "social_worker",
+    "family_or_friend",
+    "other",
+)
 CHECKIN_LIGHTS: Final = ("green", "yellow", "red")
 #: A matching run: queued, then a worker builds the problem, solves it and stores the
 #: proposals; it ends finished or failed (`matcher.domain.runs` has the transitions).

@@ -113,6 +113,10 @@ def _table() -> dict[str, Render]:
         "erased": lambda p: gettext("This person's data has been erased."),
         "bad_details": lambda p: gettext("Please check the marked fields."),
         "no_consent_in_force": lambda p: gettext("There is no consent in force to withdraw."),
+        "consent_in_force": lambda p: gettext(
+            "There is a consent in force for this purpose already (perhaps someone recorded it "
+            "meanwhile)."
+        ),
         # Matching runs
         "run_failed": lambda p: gettext(
             "The matching could not run: %(error)s", error=p.get("error", "")

@@ -45,6 +45,13 @@ def person_name(person: Any) -> str:
     return str(full if full is not None else person.first_name)
 
 
+def notice_version(reference: str) -> str:
+    """A consent's notice version for people: "3", or "0 (shipped text)" for the text
+    matcher ships, whose reference also carries a fingerprint of its words."""
+    number, _, fingerprint = str(reference).partition(":")
+    return str(gettext("%(v)s (shipped text)", v=number)) if fingerprint else number
+
+
 def register(app: Flask) -> None:
     """Install template filters and globals."""
     app.add_template_global(public_url)
@@ -52,6 +59,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(ui_language_name, "language_name")
     app.add_template_filter(numberformat)
     app.add_template_filter(person_name)
+    app.add_template_filter(notice_version)
     app.add_template_filter(mask_to_slots, "slot_names")
 
     @app.context_processor

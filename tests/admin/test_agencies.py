@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from matcher.extensions import db
-from matcher.models import Agency, ConsentRecord
+from matcher.models import Agency
 from tests.conftest import inside, login
 
 SETTINGS = {
@@ -70,11 +70,9 @@ def test_the_preview_counts_feasible_pairs_without_saving(
     make_volunteer(agency, languages={"fr": "native"})  # no shared language
     make_volunteer(agency, slots=["sun-evening"])  # no shared slot
     make_volunteer(agency, status="applied")  # not available
-    newcomers = [
-        make_newcomer(agency),  # Arabic and German, Saturday morning
-        make_newcomer(agency, mentor_gender="female", minors=True),  # needs a certificate too
-    ]
-    _consent(app, newcomers)
+    # Both consent to matching (the factory records it; one consent in force per purpose).
+    make_newcomer(agency)  # Arabic and German, Saturday morning
+    make_newcomer(agency, mentor_gender="female", minors=True)  # needs a certificate too
     login(client, make_user("admin"))
     page = client.get(f"/admin/agencies/{agency.id}").get_data(as_text=True)
     assert 'data-count="feasible">1<' in page  # within 15 km only the near volunteer fits
@@ -93,14 +91,6 @@ def test_the_preview_counts_feasible_pairs_without_saving(
     assert posted.status_code == 200 and 'data-count="feasible">2<' in posted.get_data(as_text=True)
     with inside(app):
         assert db.session.get(Agency, agency.id).max_distance_km == 15.0
-
-
-def _consent(app: Flask, newcomers: list[Any]) -> None:
-    with inside(app):
-        for n in newcomers:
-            db.session.add(ConsentRecord(agency_id=n.agency_id, newcomer_id=n.id, purpose="matching",
-                                         notice_version="1", language="ar", channel="online"))  # fmt: skip
-        db.session.commit()
 
 
 def test_admin_pages_are_for_admins_only(client: FlaskClient, two_agencies: dict[str, Any]) -> None:

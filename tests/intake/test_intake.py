@@ -11,6 +11,7 @@ from sqlalchemy import select
 from matcher.domain.vocab import mask_to_slots
 from matcher.extensions import db
 from matcher.models import ConsentRecord, Match, Newcomer, utcnow
+from matcher.services.platform import document_texts
 from tests.conftest import inside, login
 from tests.forms import errors, newcomer_form, row_counts
 from tests.services.test_erasure import _all_text
@@ -61,9 +62,13 @@ def test_registering_a_newcomer_records_consent_with_purpose_version_language_ch
         assert n.created_by_id == coordinator.id
         consents = db.session.scalars(select(ConsentRecord)).all()
         assert {c.purpose for c in consents} == {"matching", "contact_sharing"}
+        # The newcomer notice shown, in her language: the shipped Arabic text so far (not
+        # the volunteers' notice, version 3).
+        shown = document_texts.current_version(agency.id, "privacy_notice", "ar").reference
+        assert shown.startswith("0:")
         for c in consents:
             assert (c.notice_version, c.language, c.channel, c.taken_by_id, c.newcomer_id) == (
-                "3", "ar", "paper", coordinator.id, n.id
+                shown, "ar", "paper", coordinator.id, n.id
             )  # fmt: skip
     page = staff.get(response.location).get_data(as_text=True)
     assert "Amal" in page and "auf Papier" in page and "Arabisch" in page

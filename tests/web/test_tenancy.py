@@ -137,3 +137,52 @@ def test_unknown_ids_are_404(app: Flask, two_agencies: dict[str, Any], path: str
     client = app.test_client()
     login(client, two_agencies["a"]["coordinator"])
     assert client.get(path).status_code == 404
+
+
+def test_consents_are_recorded_only_for_the_own_agencys_newcomers(
+    app: Flask, two_agencies: dict[str, Any]
+) -> None:
+    """Another agency's newcomer, or her consent named in the form, is a 404 that changes
+    nothing; an admin records consent only for the agency she acts as."""
+    a, b = two_agencies["a"], two_agencies["b"]
+    with app.app_context(), tenancy.all_agencies():
+        b_consent = db.session.scalars(
+            select(ConsentRecord.id).where(ConsentRecord.newcomer_id == b["newcomer"].id)
+        ).one()
+        a_consent = db.session.scalars(
+            select(ConsentRecord.id).where(ConsentRecord.newcomer_id == a["newcomer"].id)
+        ).one()
+    give = {"purpose": "contact_sharing", "consent_language": "ar", "consent_channel": "paper"}
+    client = app.test_client()
+    login(client, a["coordinator"])
+    n_a, n_b = a["newcomer"].id, b["newcomer"].id
+    assert client.post(f"/newcomers/{n_b}/consents", data=give).status_code == 404
+    withdraw_b = {"consent_id": str(b_consent)}
+    assert client.post(f"/newcomers/{n_b}/consents/withdraw", data=withdraw_b).status_code == 404
+    assert client.post(f"/newcomers/{n_a}/consents/withdraw", data=withdraw_b).status_code == 404
+    with app.app_context(), tenancy.all_agencies():
+        assert db.session.scalar(select(func.count(ConsentRecord.id))) == 4  # 2 per agency
+        assert (
+            db.session.scalar(
+                select(func.count(ConsentRecord.id)).where(ConsentRecord.withdrawn_at.is_not(None))
+            )
+            == 0
+        )
+
+    admin = app.test_client()
+    login(admin, two_agencies["admin"])
+    admin.post("/admin/act-as", data={"agency": str(a["agency"].id)})
+    assert admin.post(f"/newcomers/{n_b}/consents", data=give).status_code == 404
+    assert admin.post(f"/newcomers/{n_a}/consents", data=give).status_code == 302
+    withdraw_a = {"consent_id": str(a_consent)}
+    assert admin.post(f"/newcomers/{n_a}/consents/withdraw", data=withdraw_a).status_code == 302
+    with app.app_context(), tenancy.all_agencies():
+        given = db.session.scalars(
+            select(ConsentRecord).where(ConsentRecord.newcomer_id == n_a)
+        ).all()
+        assert {(c.purpose, c.withdrawn_at is None) for c in given} == {
+            ("matching", False), ("contact_sharing", True),
+        }  # fmt: skip
+        assert {c.taken_by_id for c in given if c.purpose == "contact_sharing"} == {
+            two_agencies["admin"].id
+        }

@@ -56,6 +56,7 @@ from matcher.models import (
 from matcher.models.search import search_key
 from matcher.services.lists.import_fields import FIELDS, CellError, suggest_mapping
 from matcher.services.lists.spreadsheet import Table, read_table
+from matcher.services.people.consents import notice_version_for
 
 __all__ = ["FIELDS", "Plan", "RowError", "check", "run", "suggest_mapping", "write"]
 
@@ -463,7 +464,7 @@ def _consent(
         "volunteer_id": person_id if owner == "volunteer_id" else None,
         "newcomer_id": person_id if owner == "newcomer_id" else None,
         "purpose": "matching",
-        "notice_version": agency.privacy_notice_version,
+        "notice_version": notice_version_for(agency, language, newcomer=owner == "newcomer_id"),
         "language": language,
         "given_at": datetime.combine(given, clock(12), tzinfo=UTC),
         "channel": "paper",

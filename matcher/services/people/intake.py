@@ -1,7 +1,8 @@
-"""Newcomer intake by coordinators: register with paper or in-person consent, edit, pause, close.
+"""Newcomer intake by coordinators: register with consent taken by staff, edit, pause, close.
 
 Newcomers usually have no account: the coordinator explains the privacy notice, in a
-language the newcomer understands, and records who took the consent, on which channel.
+language the newcomer understands (often through an interpreter), and records who took
+the consent, on which channel; later changes to consent are `services.people.consents`.
 """
 
 from dataclasses import dataclass, field
@@ -13,14 +14,14 @@ from matcher.domain import audit, transitions
 from matcher.domain.errors import Conflict, Invalid
 from matcher.domain.vocab import (
     AGE_BANDS,
-    CONSENT_CHANNELS,
     CONSENT_PURPOSES,
     GENDERS,
     TOPICS,
     slots_to_mask,
 )
 from matcher.extensions import db
-from matcher.models import Agency, ConsentRecord, Newcomer, NewcomerLanguage, User, utcnow
+from matcher.models import Agency, Newcomer, NewcomerLanguage, User, utcnow
+from matcher.services.people import consents
 from matcher.services.platform import vocabulary
 
 
@@ -41,11 +42,12 @@ class NewcomerDetails:
 
 @dataclass
 class StaffConsent:
-    """Consent a staff member took on paper or in person."""
+    """Consent a staff member took on paper, in person or through an interpreter."""
 
     purposes: set[str]
     language: str
     channel: str
+    interpreter_role: str | None = None
 
 
 def _check(details: NewcomerDetails) -> tuple[float, float]:
@@ -71,26 +73,14 @@ def register(
     lat, lon = _check(details)
     if "matching" not in consent.purposes or not consent.purposes <= set(CONSENT_PURPOSES):
         raise Invalid("bad_details", field="consents")
-    if consent.channel not in CONSENT_CHANNELS or consent.channel == "online":
-        raise Invalid("bad_details", field="consent_channel")
-    if not vocabulary.is_language(consent.language):
-        raise Invalid("bad_details", field="consent_language")
+    taking = consents.Taking(consent.language, consent.channel, consent.interpreter_role)
+    consents.check_taking(taking, vocabulary.is_language)
     newcomer = Newcomer(agency_id=agency.id, created_by_id=actor.id, waiting_since=on)
     _apply(newcomer, details, lat, lon)
     db.session.add(newcomer)
     db.session.flush()
     for purpose in sorted(consent.purposes):
-        db.session.add(
-            ConsentRecord(
-                agency_id=agency.id,
-                newcomer_id=newcomer.id,
-                purpose=purpose,
-                notice_version=agency.privacy_notice_version,
-                language=consent.language,
-                channel=consent.channel,
-                taken_by_id=actor.id,
-            )
-        )
+        consents.record(agency, newcomer, purpose, taking, actor)
     audit.about("newcomer.create", newcomer, actor)
     return newcomer
 
@@ -154,8 +144,3 @@ def change_status(newcomer: Newcomer, change: str, actor: User, *, on: date) -> 
 def view(newcomer: Newcomer, actor: User) -> None:
     """Record that a coordinator opened the newcomer's page."""
     audit.about("newcomer.view", newcomer, actor)
-
-
-def consents(newcomer: Newcomer) -> list[ConsentRecord]:
-    """Every consent record of a newcomer, newest first."""
-    return sorted(newcomer.consents, key=lambda c: c.given_at, reverse=True)

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from matcher import i18n
 from matcher.domain import audit, transitions
@@ -185,16 +186,25 @@ def give_consent(volunteer: Volunteer, purpose: str, language: str) -> None:
         raise Invalid("bad_details", field="purpose")
     if purpose in consents(volunteer):
         return
-    db.session.add(
-        ConsentRecord(
-            agency_id=volunteer.agency_id,
-            volunteer_id=volunteer.id,
-            purpose=purpose,
-            notice_version=agency_of(volunteer).privacy_notice_version,
-            language=language,
-            channel="online",
-        )
-    )
+    # Read before the savepoint: on SQLite a read inside it would pin a snapshot, and a
+    # double click's other request committing meanwhile would make the insert "locked".
+    version = agency_of(volunteer).privacy_notice_version
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                ConsentRecord(
+                    agency_id=volunteer.agency_id,
+                    volunteer_id=volunteer.id,
+                    purpose=purpose,
+                    notice_version=version,
+                    language=language,
+                    channel="online",
+                )
+            )
+            db.session.flush()
+    except IntegrityError:  # given meanwhile (a double click): one consent in force is kept
+        db.session.expire(volunteer, ["consents"])
+        return
     audit.about(f"volunteer.consent_give.{purpose}", volunteer, None)
     db.session.flush()
     db.session.expire(volunteer, ["consents"])

@@ -1,5 +1,6 @@
 """Coordinator forms: list filters, newcomer intake and edit, status changes, certificates."""
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,8 +25,16 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from matcher.domain.vocab import CERTIFICATE_RESULTS
-from matcher.labels import AGE_BAND_LABELS, GENDER_LABELS, TOPIC_LABELS, choices
+from matcher.domain.locales import DOCUMENT_LANGUAGES
+from matcher.domain.vocab import CERTIFICATE_RESULTS, INTERPRETER_ROLES
+from matcher.labels import (
+    AGE_BAND_LABELS,
+    CONSENT_PURPOSE_LABELS,
+    GENDER_LABELS,
+    INTERPRETER_ROLE_LABELS,
+    TOPIC_LABELS,
+    choices,
+)
 from matcher.services.platform import vocabulary
 from matcher.web.fields import (
     CachedSelect,
@@ -111,7 +120,48 @@ class NewcomerForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class IntakeForm(NewcomerForm):
+def _channel_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice("paper", _l("on paper (signed form)")),
+        SelectChoice("in_person", _l("in person")),
+        SelectChoice("interpreter", _l("through an interpreter")),
+    ]
+
+
+def _interpreter_role_choices() -> list[SelectChoice]:
+    return choices(INTERPRETER_ROLE_LABELS, blank=_l("— no interpreter —"))
+
+
+class ConsentTakingMixin:
+    """How a consent was taken: on which channel and, through an interpreter, their role."""
+
+    consent_channel = RadioField(
+        _l("Consent given"), choices=_channel_choices, validators=[InputRequired(REQUIRED)]
+    )
+    interpreter_role = SelectField(
+        _l("Interpreter's role"),
+        choices=_interpreter_role_choices,
+        # Checked by validate_interpreter_role, also when the field is not sent at all (no
+        # Optional(): it would stop that check on an empty choice).
+        validate_choice=False,
+    )
+
+    def validate_interpreter_role(self, field: SelectField) -> None:
+        """Needed exactly when the consent was given through an interpreter."""
+        channel = self.consent_channel.data
+        if field.data and field.data not in INTERPRETER_ROLES:
+            raise ValidationError(_l("Please choose a role from the list."))
+        if channel == "interpreter" and not field.data:
+            raise ValidationError(_l("Please choose who interpreted."))
+        if channel != "interpreter" and field.data:
+            raise ValidationError(_l("Only with consent given through an interpreter."))
+
+    def role(self) -> str | None:
+        """The interpreter's role, if the consent was interpreted."""
+        return self.interpreter_role.data or None
+
+
+class IntakeForm(ConsentTakingMixin, NewcomerForm):
     """A new newcomer, with the consent the coordinator took."""
 
     consent_matching = BooleanField(
@@ -130,14 +180,6 @@ class IntakeForm(NewcomerForm):
         validate_choice=False,
         widget=CachedSelect(),
     )
-    consent_channel = RadioField(
-        _l("Consent given"),
-        choices=[
-            SelectChoice("paper", _l("on paper (signed form)")),
-            SelectChoice("in_person", _l("in person")),
-        ],
-        validators=[InputRequired(REQUIRED)],
-    )
     submit = SubmitField(_l("Register newcomer"))
 
     def validate_consent_language(self, field: StringField) -> None:
@@ -152,6 +194,35 @@ class IntakeForm(NewcomerForm):
             "contact_sharing": self.consent_contact_sharing.data,
         }
         return {purpose for purpose, yes in given.items() if yes}
+
+
+def _document_language_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _l("— choose a language —"))] + [
+        SelectChoice(code, vocabulary.language_name(code, str(get_locale() or "de")))
+        for code in DOCUMENT_LANGUAGES
+    ]
+
+
+class ConsentGiveForm(ConsentTakingMixin, FlaskForm):
+    """A consent staff record later: a purpose not in force, or again after a withdrawal."""
+
+    purpose = RadioField(
+        _l("Purpose"),
+        choices=lambda: choices(CONSENT_PURPOSE_LABELS),
+        validators=[InputRequired(REQUIRED)],
+    )
+    consent_language = SelectField(
+        _l("Language of the privacy notice shown"),
+        choices=_document_language_choices,
+        validators=[DataRequired(REQUIRED)],
+    )
+    submit = SubmitField(_l("Record consent"))
+
+
+class ConsentWithdrawForm(FlaskForm):
+    """The withdrawal of one consent in force (the record named by its id)."""
+
+    consent_id = HiddenField(validators=[DataRequired(), Regexp(r"^[1-9][0-9]{0,17}$")])
 
 
 class StatusForm(FlaskForm):

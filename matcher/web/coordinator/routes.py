@@ -11,20 +11,35 @@ from flask import abort, flash, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 
 from matcher.domain import transitions
 from matcher.domain.eligibility import certificate_expires_on
 from matcher.domain.errors import Conflict, Invalid
-from matcher.domain.vocab import mask_to_slots
-from matcher.labels import NEWCOMER_STATUS_LABELS, VOLUNTEER_STATUS_LABELS, choices
+from matcher.domain.vocab import CONSENT_PURPOSES, mask_to_slots
+from matcher.labels import (
+    CONSENT_PURPOSE_LABELS,
+    NEWCOMER_STATUS_LABELS,
+    VOLUNTEER_STATUS_LABELS,
+    choices,
+)
 from matcher.models import Newcomer, Volunteer, today
 from matcher.services.matching import views
-from matcher.services.people import certificates, directory, erasure, intake, screening
+from matcher.services.people import (
+    certificates,
+    consents,
+    directory,
+    erasure,
+    intake,
+    screening,
+)
 from matcher.services.platform.administration import agencies as agencies_to_choose
 from matcher.web import acting, common, messages
 from matcher.web.coordinator import bp
 from matcher.web.coordinator.forms import (
     CertificateForm,
+    ConsentGiveForm,
+    ConsentWithdrawForm,
     EraseForm,
     IntakeForm,
     NewcomerForm,
@@ -195,6 +210,7 @@ def newcomer_new() -> ResponseReturnValue:
         purposes=form.consents(),
         language=form.consent_language.data,
         channel=form.consent_channel.data,
+        interpreter_role=form.role(),
     )
     n = intake.register(acting.agency(), _details(form), consent, common.actor(), on=today())
     return common.done(
@@ -204,11 +220,31 @@ def newcomer_new() -> ResponseReturnValue:
     )
 
 
-def _newcomer_page(n: Newcomer, erase: EraseForm | None = None) -> str:
+def _give_form(n: Newcomer, missing: list[str]) -> ConsentGiveForm:
+    """The form for a consent given later, offering the purposes not in force."""
+    form = ConsentGiveForm(formdata=None)
+    form.purpose.data = missing[0] if missing else None
+    form.consent_language.data = consents.default_language(n)
+    return form
+
+
+def _newcomer_page(
+    n: Newcomer, erase: EraseForm | None = None, give: ConsentGiveForm | None = None
+) -> str:
+    history = consents.history(n)
+    held = {c.purpose for c in history if c.withdrawn_at is None}
+    missing = [p for p in CONSENT_PURPOSES if p not in held]
+    give = give or _give_form(n, missing)
+    give.purpose.choices = [SelectChoice(p, CONSENT_PURPOSE_LABELS[p]) for p in missing]
+    agency = acting.agency()
     return render_template(
         "coordinator/newcomer.html",
         n=n,
-        consents=intake.consents(n),
+        consents=history,
+        missing=missing,
+        give=give,
+        withdraw=ConsentWithdrawForm(formdata=None),
+        notice_version=consents.notice_version_for(agency, "de"),
         status_form=StatusForm(formdata=None),
         erase=erase or EraseForm(formdata=None),
         changes=transitions.changes_from(n),
@@ -266,6 +302,43 @@ def newcomer_status(newcomer_id: int) -> ResponseReturnValue:
         abort(400)
     intake.change_status(n, form.change.data, common.actor(), on=today())
     return common.done(_("Status changed."), "coordinator.newcomer", newcomer_id=n.id)
+
+
+@bp.route("/newcomers/<int:newcomer_id>/consents", methods=["POST"])
+def newcomer_consent_give(newcomer_id: int) -> ResponseReturnValue:
+    """Record a consent the newcomer gave later, or again after a withdrawal."""
+    n = common.one(Newcomer, newcomer_id)
+    if n.anonymised_at is not None:
+        abort(404)
+    common.back_to("coordinator.newcomer", newcomer_id=n.id)
+    form = ConsentGiveForm()
+    if not form.validate_on_submit():
+        return _newcomer_page(n, give=form), 400
+    taking = consents.Taking(form.consent_language.data, form.consent_channel.data, form.role())
+    consent = consents.give(acting.agency(), n, form.purpose.data, taking, common.actor())
+    return common.done(
+        _("Consent recorded: %(purpose)s.", purpose=CONSENT_PURPOSE_LABELS[consent.purpose]),
+        "coordinator.newcomer",
+        newcomer_id=n.id,
+    )
+
+
+@bp.route("/newcomers/<int:newcomer_id>/consents/withdraw", methods=["POST"])
+def newcomer_consent_withdraw(newcomer_id: int) -> ResponseReturnValue:
+    """Record that the newcomer withdrew one consent; the record stays, stamped."""
+    n = common.one(Newcomer, newcomer_id)
+    if n.anonymised_at is not None:
+        abort(404)
+    common.back_to("coordinator.newcomer", newcomer_id=n.id)
+    form = ConsentWithdrawForm()
+    if not form.validate_on_submit():
+        abort(400)
+    consent = consents.withdraw(n, int(form.consent_id.data), common.actor(), on=today())
+    return common.done(
+        _("Withdrawal recorded: %(purpose)s.", purpose=CONSENT_PURPOSE_LABELS[consent.purpose]),
+        "coordinator.newcomer",
+        newcomer_id=n.id,
+    )
 
 
 @bp.route("/newcomers/<int:newcomer_id>/erase", methods=["POST"])
