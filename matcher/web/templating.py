@@ -29,6 +29,15 @@ def public_url(endpoint: str, **values: Any) -> str:
     return base + current_app.url_map.bind("localhost").build(endpoint, values)
 
 
+def volunteer_link(endpoint: str, **values: Any) -> str:
+    """A link in a mail to a volunteer: the page it opens speaks the mail's language
+    (`?lang=`, before the token; German, the default, needs none)."""
+    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    if locale != current_app.config["BABEL_DEFAULT_LOCALE"]:
+        values = {"lang": locale, **values}
+    return public_url(endpoint, **values)
+
+
 def numberformat(value: float | int | None, places: int | None = None) -> str:
     """A number in the UI language's format: "15.648" and "2,2" in German."""
     if value is None:
@@ -69,6 +78,7 @@ def german(text: Any, **variables: Any) -> str:
 def register(app: Flask) -> None:
     """Install template filters and globals."""
     app.add_template_global(public_url)
+    app.add_template_global(volunteer_link)
     app.add_template_global(today)
     app.add_template_filter(ui_language_name, "language_name")
     app.add_template_filter(in_language)

@@ -64,6 +64,7 @@ def test_a_volunteer_who_signs_up_in_ukrainian_gets_every_mail_in_ukrainian(
     body = body_of(confirm)
     assert body.startswith("Вітаємо, Олена!") and DRAFT_UK in body
     link = link_in(body)
+    assert link.startswith("http://matcher.test/signup/confirm?lang=uk&token=")
     assert "Підтвердити мою адресу" in visitor.get(path_of(link)).get_data(as_text=True)
     done = visitor.post("/signup/confirm", data={"token": link.rpartition("token=")[2]})
     assert done.status_code == 200 and "вашу реєстрацію підтверджено" in done.get_data(as_text=True)
@@ -125,7 +126,10 @@ def test_a_profile_link_follows_the_stored_language_not_the_request(
     assert body_of(mail).startswith("مرحبًا Ahmad،")
 
     # The link opens the profile in Arabic; there Ahmad switches his mails to Turkish.
-    token = link_in(body_of(mail)).rpartition("token=")[2]
+    link = path_of(link_in(body_of(mail)))
+    assert link.startswith("/me/open?lang=ar&token=")
+    assert '<html lang="ar" dir="rtl">' in visitor.get(link).get_data(as_text=True)
+    token = link.rpartition("token=")[2]
     assert visitor.post("/me/open", data={"token": token}).status_code == 302
     profile = visitor.get("/me/").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in profile
