@@ -166,3 +166,18 @@ def test_a_date_in_a_mail_follows_the_language(app: Flask, language: str, writte
         )
     assert written in body
     assert not any("\u0660" <= ch <= "\u0669" or "\u06f0" <= ch <= "\u06f9" for ch in body)
+
+
+def test_a_reviewed_language_drops_the_draft_note_from_mails(app: Flask) -> None:
+    volunteer = Volunteer(first_name="Olena")
+    checkin = CheckIn(due_on=date(2027, 3, 2))
+    with app.test_request_context():
+        _s, draft = i18n.render_mail("match_checkin_reminder", "uk", volunteer=volunteer,
+                                     newcomer=None, checkin=checkin)  # fmt: skip
+        app.config["REVIEWED_UI_LANGUAGES"] = ["de", "en", "uk"]  # as MATCHER_… JSON gives it
+        _s, reviewed = i18n.render_mail("match_checkin_reminder", "uk", volunteer=volunteer,
+                                        newcomer=None, checkin=checkin)  # fmt: skip
+        _s, german = i18n.render_mail("match_checkin_reminder", "de", volunteer=volunteer,
+                                      newcomer=None, checkin=checkin)  # fmt: skip
+    assert DRAFT_UK in draft and DRAFT_UK not in reviewed and reviewed.startswith("Вітаємо")
+    assert "Übersetzung" not in german
