@@ -1,6 +1,7 @@
 """Every mail to a volunteer is written in the language they keep (`Volunteer.locale`),
 through the real routes, the outbox and `flask match remind`, to a real SMTP server."""
 
+import re
 from collections.abc import Callable
 from datetime import date
 from email.message import EmailMessage
@@ -133,6 +134,9 @@ def test_a_profile_link_follows_the_stored_language_not_the_request(
     assert visitor.post("/me/open", data={"token": token}).status_code == 302
     profile = visitor.get("/me/").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in profile
+    # The mail language is chosen by each language's own name, marked with its language.
+    assert re.search(r'<option (?=[^>]*dir="ltr")(?=[^>]*lang="tr")[^>]*>Türkçe</option>', profile)
+    assert re.search(r'<option (?=[^>]*dir="rtl")(?=[^>]*lang="fa")[^>]*>فارسی</option>', profile)
     saved = visitor.post("/me/language", data={"locale": "tr"})
     assert saved.status_code == 302
     assert "Diliniz kaydedildi" in visitor.get("/me/").get_data(as_text=True)
