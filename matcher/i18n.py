@@ -73,8 +73,7 @@ def render_mail(name: str, language: str, **context: Any) -> tuple[str, str]:
     """
     language = mail_language(language)
     with force_locale(language):
-        text = render_template(
-            f"mail/{name}.txt", mail_locale=language, draft=not is_reviewed(language), **context
-        )
+        # `draft`: the mail ends with the note that nobody has checked its language yet.
+        text = render_template(f"mail/{name}.txt", draft=not is_reviewed(language), **context)
     subject, _, body = text.strip().partition("\n")
     return subject.strip(), body.strip() + "\n"
