@@ -176,6 +176,17 @@ def test_placeholders_survive_translation(language: str) -> None:
                 assert _placeholders(s) <= wanted and (not wanted or _placeholders(s)), m.id
 
 
+@pytest.mark.parametrize("language", [c for c in SHIPPED if locales.direction(c) == "rtl"])
+def test_right_to_left_texts_isolate_numbers_that_must_keep_their_order(language: str) -> None:
+    """ "0221 123456" inside Arabic text would show as "123456 0221" without an isolate."""
+    for m in read(language):
+        if not m.id:
+            continue  # the header
+        for s in m.string if isinstance(m.string, tuple) else (m.string,):
+            bare = re.sub("\u2066[^\u2069]*\u2069", "", s)
+            assert not re.search(r"\d+[ /.:]\d", bare), (m.id, s)
+
+
 @pytest.mark.parametrize("language", DRAFTED)
 def test_draft_catalogues_say_they_are_drafts(language: str) -> None:
     assert not locales.is_checked(language)
