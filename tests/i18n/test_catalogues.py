@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
-from flask import Flask
 
-from matcher import volunteer_texts
+from matcher import create_app, volunteer_texts
 from matcher.domain import locales
-from tests.conftest import missing_service
+from tests.conftest import app_test_config, jobs_url, missing_service
 from tests.i18n.catalogues import (
     PYBABEL,
     ROOT,
@@ -47,12 +46,15 @@ def volunteer_files(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     return extract(volunteer_texts.MAPPING, tmp_path_factory.mktemp("volunteer"))
 
 
-@pytest.fixture
-def for_volunteers(
-    app: Flask, volunteer_files: set[str], monkeypatch: pytest.MonkeyPatch
-) -> set[str]:
-    """Every msgid a volunteer can read."""
-    return volunteer_files | shared_msgids(app, monkeypatch)
+@pytest.fixture(scope="module")
+def for_volunteers(tmp_path_factory: pytest.TempPathFactory, volunteer_files: set[str]) -> set[str]:
+    """Every msgid a volunteer can read (the shared tables need an app, not a database)."""
+    folder = tmp_path_factory.mktemp("app")
+    app = create_app(
+        app_test_config(f"sqlite:///{folder / 'unused.sqlite'}", JOBS_URL=jobs_url(folder))
+    )
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return volunteer_files | shared_msgids(app, monkeypatch)
 
 
 def missing(language: str, required: set[str], root: Path = TRANSLATIONS) -> list[str]:
