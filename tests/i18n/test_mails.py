@@ -134,6 +134,8 @@ def test_a_profile_link_follows_the_stored_language_not_the_request(
     assert visitor.post("/me/open", data={"token": token}).status_code == 302
     profile = visitor.get("/me/").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in profile
+    # What was consented to stands in German beside the draft translation.
+    assert '<p class="hint" lang="de" dir="ltr">Speicherung meiner Angaben' in profile
     # The mail language is chosen by each language's own name, marked with its language.
     assert re.search(r'<option (?=[^>]*dir="ltr")(?=[^>]*lang="tr")[^>]*>Türkçe</option>', profile)
     assert re.search(r'<option (?=[^>]*dir="rtl")(?=[^>]*lang="fa")[^>]*>فارسی</option>', profile)
