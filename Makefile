@@ -49,10 +49,19 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# After changing user-facing strings: extract them and merge into the catalogs.
+# After changing user-facing strings: extract them and merge into the catalogs, one per
+# language of matcher.domain.locales.VOLUNTEER_LANGUAGES (created when missing) except the
+# msgids' own English. German needs every msgid; the other languages those volunteers read
+# (matcher/volunteer_texts.py); tests/i18n/test_catalogues.py checks both.
 i18n-extract: install
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		-o matcher/translations/messages.pot matcher
+	@for lang in $$($(BIN)/python -c 'from matcher.domain.locales import SOURCE_LANGUAGE as s, \
+			VOLUNTEER_LANGUAGES as v; print(*(c for c in v if c != s))'); do \
+		test -f matcher/translations/$$lang/LC_MESSAGES/messages.po || \
+		$(BIN)/pybabel -q init -i matcher/translations/messages.pot -d matcher/translations \
+			-l $$lang --width 100 || exit 1; \
+	done
 	$(BIN)/pybabel -q update -i matcher/translations/messages.pot -d matcher/translations \
 		--no-fuzzy-matching --width 100
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask
 
+from matcher.domain import locales
+
 # Environment variables read directly, by name, as operators expect them.
 _ENV_STRINGS = (
     "SECRET_KEY",
@@ -41,7 +43,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
-        "LANGUAGES": ("de", "en"),
+        # The languages pages and mails are written in: every volunteer language (sign-up,
+        # self-service, their mails); staff pages offer only the staff ones of these
+        # (matcher.domain.locales, matcher/i18n.py).
+        "LANGUAGES": locales.VOLUNTEER_LANGUAGES,
+        # Languages whose shipped page and mail texts someone at the agency has checked, e.g.
+        # ["de", "en", "uk"]: the others say on every page and mail that they are drafts.
+        "REVIEWED_UI_LANGUAGES": tuple(
+            code for code in locales.VOLUNTEER_LANGUAGES if locales.is_checked(code)
+        ),
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 25,
         "MAIL_USE_TLS": False,

@@ -53,3 +53,7 @@ def base(code: str) -> str:
 def is_checked(code: str) -> bool:
     """Whether shipped text in this language counts as checked rather than a draft."""
     return base(code) in CHECKED_LANGUAGES
+
+
+#: The language of the msgids, the code's own words: its catalogue is the code itself.
+SOURCE_LANGUAGE: Final = "en"

@@ -26,6 +26,7 @@ from matcher import logs, metrics
 from matcher.database import driver_message
 from matcher.database import is_unavailable as is_unavailable
 from matcher.database import safe_rollback as safe_rollback
+from matcher.domain import locales
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,10 @@ def response(error: BaseException | None = None) -> Response:
 def _page(seconds: int) -> str:
     try:
         template = current_app.jinja_env.get_template(TEMPLATE)
+        locale = str(get_locale() or "de")
         return template.render(
-            locale=str(get_locale() or "de"),
+            locale=locale,
+            direction=locales.direction(locale),
             retry_after=seconds,
             # Reload a page by itself; never re-send a form (the browser keeps what was typed).
             reload=request.method in ("GET", "HEAD"),

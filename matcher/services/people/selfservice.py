@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from matcher import i18n
-from matcher.domain import audit, transitions
+from matcher.domain import audit, locales, transitions
 from matcher.domain.errors import Invalid, Refused
 from matcher.domain.vocab import CONSENT_PURPOSES, TOPICS, slots_to_mask
 from matcher.extensions import db
@@ -45,8 +45,12 @@ def magic_token(volunteer: Volunteer) -> str:
     return tokens.make(tokens.MAGIC_LINK, {"v": volunteer.id, "t": volunteer.token_version})
 
 
-def request_link(email: str, language: str) -> None:
-    """Mail a profile link to every confirmed registration of this address; silent otherwise."""
+def request_link(email: str) -> None:
+    """Mail a profile link to every confirmed registration of this address; silent otherwise.
+
+    Each mail is written in the language that registration keeps (`Volunteer.locale`), not
+    in the one the request happened to come in.
+    """
     address = email.strip().lower()
     volunteers = db.session.scalars(
         select(Volunteer).where(
@@ -59,7 +63,7 @@ def request_link(email: str, language: str) -> None:
     for volunteer in volunteers:
         subject, body = i18n.render_mail(
             "magic_link",
-            language,
+            volunteer.locale,
             volunteer=volunteer,
             token=magic_token(volunteer),
             minutes=minutes,
@@ -146,6 +150,15 @@ def update_profile(
     volunteer.capacity = capacity
     volunteer.topics = sorted(set(topics))
     audit.about("volunteer.self_update", volunteer, None)
+
+
+def set_language(volunteer: Volunteer, code: str) -> None:
+    """Choose the language of the volunteer's mails (and of their profile when it opens)."""
+    if code not in locales.VOLUNTEER_LANGUAGES:
+        raise Invalid("bad_details", field="locale")
+    if volunteer.locale != code:
+        volunteer.locale = code
+        audit.about("volunteer.self_update", volunteer, None)
 
 
 def pause(volunteer: Volunteer, *, on: date) -> None:

@@ -92,7 +92,7 @@ def sign_up(agency: Agency, details: VolunteerDetails, consents: set[str], langu
     email = normalise_email(details.email)
     existing = _registered(agency, email)
     if existing is not None:
-        _answer_repeat(agency, existing, language)
+        _answer_repeat(agency, existing)
         return
     volunteer = Volunteer(
         agency_id=agency.id,
@@ -122,7 +122,7 @@ def sign_up(agency: Agency, details: VolunteerDetails, consents: set[str], langu
         existing = _registered(agency, email)
         if existing is None:
             raise
-        _answer_repeat(agency, existing, language)
+        _answer_repeat(agency, existing)
         return
     for purpose in sorted(consents):
         db.session.add(
@@ -135,7 +135,7 @@ def sign_up(agency: Agency, details: VolunteerDetails, consents: set[str], langu
                 channel="online",
             )
         )
-    _queue_confirmation(agency, volunteer, language)
+    _queue_confirmation(agency, volunteer)
     audit.about("volunteer.signup", volunteer, None)
 
 
@@ -145,14 +145,15 @@ def _registered(agency: Agency, email: str) -> Volunteer | None:
     )
 
 
-def _answer_repeat(agency: Agency, volunteer: Volunteer, language: str) -> None:
-    """Mail the address that is registered already: a new confirmation link or a profile link."""
+def _answer_repeat(agency: Agency, volunteer: Volunteer) -> None:
+    """Mail the address that is registered already: a new confirmation link or a profile link,
+    in the language that registration keeps (a repeat changes nothing, its language neither)."""
     if volunteer.email_confirmed_at is None:
-        _queue_confirmation(agency, volunteer, language)
+        _queue_confirmation(agency, volunteer)
     else:
         subject, body = i18n.render_mail(
             "signup_again",
-            language,
+            volunteer.locale,
             agency=agency,
             volunteer=volunteer,
             token=selfservice.magic_token(volunteer),
@@ -162,11 +163,11 @@ def _answer_repeat(agency: Agency, volunteer: Volunteer, language: str) -> None:
     audit.about("volunteer.signup_repeat", volunteer, None)
 
 
-def _queue_confirmation(agency: Agency, volunteer: Volunteer, language: str) -> None:
+def _queue_confirmation(agency: Agency, volunteer: Volunteer) -> None:
     token = tokens.make(tokens.CONFIRM, {"v": volunteer.id, "e": _fingerprint(volunteer.email)})
     subject, body = i18n.render_mail(
         "signup_confirm",
-        language,
+        volunteer.locale,
         agency=agency,
         volunteer=volunteer,
         token=token,

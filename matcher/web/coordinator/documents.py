@@ -84,7 +84,7 @@ def _render_document(kind: str, language: str, values: dict[str, Any], **context
         languages=locales.DOCUMENT_LANGUAGES,
         endonyms=locales.ENDONYMS,
         directions={code: locales.direction(code) for code in locales.DOCUMENT_LANGUAGES},
-        direction=locales.direction(language),
+        text_dir=locales.direction(language),
         **context,
     )
 
@@ -288,7 +288,7 @@ def document_text(form: TextForm | None = None) -> str:
         review_form=ReviewForm(formdata=None, based_on=str(current.version)),
         placeholders=documents.PLACEHOLDERS[kind],
         sections=documents.SECTIONS[kind],
-        direction=locales.direction(language),
+        text_dir=locales.direction(language),
     )
 
 
@@ -346,5 +346,5 @@ def document_version() -> str:
         kind=kind,
         language=language,
         text=text,
-        direction=locales.direction(language),
+        text_dir=locales.direction(language),
     )

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, SubmitField
 from wtforms.validators import AnyOf, DataRequired, Email, Length
 
+from matcher.domain.locales import ENDONYMS, VOLUNTEER_LANGUAGES, direction
 from matcher.domain.vocab import CONSENT_PURPOSES
 from matcher.web.fields import (
     LanguagesField,
@@ -70,3 +71,16 @@ class DeleteForm(FlaskForm):
         validators=[DataRequired(_l("Please tick the box to confirm."))],
     )
     submit = SubmitField(_l("Delete my details"))
+
+
+class MailLanguageForm(FlaskForm):
+    """The language of the volunteer's mails, each language named in itself."""
+
+    locale = SelectField(
+        _l("Language of our mails to you"),
+        choices=lambda: [
+            (c, ENDONYMS[c], {"lang": c, "dir": direction(c)}) for c in VOLUNTEER_LANGUAGES
+        ],
+        validators=[AnyOf(VOLUNTEER_LANGUAGES, message=_l("Please choose a language."))],
+    )
+    submit = SubmitField(_l("Save language"))

@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -37,6 +37,7 @@ from matcher.web.volunteer.forms import (
     DeleteForm,
     GiveConsentForm,
     LinkRequestForm,
+    MailLanguageForm,
     OpenLinkForm,
     ProfileForm,
     WithdrawForm,
@@ -114,6 +115,7 @@ def _render_profile(
     form: ProfileForm,
     status: int = 200,
     delete_form: DeleteForm | None = None,
+    language_form: MailLanguageForm | None = None,
 ) -> Response:
     html = render_template(
         "volunteer/profile.html",
@@ -125,6 +127,7 @@ def _render_profile(
         withdraw=WithdrawForm(formdata=None),
         give=GiveConsentForm(formdata=None),
         delete=delete_form or DeleteForm(formdata=None),
+        language=language_form or _language_form(volunteer),
         until=session.get(SESSION_KEY, {}).get("until"),
     )
     # An HTML page (a bare Response would be text/plain: walk B1).
@@ -140,7 +143,7 @@ def request_link() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         # An address may be registered with several agencies: each gets its own link.
         with tenancy.all_agencies():
-            selfservice.request_link(form.email.data, str(get_locale() or "de"))
+            selfservice.request_link(form.email.data)
         return redirect(url_for("volunteer.link_sent"))
     status = 400 if request.method == "POST" else 200
     return render_template("volunteer/request_link.html", form=form), status
@@ -167,6 +170,8 @@ def open_link() -> str | Response | tuple[str, int]:
             return render_template("volunteer/open.html", form=form, state=state.value), 400
         version = selfservice.open_session(volunteer)
     common.fresh_session()  # nothing of an earlier visitor carries over
+    # The profile opens in the volunteer's own language (the one their mails are written in).
+    session["lang"] = volunteer.locale
     session[SESSION_KEY] = {
         "v": volunteer.id,
         "t": version,
@@ -194,6 +199,26 @@ def update_profile() -> ResponseReturnValue:
         list(form.topics.data or []),
     )
     return common.done(_("Your changes are saved."), "volunteer.profile")
+
+
+def _language_form(volunteer: Volunteer) -> MailLanguageForm:
+    form = MailLanguageForm(formdata=None)
+    form.locale.data = volunteer.locale
+    return form
+
+
+@bp.route("/language", methods=["POST"])
+def set_language() -> ResponseReturnValue:
+    """Choose the language of one's mails; the pages switch to it as well."""
+    volunteer = _me()
+    form = MailLanguageForm()
+    if not form.validate_on_submit():
+        return _render_profile(volunteer, _filled(volunteer), 400, language_form=form)
+    selfservice.set_language(volunteer, form.locale.data)
+    session["lang"] = form.locale.data
+    with force_locale(form.locale.data):
+        message = _("Your language is saved. We will write to you in it.")
+    return common.done(message, "volunteer.profile")
 
 
 @bp.route("/pause", methods=["POST"])
