@@ -6,6 +6,7 @@ from flask import Flask, current_app
 from flask_babel import format_decimal, get_locale, gettext
 
 from matcher import labels
+from matcher.domain import locales, phones
 from matcher.domain.vocab import DAYS, PARTS, mask_to_slots
 from matcher.models import today
 from matcher.services.platform import vocabulary
@@ -53,11 +54,15 @@ def register(app: Flask) -> None:
     app.add_template_filter(numberformat)
     app.add_template_filter(person_name)
     app.add_template_filter(mask_to_slots, "slot_names")
+    app.add_template_filter(phones.display, "phone")
+    app.add_template_filter(phones.tel_uri, "tel_uri")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {
             "labels": labels,
+            # The languages' one home: direction(), is_checked(), ENDONYMS.
+            "locales": locales,
             "DAYS": DAYS,
             "PARTS": PARTS,
             "language_form": LanguageForm,

@@ -16,6 +16,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from matcher.domain import phones
+from matcher.domain.errors import Invalid
 from matcher.domain.vocab import (
     AGE_BANDS,
     DAYS,
@@ -77,6 +79,14 @@ def text(max_length: int) -> Callable[[str], str]:
         return value
 
     return read
+
+
+def phone(value: str) -> str:
+    """A phone number (optional), German unless it has a country code; stored in E.164."""
+    try:
+        return phones.normalise(value)
+    except Invalid:
+        raise CellError("bad_phone") from None
 
 
 def email(value: str) -> str:
@@ -293,6 +303,7 @@ def day(value: str) -> date | None:
 # --------------------------------------------------------------------------- the fields
 
 _NAME = text(100)
+_PHONE_HEADERS = ("telefon", "phone", "tel", "handy", "mobil", "telefonnummer")
 _CONSENT_DATE = Field(
     "consent_date",
     False,
@@ -313,7 +324,7 @@ VOLUNTEER_FIELDS = (
     Field("first_name", True, ("vorname", "firstname", "givenname"), _NAME),
     Field("last_name", True, ("nachname", "name", "lastname", "surname", "familienname"), _NAME),
     Field("email", True, ("email", "emailadresse", "mail", "emailaddress"), email),
-    Field("phone", False, ("telefon", "phone", "tel", "handy", "mobil", "telefonnummer"), text(40)),
+    Field("phone", False, _PHONE_HEADERS, phone),
     Field("postcode", True, ("plz", "postleitzahl", "postcode", "zip", "zipcode"), postcode),
     Field("age_band", True, ("alter", "altersgruppe", "age", "ageband"), age_band),
     Field("gender", False, ("geschlecht", "gender"), gender),
