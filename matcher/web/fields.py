@@ -68,12 +68,8 @@ def phone_number(_form: Any, field: Field) -> None:
     if not value:
         return
     if not phones.is_valid(value):
-        raise ValidationError(
-            _l(
-                "Please enter a phone number, e.g. 0221 123456 or +963 11 223 4567 "
-                "(with the country code if it is not a German number)."
-            )
-        )
+        # The volunteers' pages say this in every volunteer language: the words stay.
+        raise ValidationError(_l("Please enter a phone number, e.g. 0221 123456."))
     field.data = phones.normalise(value)
 
 

@@ -127,7 +127,7 @@ def test_an_international_number_and_the_default_letters_language(app: Flask, st
     ("change", "message"),
     [
         ({"phone": "0221"}, "Bitte geben Sie eine Telefonnummer ein"),
-        ({"phone": "call me maybe"}, "mit Ländervorwahl"),
+        ({"phone": "call me maybe"}, "Bitte geben Sie eine Telefonnummer ein"),
         ({"contact_channel": "whatsapp"}, "„WhatsApp“ braucht eine Telefonnummer"),
         ({"contact_channel": "sms", "phone": ""}, "„SMS“ braucht eine Telefonnummer"),
         ({"contact_channel": "social_worker"}, "wie die Sozialarbeit erreichbar ist"),
