@@ -150,6 +150,23 @@ INTERPRETER_ROLE_LABELS = {
     "other": _l("other"),
 }
 
+#: How a newcomer prefers to be reached (matcher.domain.vocab.CONTACT_CHANNELS).
+CONTACT_CHANNEL_LABELS = {
+    "phone": _l("phone call"),
+    "sms": _l("SMS"),
+    "whatsapp": _l("WhatsApp"),
+    "social_worker": _l("through their social worker"),
+    "in_person": _l("in person"),
+}
+
+#: The messages a coordinator copies for a newcomer (matcher.services.people.contact_messages).
+MESSAGE_TEMPLATE_LABELS = {
+    "first_call": _l("First call: the volunteer will call"),
+    "first_meeting": _l("First meeting: date, time and place"),
+    "appointment_reminder": _l("Appointment reminder"),
+    "check_in": _l("How are you? (check-in)"),
+}
+
 
 #: The lists an agency imports and exports, as the pages and the files name them.
 LIST_LABELS = {
@@ -180,6 +197,8 @@ IMPORT_FIELD_LABELS = {
     "minors": _l("Children in the household"),
     "mentor_gender": _l("Wanted gender of the volunteer"),
     "waiting_since": _l("Waiting since"),
+    "contact_channel": _l("Preferred contact"),
+    "interpreter": _l("Interpreter"),
 }
 #: The column headers of the export files (matcher.services.lists.exports).
 EXPORT_COLUMN_LABELS = {
@@ -218,6 +237,10 @@ EXPORT_COLUMN_LABELS = {
     "registered_on": _l("Registered on"),
     "registered_in": _l("Registered in"),
     "waiting_since": _l("Waiting since"),
+    "contact_channel": _l("Preferred contact"),
+    "social_worker_contact": _l("Social worker"),
+    "interpreter_language": _l("Interpreter for"),
+    "correspondence_language": _l("Letters in"),
 }
 #: The fixed words of the funder report's file (matcher.services.lists.figures).
 REPORT_FILE_LABELS = {

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from matcher import create_app, jobs, tenancy
+from matcher.domain.contact import default_correspondence_language
 from matcher.domain.vocab import slots_to_mask
 from matcher.extensions import db as _db
 from matcher.models import (
@@ -385,6 +386,8 @@ def newcomer_factory(app: Flask) -> Callable[..., Newcomer]:
             "topics": ["authorities", "housing"],
             "waiting_since": date(2026, 8, 1),
             "status": "waiting",
+            # Her letters' language as intake sets it: the best she speaks that we write in.
+            "correspondence_language": default_correspondence_language(languages),
         }
         consents = overrides.pop("consents", ("matching",))
         values.update(overrides)

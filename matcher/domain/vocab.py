@@ -18,6 +18,8 @@ __all__ = [
     "CLOSING_END_REASONS",
     "CONSENT_CHANNELS",
     "CONSENT_PURPOSES",
+    "CONTACT_CHANNELS",
+    "CONTACT_CHANNELS_BY_PHONE",
     "DAYS",
     "DECIDED_MATCH_STATUSES",
     "DEFAULT_WEIGHTS",
@@ -95,6 +97,11 @@ INTERPRETER_ROLES: Final = (
     "other",
 )
 CHECKIN_LIGHTS: Final = ("green", "yellow", "red")
+#: How a newcomer prefers to be reached (most have no e-mail): by phone call, SMS, WhatsApp,
+#: through their social worker, or in person (e.g. at the shelter's office hours).
+CONTACT_CHANNELS: Final = ("phone", "sms", "whatsapp", "social_worker", "in_person")
+#: The channels that need the newcomer's phone number.
+CONTACT_CHANNELS_BY_PHONE: Final = ("phone", "sms", "whatsapp")
 #: A matching run: queued, then a worker builds the problem, solves it and stores the
 #: proposals; it ends finished or failed (`matcher.domain.runs` has the transitions).
 RUN_STATUSES: Final = ("queued", "building", "solving", "storing", "finished", "failed")

@@ -14,12 +14,21 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.domain.eligibility import NewcomerRules
-from matcher.domain.vocab import AGE_BANDS, ALL_SLOTS_MASK, GENDERS, NEWCOMER_STATUSES
+from matcher.domain.locales import DOCUMENT_LANGUAGES
+from matcher.domain.vocab import (
+    AGE_BANDS,
+    ALL_SLOTS_MASK,
+    CONTACT_CHANNELS,
+    CONTACT_CHANNELS_BY_PHONE,
+    GENDERS,
+    NEWCOMER_STATUSES,
+)
 from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 from matcher.models.consent import ConsentRecord
 from matcher.models.language import NewcomerLanguage
@@ -39,6 +48,29 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
             name="mentor_gender_valid",
         ),
         CheckConstraint(f"slots BETWEEN 0 AND {ALL_SLOTS_MASK}", name="slots_range"),
+        CheckConstraint(
+            f"contact_channel IS NULL OR {check_in('contact_channel', CONTACT_CHANNELS)}",
+            name="contact_channel_valid",
+        ),
+        # A channel by phone needs a number; through a social worker needs their contact.
+        CheckConstraint(
+            "contact_channel IS NULL OR phone <> '' OR "
+            f"NOT {check_in('contact_channel', CONTACT_CHANNELS_BY_PHONE)}",
+            name="contact_channel_phone",
+        ),
+        CheckConstraint(
+            "contact_channel IS NULL OR contact_channel <> 'social_worker' "
+            "OR social_worker_contact <> ''",
+            name="contact_channel_social_worker",
+        ),
+        CheckConstraint(
+            "(interpreter_language IS NOT NULL) = interpreter_needed",
+            name="interpreter_language_needed",
+        ),
+        CheckConstraint(
+            check_in("correspondence_language", DOCUMENT_LANGUAGES),
+            name="correspondence_language_valid",
+        ),
         UniqueConstraint("agency_id", "external_ref", name="uq_newcomers_agency_external_ref"),
         # Indexes lead with agency_id: every query here is one agency's (matcher.tenancy).
         # Counts by status, and who waits (the matching, the dashboard, the figures).
@@ -64,6 +96,21 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
     first_name: Mapped[str] = mapped_column(String(100))
     # Newcomers are reached through the coordinator: a note such as "via Unterkunft X".
     contact_note: Mapped[str] = mapped_column(String(300), default="")
+    # E.164 ("+49221123456", matcher.domain.phones), or "" when she has none.
+    phone: Mapped[str] = mapped_column(String(16), default="", server_default=text("''"))
+    # How she prefers to be reached (CONTACT_CHANNELS); None: not recorded yet.
+    contact_channel: Mapped[str | None] = mapped_column(String(16))
+    # For "through a social worker": whom to call, e.g. "Frau Yilmaz, Caritas, 0221 123".
+    social_worker_contact: Mapped[str] = mapped_column(
+        String(120), default="", server_default=text("''")
+    )
+    interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A code of the spoken-language vocabulary, set exactly when an interpreter is needed.
+    interpreter_language: Mapped[str | None] = mapped_column(String(8))
+    # The language her letters and messages are written in (one of DOCUMENT_LANGUAGES).
+    correspondence_language: Mapped[str] = mapped_column(
+        String(8), default="de", server_default="de"
+    )
     postcode: Mapped[str] = mapped_column(String(5), index=True)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)

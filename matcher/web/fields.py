@@ -25,6 +25,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput, html_params
 
+from matcher.domain import phones
 from matcher.domain.vocab import LEVELS, SLOTS
 from matcher.labels import LEVEL_LABELS, TOPIC_LABELS, choices
 from matcher.services.platform import vocabulary
@@ -35,7 +36,6 @@ MAX_LANGUAGES = 12
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '’.\-]+[^\W\d_]*)*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MARKUP = re.compile(r"<\s*[a-zA-Z/!?]")
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()/\-]{3,38}$")
 
 
 def strip(value: Any) -> Any:
@@ -61,11 +61,16 @@ def plain_text(_form: Any, field: Field) -> None:
 
 
 def phone_number(_form: Any, field: Field) -> None:
-    """Digits with spaces, +, -, / and brackets."""
+    """A phone number as `matcher.domain.phones` reads it (German unless +/00); stored in
+    E.164 (the field's data becomes "+49221123456")."""
     value = (field.data or "").strip()
     field.data = value
-    if value and not _PHONE.match(value):
+    if not value:
+        return
+    if not phones.is_valid(value):
+        # The volunteers' pages say this in every volunteer language: the words stay.
         raise ValidationError(_l("Please enter a phone number, e.g. 0221 123456."))
+    field.data = phones.normalise(value)
 
 
 def german_postcode(_form: Any, field: Field) -> None:

@@ -112,6 +112,25 @@ def _table() -> dict[str, Render]:
         # People
         "erased": lambda p: gettext("This person's data has been erased."),
         "bad_details": lambda p: gettext("Please check the marked fields."),
+        # Reaching a newcomer (matcher.domain.contact)
+        "bad_phone": lambda p: gettext(
+            "Please enter a phone number, e.g. 0221 123456 or +963 11 223 4567 "
+            "(with the country code if it is not a German number)."
+        ),
+        "channel_needs_phone": lambda p: gettext(
+            "“%(channel)s” needs a phone number: please enter it, or choose another way.",
+            channel=labels.CONTACT_CHANNEL_LABELS.get(str(p.get("channel")), ""),
+        ),
+        "channel_needs_social_worker": lambda p: gettext(
+            "Please say how to reach the social worker (name, organisation, phone)."
+        ),
+        "interpreter_without_language": lambda p: gettext(
+            "Please choose the language the interpreter is needed for."
+        ),
+        "message_unknown": lambda p: gettext("Please choose a message."),
+        "message_needs_patenschaft": lambda p: gettext(
+            "This message names the volunteer: it needs an approved Patenschaft."
+        ),
         "no_consent_in_force": lambda p: gettext("There is no consent in force to withdraw."),
         "consent_in_force": lambda p: gettext(
             "There is a consent in force for this purpose already (perhaps someone recorded it "
@@ -319,6 +338,17 @@ def _cell_table() -> dict[str, Render]:
         "control_characters": lambda p: gettext("contains control characters"),
         "too_long": lambda p: gettext("longer than %(n)d characters", n=p.get("n", 0)),
         "bad_email": lambda p: gettext("not a valid email address"),
+        "bad_phone": lambda p: gettext("not a phone number (German, or with a country code)"),
+        "unknown_contact_channel": lambda p: gettext(
+            "unknown way of contact (Telefon, SMS, WhatsApp, Sozialarbeit: …, persönlich)"
+        ),
+        "channel_needs_phone": lambda p: gettext("needs a phone number in the phone column"),
+        "channel_needs_social_worker": lambda p: gettext(
+            "needs the social worker's contact, e.g. “Sozialarbeit: Frau Yilmaz, 0221 123456”"
+        ),
+        "interpreter_without_language": lambda p: gettext(
+            "name the language, e.g. “Tigrinya” (or “nein”)"
+        ),
         "bad_postcode": lambda p: gettext("not a German postcode (5 digits)"),
         "unknown_postcode": lambda p: gettext("unknown postcode"),
         "unknown_age_band": lambda p: gettext("unknown age band"),

@@ -7,7 +7,7 @@ from flask_babel import force_locale, format_decimal, get_locale, gettext
 from markupsafe import Markup
 
 from matcher import i18n, labels
-from matcher.domain import locales
+from matcher.domain import locales, phones
 from matcher.domain.vocab import DAYS, PARTS, mask_to_slots
 from matcher.models import today
 from matcher.services.platform import vocabulary
@@ -95,6 +95,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(person_name)
     app.add_template_filter(notice_version)
     app.add_template_filter(mask_to_slots, "slot_names")
+    app.add_template_filter(phones.display, "phone")
+    app.add_template_filter(phones.tel_uri, "tel_uri")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -106,6 +108,8 @@ def register(app: Flask) -> None:
             "draft_translation": not i18n.is_reviewed(locale),
             "direction": locales.direction,
             "labels": labels,
+            # The languages' one home: direction(), is_checked(), ENDONYMS.
+            "locales": locales,
             "DAYS": DAYS,
             "PARTS": PARTS,
             "language_form": LanguageForm,

@@ -21,12 +21,13 @@ from flask import current_app
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from matcher.domain import audit
+from matcher.domain import audit, phones
 from matcher.domain.errors import Invalid
 from matcher.domain.vocab import MATCH_STATUSES, NEWCOMER_STATUSES, VOLUNTEER_STATUSES
 from matcher.extensions import db
 from matcher.labels import (
     AGE_BAND_LABELS,
+    CONTACT_CHANNEL_LABELS,
     END_REASON_LABELS,
     EXPORT_COLUMN_LABELS,
     GENDER_LABELS,
@@ -286,7 +287,7 @@ def _volunteers(request: ExportRequest) -> Rows:
             v.first_name,
             v.last_name,
             v.email,
-            v.phone,
+            phones.international(v.phone),
             v.postcode,
             _label(VOLUNTEER_STATUS_LABELS, v.status),
             _languages(v, request.locale),
@@ -326,7 +327,8 @@ def _volunteers_pseudonymised(request: ExportRequest) -> Rows:
 def _newcomers(request: ExportRequest) -> Rows:
     columns = [
         "number", "first_name", "contact", "postcode", "age_band", "languages", "topics",
-        "minors", "status", "waiting_since",
+        "minors", "status", "waiting_since", "phone", "contact_channel", "social_worker_contact",
+        "interpreter_language", "correspondence_language",
     ]  # fmt: skip
     rows: list[Sequence[Cell]] = [
         [
@@ -340,6 +342,13 @@ def _newcomers(request: ExportRequest) -> Rows:
             _yes(n.minors),
             _label(NEWCOMER_STATUS_LABELS, n.status),
             n.waiting_since,
+            phones.international(n.phone),
+            _label(CONTACT_CHANNEL_LABELS, n.contact_channel),
+            n.social_worker_contact,
+            vocabulary.language_name(n.interpreter_language, request.locale)
+            if n.interpreter_language
+            else "",
+            vocabulary.language_name(n.correspondence_language, request.locale),
         ]  # fmt: skip
         for n in db.session.scalars(_people_query(Newcomer, request, named=True))
     ]

@@ -16,8 +16,12 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from matcher.domain import phones
+from matcher.domain.contact import SOCIAL_WORKER_CONTACT_MAX
+from matcher.domain.errors import Invalid
 from matcher.domain.vocab import (
     AGE_BANDS,
+    CONTACT_CHANNELS,
     DAYS,
     GENDERS,
     LEVELS,
@@ -77,6 +81,14 @@ def text(max_length: int) -> Callable[[str], str]:
         return value
 
     return read
+
+
+def phone(value: str) -> str:
+    """A phone number (optional), German unless it has a country code; stored in E.164."""
+    try:
+        return phones.normalise(value)
+    except Invalid:
+        raise CellError("bad_phone") from None
 
 
 def email(value: str) -> str:
@@ -275,6 +287,49 @@ def notice_language(value: str) -> str | None:
     return next(iter(found))
 
 
+_CHANNEL_WORDS = {
+    "telefon": "phone", "anruf": "phone", "anrufen": "phone", "call": "phone", "tel": "phone",
+    "handy": "phone", "whats app": "whatsapp", "persönlich": "in_person",
+    "persoenlich": "in_person", "in person": "in_person", "vor ort": "in_person",
+    "sozialarbeit": "social_worker", "sozialarbeiter": "social_worker",
+    "sozialarbeiterin": "social_worker", "sozialarbeiter*in": "social_worker",
+    "sozialdienst": "social_worker", "social worker": "social_worker",
+}  # fmt: skip
+_THROUGH = re.compile(r"^(?:über|ueber|via|per|through|by)\s+")
+
+
+def contact_channel(value: str) -> tuple[str | None, str]:
+    """How she prefers to be reached (optional): "WhatsApp", "Telefon", "persönlich", or
+    "Sozialarbeit: Frau Yilmaz, Caritas, 0221 123456" with whom to call after the colon."""
+    if not value.strip():
+        return None, ""
+    word, _colon, rest = value.partition(":")
+    key = _THROUGH.sub("", _words(word))
+    channel = key if key in CONTACT_CHANNELS else _CHANNEL_WORDS.get(key)
+    if channel is None:
+        raise CellError("unknown_contact_channel")
+    if channel != "social_worker":
+        return channel, ""
+    worker = text(SOCIAL_WORKER_CONTACT_MAX)(rest.strip())
+    if not worker:
+        raise CellError("channel_needs_social_worker")
+    return channel, worker
+
+
+_YES_AND = re.compile(r"^(?:ja|yes|x)\b[\s:,(]*", re.I)
+
+
+def interpreter(value: str) -> str | None:
+    """For which language an interpreter is needed (optional): "Tigrinya", "ja: Arabisch";
+    "nein" or empty: none. A plain "ja" is refused: which language?"""
+    word = _words(value)
+    if word in _NO:
+        return None
+    if word in _YES:
+        raise CellError("interpreter_without_language")
+    return notice_language(_YES_AND.sub("", value.strip()).rstrip(") "))
+
+
 def day(value: str) -> date | None:
     """A date such as 2025-03-12 or 12.03.2025 (optional); never in the future."""
     if not value:
@@ -293,6 +348,7 @@ def day(value: str) -> date | None:
 # --------------------------------------------------------------------------- the fields
 
 _NAME = text(100)
+_PHONE_HEADERS = ("telefon", "phone", "tel", "handy", "mobil", "telefonnummer")
 _CONSENT_DATE = Field(
     "consent_date",
     False,
@@ -313,7 +369,7 @@ VOLUNTEER_FIELDS = (
     Field("first_name", True, ("vorname", "firstname", "givenname"), _NAME),
     Field("last_name", True, ("nachname", "name", "lastname", "surname", "familienname"), _NAME),
     Field("email", True, ("email", "emailadresse", "mail", "emailaddress"), email),
-    Field("phone", False, ("telefon", "phone", "tel", "handy", "mobil", "telefonnummer"), text(40)),
+    Field("phone", False, _PHONE_HEADERS, phone),
     Field("postcode", True, ("plz", "postleitzahl", "postcode", "zip", "zipcode"), postcode),
     Field("age_band", True, ("alter", "altersgruppe", "age", "ageband"), age_band),
     Field("gender", False, ("geschlecht", "gender"), gender),
@@ -378,6 +434,19 @@ NEWCOMER_FIELDS = (
         gender,
     ),
     Field("waiting_since", False, ("wartetseit", "angemeldetam", "waitingsince", "seit"), day),
+    Field("phone", False, _PHONE_HEADERS, phone),
+    Field(
+        "contact_channel",
+        False,
+        ("kontaktweg", "kontaktart", "erreichbarper", "contactchannel", "preferredcontact"),
+        contact_channel,
+    ),
+    Field(
+        "interpreter",
+        False,
+        ("dolmetschen", "dolmetscher", "dolmetscherin", "dolmetschung", "interpreter"),
+        interpreter,
+    ),
     Field(
         "consent",
         False,

@@ -40,8 +40,9 @@ from sqlalchemy import Table as SqlTable
 from sqlalchemy.exc import IntegrityError
 
 from matcher.domain import audit
+from matcher.domain.contact import default_correspondence_language
 from matcher.domain.errors import Conflict, Invalid, NotFound
-from matcher.domain.vocab import slots_to_mask
+from matcher.domain.vocab import CONTACT_CHANNELS_BY_PHONE, slots_to_mask
 from matcher.extensions import db
 from matcher.models import (
     Agency,
@@ -243,6 +244,7 @@ def check(
             except CellError as e:
                 plan.errors.append(RowError(number, column, e.code, e.params))
         plan.errors += _consent_problems(number, record, columns)
+        plan.errors += _contact_problems(number, record, columns)
         key = _row_key(kind, record, cells, mapping)
         if key in seen:
             plan.errors.append(RowError(number, "", "same_person", {"row": seen[key]}))
@@ -280,6 +282,22 @@ def _consent_problems(
     return problems
 
 
+def _contact_problems(
+    number: int, record: dict[str, Any], columns: dict[str, str]
+) -> list[RowError]:
+    """A channel by phone without a number in the row (`matcher.domain.contact`)."""
+    channel, _worker = record.get("contact_channel") or (None, "")
+    if channel in CONTACT_CHANNELS_BY_PHONE and record.get("phone") == "":
+        column = columns["contact_channel"]
+        return [RowError(number, column, "channel_needs_phone")]
+    return []
+
+
+#: Fields left out of a newcomer's row key: added after lists were first imported, so
+#: a list imported before they existed is still recognised when imported again.
+_NOT_IN_ROW_KEY = frozenset({"phone", "contact_channel", "interpreter"})
+
+
 def _row_key(
     kind: str, record: dict[str, Any], cells: list[str], mapping: dict[str, int | None]
 ) -> str:
@@ -289,7 +307,11 @@ def _row_key(
         return str(record["external_ref"])
     # No reference number: the row itself is the key, keyed with the secret so the
     # stored value says nothing about the person.
-    raw = "\x1f".join(cells[i] if i is not None else "" for _n, i in sorted(mapping.items()))
+    raw = "\x1f".join(
+        cells[i] if i is not None else ""
+        for name, i in sorted(mapping.items())
+        if name not in _NOT_IN_ROW_KEY
+    )
     key = str(current_app.config["SECRET_KEY"]).encode()
     return "row:" + hmac.new(key, raw.encode(), hashlib.sha256).hexdigest()[:40]
 
@@ -432,6 +454,7 @@ def _volunteer_status(r: dict[str, Any]) -> str:
 def _newcomer(agency: Agency, r: dict[str, Any], actor: User, now: datetime) -> dict[str, Any]:
     """The columns of an imported newcomer (the others take their defaults)."""
     postcode, lat, lon = r["postcode"]
+    channel, worker = r.get("contact_channel") or (None, "")
     return {
         "agency_id": agency.id,
         "external_ref": r["key"],
@@ -445,6 +468,12 @@ def _newcomer(agency: Agency, r: dict[str, Any], actor: User, now: datetime) -> 
         "topics": r.get("topics") or [],
         "minors": bool(r.get("minors")),
         "mentor_gender": r.get("mentor_gender"),
+        "phone": r.get("phone") or "",
+        "contact_channel": channel,
+        "social_worker_contact": worker,
+        "interpreter_needed": r.get("interpreter") is not None,
+        "interpreter_language": r.get("interpreter"),
+        "correspondence_language": default_correspondence_language(r["languages"]),
         "status": "waiting",
         "waiting_since": r.get("waiting_since") or now.date(),
         "created_by_id": actor.id,

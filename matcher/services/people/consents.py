@@ -20,7 +20,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from matcher.domain import audit, documents, transitions
+from matcher.domain import audit, transitions
 from matcher.domain.errors import Conflict, Invalid, NotFound, Refused
 from matcher.domain.locales import DOCUMENT_LANGUAGES
 from matcher.domain.vocab import CONSENT_CHANNELS, CONSENT_PURPOSES, INTERPRETER_ROLES
@@ -56,8 +56,8 @@ def notice_version_for(agency: Agency, language: str, *, newcomer: bool = True) 
 
 
 def default_language(newcomer: Newcomer) -> str:
-    """The notice language to offer first: the language her documents are written in."""
-    return documents.document_language((lang.code, lang.level) for lang in newcomer.languages)
+    """The notice language to offer first: the language of her letters."""
+    return newcomer.correspondence_language
 
 
 def _document_language(code: str) -> bool:

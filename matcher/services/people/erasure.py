@@ -81,6 +81,13 @@ def erase_newcomer(newcomer: Newcomer, actor: User | None, *, on: date) -> trans
     db.session.expire(newcomer, ["languages", "consents"])
     newcomer.first_name = ""
     newcomer.contact_note = ""
+    newcomer.phone = ""
+    newcomer.contact_channel = None
+    newcomer.social_worker_contact = ""
+    newcomer.interpreter_needed = False
+    newcomer.interpreter_language = None
+    # The language of her letters says much about her origin: back to the default.
+    newcomer.correspondence_language = "de"
     newcomer.postcode = ""
     newcomer.lat = newcomer.lon = None
     newcomer.slots = 0

@@ -10,7 +10,8 @@ from datetime import date, datetime
 
 from sqlalchemy import update
 
-from matcher.domain import audit, transitions
+from matcher.domain import audit, contact, transitions
+from matcher.domain.contact import Contact
 from matcher.domain.errors import Conflict, Invalid
 from matcher.domain.vocab import (
     AGE_BANDS,
@@ -38,6 +39,10 @@ class NewcomerDetails:
     minors: bool = False
     mentor_gender: str | None = None
     contact_note: str = ""
+    #: How to reach her: phone, channel, social worker, interpreter (`domain.contact`).
+    contact: Contact = field(default_factory=Contact)
+    #: The language of her letters; None: the first she speaks that letters are written in.
+    correspondence_language: str | None = None
 
 
 @dataclass
@@ -52,6 +57,13 @@ class StaffConsent:
 
 def _check(details: NewcomerDetails) -> tuple[float, float]:
     vocabulary.check_profile(details.languages, details.slots, None)
+    details.contact = contact.checked(details.contact)
+    language = details.contact.interpreter_language
+    if language is not None and not vocabulary.is_language(language):
+        raise Invalid("bad_details", field="interpreter_language")
+    details.correspondence_language = contact.correspondence_language(
+        details.correspondence_language, details.languages
+    )
     if not details.first_name.strip() or len(details.first_name) > 100:
         raise Invalid("bad_details", field="first_name")
     if details.age_band not in AGE_BANDS:
@@ -95,6 +107,12 @@ def _apply(newcomer: Newcomer, details: NewcomerDetails, lat: float, lon: float)
     newcomer.topics = sorted(set(details.topics))
     newcomer.minors = details.minors
     newcomer.mentor_gender = details.mentor_gender
+    newcomer.phone = details.contact.phone
+    newcomer.contact_channel = details.contact.channel
+    newcomer.social_worker_contact = details.contact.social_worker_contact
+    newcomer.interpreter_needed = details.contact.interpreter_needed
+    newcomer.interpreter_language = details.contact.interpreter_language
+    newcomer.correspondence_language = details.correspondence_language or "de"
     held = {lang.code: lang for lang in newcomer.languages}
     for code in set(held) - set(details.languages):
         newcomer.languages.remove(held[code])

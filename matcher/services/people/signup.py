@@ -15,7 +15,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from matcher import i18n
-from matcher.domain import audit
+from matcher.domain import audit, phones
 from matcher.domain.errors import Invalid
 from matcher.domain.vocab import (
     AGE_BANDS,
@@ -99,7 +99,7 @@ def sign_up(agency: Agency, details: VolunteerDetails, consents: set[str], langu
         first_name=details.first_name.strip(),
         last_name=details.last_name.strip(),
         email=email,
-        phone=details.phone.strip(),
+        phone=phones.normalise(details.phone),
         postcode=details.postcode,
         lat=lat,
         lon=lon,

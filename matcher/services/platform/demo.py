@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from matcher.demo import generate
+from matcher.domain import contact
 from matcher.domain.vocab import slots_to_mask
 from matcher.extensions import db
 from matcher.models import (
@@ -17,6 +18,7 @@ from matcher.models import (
     Volunteer,
     VolunteerLanguage,
 )
+from matcher.services.people import consents
 from matcher.services.platform import administration
 
 DEMO_ADMIN = "admin@demo.example"
@@ -90,6 +92,7 @@ def load(slug: str, n_volunteers: int, n_newcomers: int, seed: int, today: date)
                 channel="online",
             )
         )
+    notices: dict[str, str] = {}  # the newcomer notice's version, per language
     for p in generate.newcomers(n_newcomers, seed, today):
         registered = datetime.combine(p.waiting_since or today, time(10), tzinfo=UTC)
         n = Newcomer(
@@ -109,16 +112,20 @@ def load(slug: str, n_volunteers: int, n_newcomers: int, seed: int, today: date)
             created_by_id=coordinator.id,
             created_at=registered,
             languages=[NewcomerLanguage(code=c, level=lv) for c, lv in p.languages.items()],
+            correspondence_language=contact.default_correspondence_language(p.languages),
         )
         db.session.add(n)
         db.session.flush()
+        language = next(iter(p.languages))  # the notice was explained in her first language
+        if language not in notices:
+            notices[language] = consents.notice_version_for(agency, language)
         db.session.add(
             ConsentRecord(
                 agency_id=agency.id,
                 newcomer_id=n.id,
                 purpose="matching",
-                notice_version=agency.privacy_notice_version,
-                language=next(iter(p.languages)),
+                notice_version=notices[language],
+                language=language,
                 given_at=registered,
                 channel="in_person",
                 taken_by_id=coordinator.id,

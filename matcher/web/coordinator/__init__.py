@@ -15,6 +15,7 @@ bp.before_request(acting.enter_agency)
 
 from matcher.web.coordinator import (  # noqa: E402,F401  (registers the views)
     agency,
+    contact,
     documents,
     matching,
     patenschaften,

@@ -92,12 +92,12 @@ def _render_document(kind: str, language: str, values: dict[str, Any], **context
 @bp.get("/newcomers/<int:newcomer_id>/documents")
 def newcomer_document(newcomer_id: int) -> str:
     """A document for one newcomer (?kind=, ?language=, for the consent form ?purpose=), in her
-    language with German alongside; the language defaults to the one she speaks best."""
+    language with German alongside; the language defaults to the one her letters are written in."""
     newcomer = common.one(Newcomer, newcomer_id)
     kind = request.args.get("kind", "privacy_notice")[:40]
     if kind not in NEWCOMER_KINDS:
         raise Invalid("document_kind_unknown", kind=kind)
-    default = documents.document_language((lang.code, lang.level) for lang in newcomer.languages)
+    default = newcomer.correspondence_language  # the language of her letters
     language = _language(default)
     purposes: tuple[str, ...] = CONSENT_PURPOSES
     if kind == "consent_form" and request.args.get("purpose"):
@@ -184,9 +184,7 @@ def introduction(match_id: int, form: MeetingForm | None = None) -> str:
     """The introduction letter for the first meeting, and the form that arranges it."""
     match = common.one(Match, match_id)
     meeting = first_meeting.first_meeting(match)
-    default = documents.document_language(
-        (lang.code, lang.level) for lang in match.newcomer.languages
-    )
+    default = match.newcomer.correspondence_language  # the language of her letters
     language = _language(default)
     if form is None:
         form = MeetingForm(formdata=None)

@@ -13,7 +13,9 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
+    TelField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import (
     AnyOf,
@@ -25,16 +27,22 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from matcher.domain import locales
+from matcher.domain.contact import SOCIAL_WORKER_CONTACT_MAX
 from matcher.domain.locales import DOCUMENT_LANGUAGES
-from matcher.domain.vocab import CERTIFICATE_RESULTS, INTERPRETER_ROLES
+from matcher.domain.vocab import CERTIFICATE_RESULTS, CONTACT_CHANNELS_BY_PHONE, INTERPRETER_ROLES
 from matcher.labels import (
     AGE_BAND_LABELS,
     CONSENT_PURPOSE_LABELS,
+    CONTACT_CHANNEL_LABELS,
     GENDER_LABELS,
     INTERPRETER_ROLE_LABELS,
+    MESSAGE_TEMPLATE_LABELS,
+    PART_LABELS,
     TOPIC_LABELS,
     choices,
 )
+from matcher.services.people.contact_messages import PLACE_MAX
 from matcher.services.platform import vocabulary
 from matcher.web.fields import (
     CachedSelect,
@@ -44,6 +52,7 @@ from matcher.web.fields import (
     german_postcode,
     language_choices,
     person_name,
+    phone_number,
     plain_text,
     slot_choices,
 )
@@ -83,8 +92,17 @@ class PeopleFilterForm(FlaskForm):
             raise ValidationError(_l("Unknown language."))
 
 
+def _correspondence_choices() -> list[SelectChoice]:
+    """The languages letters are written in, each named in the UI's language and its own."""
+    blank = SelectChoice("", _l("— the first language they speak (if letters exist in it) —"))
+    return [blank] + [
+        SelectChoice(code, f"{vocabulary.language_name(code)} · {locales.ENDONYMS[code]}")
+        for code in locales.DOCUMENT_LANGUAGES
+    ]
+
+
 class NewcomerForm(FlaskForm):
-    """A newcomer's details: the minimum the matching needs."""
+    """A newcomer's details: the minimum the matching needs, and how to reach them."""
 
     first_name = StringField(
         _l("First name"), validators=[DataRequired(REQUIRED), Length(max=100), person_name]
@@ -115,9 +133,54 @@ class NewcomerForm(FlaskForm):
         choices=lambda: choices(GENDER_LABELS, blank=_l("no preference")),
         validators=[Optional()],
     )
+    phone = TelField(_l("Phone (optional)"), validators=[Optional(), Length(max=40), phone_number])
+    contact_channel = RadioField(
+        _l("Best way to reach them"),
+        choices=lambda: choices(CONTACT_CHANNEL_LABELS, blank=_l("not known yet")),
+        default="",
+    )
+    social_worker_contact = StringField(
+        _l("Social worker (name, organisation, phone)"),
+        validators=[Length(max=SOCIAL_WORKER_CONTACT_MAX), plain_text],
+    )
+    interpreter_needed = BooleanField(_l("An interpreter is needed"))
+    interpreter_language = SelectField(
+        _l("Interpreter for"),
+        choices=language_choices,
+        validate_choice=False,
+        widget=CachedSelect(),
+        default="",
+    )
+    correspondence_language = SelectField(
+        _l("Letters and messages in"), choices=_correspondence_choices, default=""
+    )
     # When the form was loaded: saving over someone else's newer change is refused.
     loaded_at = HiddenField()
     submit = SubmitField(_l("Save"))
+
+    def validate_contact_channel(self, field: RadioField) -> None:
+        """A channel by phone needs the number (a wrong number is said at the number)."""
+        if field.data in CONTACT_CHANNELS_BY_PHONE and not self.phone.data:
+            raise ValidationError(
+                _l(
+                    "“%(channel)s” needs a phone number: please enter it, or choose another way.",
+                    channel=CONTACT_CHANNEL_LABELS[field.data],
+                )
+            )
+
+    def validate_social_worker_contact(self, field: StringField) -> None:
+        """Through a social worker: whom to call."""
+        if self.contact_channel.data == "social_worker" and not (field.data or "").strip():
+            raise ValidationError(
+                _l("Please say how to reach the social worker (name, organisation, phone).")
+            )
+
+    def validate_interpreter_language(self, field: SelectField) -> None:
+        """A known language, needed exactly when an interpreter is."""
+        if field.data and not vocabulary.is_language(field.data):
+            raise ValidationError(_l("Unknown language."))
+        if self.interpreter_needed.data and not field.data:
+            raise ValidationError(_l("Please choose the language the interpreter is needed for."))
 
 
 def _channel_choices() -> list[SelectChoice]:
@@ -223,6 +286,26 @@ class ConsentWithdrawForm(FlaskForm):
     """The withdrawal of one consent in force (the record named by its id)."""
 
     consent_id = HiddenField(validators=[DataRequired(), Regexp(r"^[1-9][0-9]{0,17}$")])
+
+
+class MessageForm(FlaskForm):
+    """A message to copy for a newcomer: which one, and the few details it needs."""
+
+    template = RadioField(
+        _l("Message"),
+        choices=lambda: choices(MESSAGE_TEMPLATE_LABELS),
+        default="first_call",
+        validators=[InputRequired(REQUIRED)],
+    )
+    date = DateField(_l("Date"), validators=[Optional()])
+    daypart = SelectField(
+        _l("Time of day (for the call)"),
+        choices=lambda: choices(PART_LABELS, blank=_l("— please choose —")),
+        default="",
+    )
+    time = TimeField(_l("Time"), validators=[Optional()])
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=PLACE_MAX), plain_text])
+    submit = SubmitField(_l("Show the message"))
 
 
 class StatusForm(FlaskForm):

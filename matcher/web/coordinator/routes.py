@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from matcher.domain import transitions
+from matcher.domain import phones, transitions
+from matcher.domain.contact import Contact
 from matcher.domain.eligibility import certificate_expires_on
 from matcher.domain.errors import Conflict, Invalid
 from matcher.domain.vocab import CONSENT_PURPOSES, mask_to_slots
@@ -185,6 +186,14 @@ def _details(form: NewcomerForm) -> intake.NewcomerDetails:
         topics=list(form.topics.data or []),
         minors=bool(form.minors.data),
         mentor_gender=form.mentor_gender.data or None,
+        contact=Contact(
+            phone=form.phone.data or "",
+            channel=form.contact_channel.data or None,
+            social_worker_contact=form.social_worker_contact.data or "",
+            interpreter_needed=bool(form.interpreter_needed.data),
+            interpreter_language=form.interpreter_language.data or None,
+        ),
+        correspondence_language=form.correspondence_language.data or None,
     )
 
 
@@ -271,6 +280,9 @@ def newcomer_edit(newcomer_id: int) -> ResponseReturnValue:
         form.languages.fill({lang.code: lang.level for lang in n.languages})
         form.slots.data = mask_to_slots(n.slots)
         form.mentor_gender.data = n.mentor_gender or ""
+        form.phone.data = phones.display(n.phone)
+        form.contact_channel.data = n.contact_channel or ""
+        form.interpreter_language.data = n.interpreter_language or ""
         form.loaded_at.data = n.updated_at.isoformat()
         return render_template("coordinator/newcomer_form.html", form=form, n=n)
     form = NewcomerForm()
