@@ -160,8 +160,9 @@ def test_without_javascript_the_message_is_there_to_select(
         page.goto(f"{live_server}/newcomers/{two_agencies['a']['newcomer'].id}/messages")
         page.get_by_label("Wie geht es Ihnen? (Nachfrage)").check()
         page.get_by_role("button", name="Nachricht anzeigen").click()
-        text = page.locator("#message-own")
-        expect(text).to_contain_text("wie geht es Ihnen?")
+        text = page.locator("#message-own")  # her letters are in Arabic, the German beside
+        expect(text).to_contain_text("كيف حالك؟")
+        expect(page.locator("#message-de")).to_contain_text("wie geht es Ihnen?")
         # No script: the button stays hidden, the text is plain and selectable.
         expect(page.get_by_role("button", name="Kopieren")).to_have_count(0)
         assert text.evaluate("e => getComputedStyle(e).userSelect") != "none"
