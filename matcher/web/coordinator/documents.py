@@ -20,7 +20,7 @@ from matcher.domain.vocab import CONSENT_PURPOSES
 from matcher.models import Match, Newcomer, today
 from matcher.services.matching import first_meeting
 from matcher.services.platform import document_texts
-from matcher.web import acting, common
+from matcher.web import acting, common, pdf
 from matcher.web.coordinator import bp
 from matcher.web.coordinator.document_forms import MeetingForm, ReviewForm, TextForm
 
@@ -93,6 +93,19 @@ def _render_document(kind: str, language: str, values: dict[str, Any], **context
 def newcomer_document(newcomer_id: int) -> str:
     """A document for one newcomer (?kind=, ?language=, for the consent form ?purpose=), in her
     language with German alongside; the language defaults to the one her letters are written in."""
+    return _newcomer_document(newcomer_id)[0]
+
+
+@bp.get("/newcomers/<int:newcomer_id>/documents.pdf")
+def newcomer_document_pdf(newcomer_id: int) -> Response:
+    """The same document as an A4 PDF file to download."""
+    html, kind, language = _newcomer_document(newcomer_id, for_pdf=True)
+    return pdf.download(html, f"{kind}-{language}-{newcomer_id}.pdf".replace("_", "-"))
+
+
+def _newcomer_document(newcomer_id: int, for_pdf: bool = False) -> tuple[str, str, str]:
+    """The page of a newcomer's document (for the PDF: without its tools), its kind and
+    language."""
     newcomer = common.one(Newcomer, newcomer_id)
     kind = request.args.get("kind", "privacy_notice")[:40]
     if kind not in NEWCOMER_KINDS:
@@ -110,10 +123,18 @@ def newcomer_document(newcomer_id: int) -> str:
         "newcomer_name": newcomer.first_name,
     }
     audit.about("newcomer.document_printed", newcomer, common.actor())
-    return _render_document(
+    html = _render_document(
         kind,
         language,
         values,
+        pdf=for_pdf,
+        pdf_link=url_for(
+            "coordinator.newcomer_document_pdf",
+            newcomer_id=newcomer.id,
+            kind=kind,
+            language=language,
+            purpose=purposes[0] if len(purposes) == 1 else None,
+        ),
         purposes=purposes,
         default_language=default,
         back=url_for("coordinator.newcomer", newcomer_id=newcomer.id),
@@ -146,6 +167,7 @@ def newcomer_document(newcomer_id: int) -> str:
             for other in NEWCOMER_KINDS
         ],
     )
+    return html, kind, language
 
 
 def _purpose_label(purpose: str | None) -> str:
@@ -182,6 +204,19 @@ def _introduction_values(match: Match, meeting: Any) -> dict[str, Any]:
 @bp.get("/patenschaften/<int:match_id>/introduction")
 def introduction(match_id: int, form: MeetingForm | None = None) -> str:
     """The introduction letter for the first meeting, and the form that arranges it."""
+    return _introduction(match_id, form)[0]
+
+
+@bp.get("/patenschaften/<int:match_id>/introduction.pdf")
+def introduction_pdf(match_id: int) -> Response:
+    """The introduction letter as an A4 PDF file to download."""
+    html, language = _introduction(match_id, None, for_pdf=True)
+    return pdf.download(html, f"introduction-letter-{language}-{match_id}.pdf")
+
+
+def _introduction(
+    match_id: int, form: MeetingForm | None, for_pdf: bool = False
+) -> tuple[str, str]:
     match = common.one(Match, match_id)
     meeting = first_meeting.first_meeting(match)
     default = match.newcomer.correspondence_language  # the language of her letters
@@ -197,10 +232,12 @@ def introduction(match_id: int, form: MeetingForm | None = None) -> str:
     if not shares_contact:
         values.pop("volunteer_contact")
     audit.about("newcomer.document_printed", match.newcomer, common.actor())
-    return _render_document(
+    html = _render_document(
         "introduction_letter",
         language,
         values,
+        pdf=for_pdf,
+        pdf_link=url_for("coordinator.introduction_pdf", match_id=match.id, language=language),
         match=match,
         meeting=meeting,
         meeting_form=form,
@@ -211,6 +248,7 @@ def introduction(match_id: int, form: MeetingForm | None = None) -> str:
         hidden={},
         others=[],
     )
+    return html, language
 
 
 @bp.post("/patenschaften/<int:match_id>/introduction")
