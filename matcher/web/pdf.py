@@ -7,6 +7,7 @@ Noto TrueType files in `matcher/static/fonts/pdf/` (css/pdf.css): Pango draws wr
 when one family is split over several unicode-range files, as the browser's fonts.css is.
 """
 
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -17,6 +18,19 @@ from werkzeug.wrappers import Response
 
 #: What each static file is, for WeasyPrint (it reads the fonts and stylesheets by type).
 MIME_TYPES = {".css": "text/css", ".ttf": "font/ttf", ".png": "image/png", ".svg": "image/svg+xml"}
+
+
+class _ScreenMediaQueries(logging.Filter):
+    """WeasyPrint warns, for every PDF, that it skips documents.css's screen-width @media
+    rules (it knows media types only): expected, so not logged. Other warnings (a refused
+    URL, a broken rule) still are."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("media type" in message and "width:" in message)
+
+
+logging.getLogger("weasyprint").addFilter(_ScreenMediaQueries())
 
 
 class RefusedURL(ValueError):
