@@ -118,6 +118,11 @@ def test_every_document_downloads_as_an_a4_pdf_in_the_newcomers_script(
         text = _run("pdftotext", "-layout", "-enc", "UTF-8", path, "-")
         words = _words(text)
         assert GERMAN[kind] in text, where
+        # The columns' headings side by side: a right-to-left language's column on the right.
+        top = next(line for line in text.splitlines() if locales.ENDONYMS["de"] in line)
+        own, german = top.find(locales.ENDONYMS[language]), top.find(locales.ENDONYMS["de"])
+        assert own >= 0, (where, top)
+        assert (own > german) == (locales.direction(language) == "rtl"), (where, top)
         title = _extractable(_words(_title(kind, language)))
         assert title and title <= words, (where, title - words)
         draft_note = _extractable(_words(documents.DRAFT_NOTES[language]))
