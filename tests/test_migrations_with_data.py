@@ -6,13 +6,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, text
 
-from matcher import create_app
 from matcher.database import MIGRATIONS_DIR
-from matcher.extensions import db
 from matcher.models.search import search_key
-from tests.conftest import app_test_config, create_database, inside
+from tests.conftest import inside
+from tests.migrating import database_at
 
 #: The head before search keys and never-reused ids.
 BEFORE = "5c3e9a1b7d20"
@@ -24,20 +23,8 @@ def old_database(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Flask, Engine]]:
     """An app and an engine on a database migrated up to `BEFORE`."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    else:
-        url = create_database(request.getfixturevalue("postgres_server_url"), "matcher_old")
-    app = create_app(app_test_config(url))
-    with inside(app):
-        upgrade(directory=str(MIGRATIONS_DIR), revision=BEFORE)
-    engine = create_engine(url)
-    try:
-        yield app, engine
-    finally:
-        engine.dispose()
-        with inside(app):
-            db.engine.dispose()
+    with database_at(BEFORE, backend, tmp_path, request, "matcher_old") as found:
+        yield found
 
 
 def _insert_people(conn: Connection) -> None:

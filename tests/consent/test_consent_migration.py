@@ -6,15 +6,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from matcher import create_app
 from matcher.database import MIGRATIONS_DIR
-from matcher.extensions import db
-from tests.conftest import app_test_config, create_database, inside
+from tests.conftest import inside
+from tests.migrating import database_at
 
-BEFORE = "b6e331a61e25"
+BEFORE = "d7a4f2c9e813"  # the documents, just before
 REVISION = "d7a3f19c2e58"
 NOW = "'2026-11-26 10:00:00'"
 
@@ -24,20 +23,8 @@ def old_database(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Flask, Engine]]:
     """An app and an engine on a database migrated up to the revision before consents."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    else:
-        url = create_database(request.getfixturevalue("postgres_server_url"), "matcher_consent")
-    app = create_app(app_test_config(url))
-    with inside(app):
-        upgrade(directory=str(MIGRATIONS_DIR), revision=BEFORE)
-    engine = create_engine(url)
-    try:
-        yield app, engine
-    finally:
-        engine.dispose()
-        with inside(app):
-            db.engine.dispose()
+    with database_at(BEFORE, backend, tmp_path, request, "matcher_consent") as found:
+        yield found
 
 
 CONSENT = (

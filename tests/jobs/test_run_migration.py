@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from matcher import create_app
 from matcher.database import MIGRATIONS_DIR
-from matcher.extensions import db
-from tests.conftest import app_test_config, create_database, inside
+from tests.conftest import inside
+from tests.migrating import database_at
 
 BEFORE = "b3d41c7e9a02"
 NOW = "'2026-11-26 10:00:00'"
@@ -23,20 +22,15 @@ NOW = "'2026-11-26 10:00:00'"
 def old_database(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Flask, Engine]]:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    else:
-        url = create_database(request.getfixturevalue("postgres_server_url"), "matcher_old_runs")
-    app = create_app(app_test_config(url, JOBS_URL=f"sqlite:///{tmp_path / 'jobs.sqlite'}"))
-    with inside(app):
-        upgrade(directory=str(MIGRATIONS_DIR), revision=BEFORE)
-    engine = create_engine(url)
-    try:
-        yield app, engine
-    finally:
-        engine.dispose()
-        with inside(app):
-            db.engine.dispose()
+    with database_at(
+        BEFORE,
+        backend,
+        tmp_path,
+        request,
+        "matcher_old_runs",
+        JOBS_URL=f"sqlite:///{tmp_path / 'jobs.sqlite'}",
+    ) as found:
+        yield found
 
 
 def test_old_runs_stay_readable_and_one_run_per_agency_holds_after_the_upgrade(
