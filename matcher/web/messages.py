@@ -155,6 +155,10 @@ def _table() -> dict[str, Render]:
         "current_password_wrong": lambda p: gettext("The current password is wrong."),
         "not_found": lambda p: gettext("This page does not exist (any more)."),
         # Documents for newcomers (matcher.services.platform.document_texts, first_meeting)
+        "pdf_unavailable": lambda p: gettext(
+            "PDF files cannot be made on this server (its Pango library is missing). Use the "
+            "print view and your browser's \u201cSave as PDF\u201d."
+        ),
         "document_kind_unknown": lambda p: gettext(
             "There is no document of this kind. Known: %(kinds)s.",
             kinds=", ".join(documents.KINDS),

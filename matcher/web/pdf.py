@@ -16,6 +16,10 @@ from flask import current_app, make_response, request, url_for
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
+from matcher.domain.errors import Refused
+
+log = logging.getLogger(__name__)
+
 #: What each static file is, for WeasyPrint (it reads the fonts and stylesheets by type).
 MIME_TYPES = {".css": "text/css", ".ttf": "font/ttf", ".png": "image/png", ".svg": "image/svg+xml"}
 
@@ -78,7 +82,11 @@ def url_fetcher() -> Any:
 
 def render(html: str) -> bytes:
     """The page as PDF (its stylesheets' @page rules give the size: A4)."""
-    from weasyprint import HTML
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as e:  # Pango missing on this server: say so, no 500
+        log.warning("PDF unavailable: %s", e)
+        raise Refused("pdf_unavailable") from e
 
     document = HTML(string=html, base_url=request.url, url_fetcher=url_fetcher())
     return bytes(document.write_pdf())

@@ -176,6 +176,22 @@ def test_another_agencys_newcomer_has_no_pdf(app: Flask, two_agencies: dict[str,
     assert client.get(f"/patenschaften/{b['match'].id}/introduction.pdf").status_code == 404
 
 
+def test_a_server_without_pango_says_so_instead_of_a_500(
+    app: Flask, two_agencies: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeasyPrint loads Pango when it is imported; a server without it cannot make PDFs."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # the import fails, as without Pango
+    client = _client(app, two_agencies)
+    newcomer = two_agencies["a"]["newcomer"]
+    response = client.get(f"/newcomers/{newcomer.id}/documents.pdf?kind=privacy_notice")
+    assert response.status_code == 409 and response.mimetype == "text/html"
+    assert "Speichern als PDF" in response.get_data(as_text=True)
+    # The print view still works.
+    assert client.get(f"/newcomers/{newcomer.id}/documents?kind=privacy_notice").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
