@@ -58,6 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         backends = metafunc.config.getoption("--backends").split(",")
+        # A browser test checks what a person sees; the services under it are tested on
+        # every backend already. Browser tests run on the first backend only (SQLite by
+        # default), unless marked `both_backends` (the core journey runs on both).
+        in_browser = "tests/browser/" in str(metafunc.definition.path).replace("\\", "/")
+        if in_browser and not metafunc.definition.get_closest_marker("both_backends"):
+            backends = backends[:1]
         metafunc.parametrize("backend", backends, scope="session")
 
 

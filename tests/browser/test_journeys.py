@@ -5,6 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
@@ -27,6 +28,7 @@ def _log_in(page: Page, base: str, email: str) -> None:
     assert_accessible(page, f"dashboard-{email}")
 
 
+@pytest.mark.both_backends
 def test_coordinator_registers_a_newcomer_runs_the_matching_and_approves(
     app: Flask, page: Page, live_server: str, screenshot: Callable[..., Any],
     make_agency: Callable[..., Any], make_user: Callable[..., Any],
