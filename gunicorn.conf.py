@@ -58,6 +58,31 @@ backlog = _env_int("GUNICORN_BACKLOG", 1024)
 # Idle keep-alive connections wait in each worker's poller, not in a thread.
 keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
 
+
+# --------------------------------------------------------------------------- proxies
+def _trust_proxy() -> int:
+    """How many reverse proxies the app trusts (TRUST_PROXY), read where the app reads it:
+    the environment (`TRUST_PROXY`, `MATCHER_TRUST_PROXY`), else `instance/config.py`."""
+    for name in ("MATCHER_TRUST_PROXY", "TRUST_PROXY"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return int(value)
+    path = HERE / "instance" / "config.py"
+    if path.is_file():
+        match = re.search(r"^TRUST_PROXY\s*=\s*(\d+)", path.read_text(), re.MULTILINE)
+        if match:
+            return int(match.group(1))
+    return 0
+
+
+# gunicorn by itself believes X-Forwarded-Proto from 127.0.0.1 whatever the app was told (I5):
+# a request could then claim https and trip Flask-WTF's strict Referer check. It follows
+# TRUST_PROXY now: no trusted proxy, no forwarded header believed; with one, the addresses in
+# FORWARDED_ALLOW_IPS (default: this host, where nginx or Caddy runs).
+forwarded_allow_ips = (
+    os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") if _trust_proxy() > 0 else ""
+)
+
 # --------------------------------------------------------------------------- stopping
 # A worker's main loop reports to the master even while a thread is busy, so `timeout` only
 # catches a hung worker process; it does not cut long requests.

@@ -25,7 +25,7 @@ _ENV_STRINGS = (
     "METRICS_TOKEN",
     "PG_BIN_DIR",
 )
-_ENV_INTS = ("MAIL_PORT", "TRUST_PROXY")
+_ENV_INTS = ("MAIL_PORT", "TRUST_PROXY", "HSTS_SECONDS")
 _ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SESSION_COOKIE_SECURE")
 
 
@@ -66,6 +66,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         # How many reverse proxies (nginx, Caddy) sit in front and set X-Forwarded-*.
         "TRUST_PROXY": 0,
+        # Strict-Transport-Security max-age when PUBLIC_BASE_URL is https (I1): browsers then
+        # never try plain HTTP for this host. 0 turns the header off (e.g. the proxy sets it).
+        "HSTS_SECONDS": 365 * 24 * 3600,
         # Sign-up, self-service and the outbox (matcher/services/signup.py, outbox.py).
         "MAIL_BACKEND": "smtp",  # or "console": print mails to stdout (demo)
         "MAIL_TIMEOUT_SECONDS": 20,

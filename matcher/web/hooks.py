@@ -5,7 +5,7 @@ once when the answer is a success (below 400) and rolls everything back otherwis
 commit that loses a race (a stale version, a unique index) answers 409.
 """
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, request
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -88,6 +88,10 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    hsts = int(current_app.config["HSTS_SECONDS"])
+    if hsts > 0 and str(current_app.config["PUBLIC_BASE_URL"]).startswith("https://"):
+        # Served over HTTPS: the browser must never fall back to plain HTTP (I1).
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
     if request.endpoint and not request.endpoint.startswith(("static", "public.healthz")):
         # Pages may carry personal data: never keep them in a shared cache or the history.
         response.headers.setdefault("Cache-Control", "no-store")

@@ -56,7 +56,8 @@ STATUSES: dict[str, tuple[str, ...]] = {
 #: proposals and rejected pairs only when asked for by their status.
 UNDECIDED_STATUSES = ("proposed", "rejected")
 MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
+    # Werkzeug adds "; charset=utf-8" to a text/* mimetype itself (I6: it was there twice).
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
