@@ -25,7 +25,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput, html_params
 
-from matcher.domain import phones
+from matcher.domain import phones, text
 from matcher.domain.vocab import LEVELS, SLOTS
 from matcher.labels import LEVEL_LABELS, TOPIC_LABELS, choices
 from matcher.services.platform import vocabulary
@@ -52,12 +52,29 @@ def person_name(_form: Any, field: Field) -> None:
 
 
 def plain_text(_form: Any, field: Field) -> None:
-    """Text without control characters or HTML tags."""
+    """Text without control characters, hidden or reordering characters (I4) or HTML tags."""
     value = field.data or ""
-    if _CONTROL.search(value):
+    if _CONTROL.search(value) or text.hidden_in_text(value):
         raise ValidationError(_l("This text contains characters that are not allowed."))
     if _MARKUP.search(value):
         raise ValidationError(_l("Please write plain text, without HTML tags."))
+
+
+def safe_email(_form: Any, field: Field) -> None:
+    """What `wtforms.validators.Email` does not check (`matcher.domain.text`): at most 64
+    characters before the @, no hidden characters, no look-alike letters of two alphabets."""
+    problem = text.email_problem((field.data or "").strip())
+    if problem == "email_local_part_too_long":
+        raise ValidationError(_l("The part before the @ may have at most 64 characters."))
+    if problem == "email_mixed_alphabets":
+        raise ValidationError(
+            _l(
+                "This address mixes letters of different alphabets, e.g. Latin and "
+                "Cyrillic. Please check it."
+            )
+        )
+    if problem:
+        raise ValidationError(_l("This text contains characters that are not allowed."))
 
 
 def phone_number(_form: Any, field: Field) -> None:

@@ -340,6 +340,13 @@ def _cell_table() -> dict[str, Render]:
     return {
         # A cell the import cannot read (matcher.services.lists.import_fields)
         "control_characters": lambda p: gettext("contains control characters"),
+        "hidden_characters": lambda p: gettext(
+            "contains invisible or direction-changing characters (e.g. U+202E)"
+        ),
+        "email_local_part_too_long": lambda p: gettext("more than 64 characters before the @"),
+        "email_mixed_alphabets": lambda p: gettext(
+            "mixes letters of different alphabets (e.g. Latin and Cyrillic)"
+        ),
         "too_long": lambda p: gettext("longer than %(n)d characters", n=p.get("n", 0)),
         "bad_email": lambda p: gettext("not a valid email address"),
         "bad_phone": lambda p: gettext("not a phone number (German, or with a country code)"),

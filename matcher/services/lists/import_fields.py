@@ -17,6 +17,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from matcher.domain import phones
+from matcher.domain import text as domain_text
 from matcher.domain.contact import SOCIAL_WORKER_CONTACT_MAX
 from matcher.domain.errors import Invalid
 from matcher.domain.vocab import (
@@ -70,12 +71,17 @@ def _words(text: str) -> str:
 # --------------------------------------------------------------------------- cell readers
 
 
-def text(max_length: int) -> Callable[[str], str]:
-    """A reader for free text of at most `max_length` characters (no control characters)."""
+def text(
+    max_length: int, hidden: Callable[[str], bool] = domain_text.hidden_in_text
+) -> Callable[[str], str]:
+    """A reader for free text of at most `max_length` characters: no control characters and
+    no hidden or reordering ones (`hidden`: the rule for free text, or for names)."""
 
     def read(value: str) -> str:
         if any(unicodedata.category(c) == "Cc" for c in value):
             raise CellError("control_characters")
+        if hidden(value):
+            raise CellError("hidden_characters")
         if len(value) > max_length:
             raise CellError("too_long", n=max_length)
         return value
@@ -93,6 +99,8 @@ def phone(value: str) -> str:
 
 def email(value: str) -> str:
     """An email address, lower-cased."""
+    if problem := domain_text.email_problem(value):
+        raise CellError(problem)
     try:
         return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
@@ -347,7 +355,7 @@ def day(value: str) -> date | None:
 
 # --------------------------------------------------------------------------- the fields
 
-_NAME = text(100)
+_NAME = text(100, domain_text.hidden_in_identifier)
 _PHONE_HEADERS = ("telefon", "phone", "tel", "handy", "mobil", "telefonnummer")
 _CONSENT_DATE = Field(
     "consent_date",

@@ -33,7 +33,7 @@ from wtforms.validators import (
 from matcher.domain.vocab import UMBRELLAS
 from matcher.labels import COMPONENT_LABELS, UMBRELLA_LABELS
 from matcher.services.platform.administration import RESERVED_SLUGS
-from matcher.web.fields import LocalDecimalField
+from matcher.web.fields import LocalDecimalField, safe_email
 
 #: The days a period may start or end on: enough for any list, and far from the calendar's
 #: ends, where the day after the last one does not exist.
@@ -158,7 +158,9 @@ class PreviewForm(FlaskForm):
 class UserCreateForm(FlaskForm):
     """A new staff user; the password is generated and shown once."""
 
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), Email(), Length(max=254), safe_email]
+    )
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(
         _l("Role"),

@@ -19,6 +19,7 @@ from matcher.web.fields import (
     person_name,
     phone_number,
     plain_text,
+    safe_email,
     strip,
 )
 
@@ -43,6 +44,7 @@ class SignupForm(VolunteerOfferForm):
             DataRequired(REQUIRED),
             Length(max=254),
             Email(_l("Please enter a valid email address."), check_deliverability=False),
+            safe_email,
         ],
     )
     phone = TelField(_l("Phone (optional)"), validators=[Optional(), Length(max=40), phone_number])

@@ -11,6 +11,7 @@ from matcher.web.fields import (
     LanguagesField,
     VolunteerOfferForm,
     plain_choices,
+    safe_email,
     strip,
 )
 
@@ -25,6 +26,7 @@ class LinkRequestForm(FlaskForm):
             DataRequired(_l("Please fill in this field.")),
             Length(max=254),
             Email(_l("Please enter a valid email address."), check_deliverability=False),
+            safe_email,
         ],
     )
     submit = SubmitField(_l("Send me a link"))
