@@ -156,7 +156,8 @@ def normalise_database_url(url: str) -> str:
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill `app.config` from the defaults, the instance folder and the environment, in order."""
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # Secret key, SQLite database, uploads: the instance folder is its owner's only (L11).
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     app.config.from_mapping(defaults(app.instance_path))
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -6,6 +6,9 @@ restart leaves only dead ones), a connection to PostgreSQL gives up after
 is thrown away, so the next one sees the file as it is now.
 """
 
+import contextlib
+import logging
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -51,6 +54,42 @@ def configure(app: Flask) -> None:
 
         event.listen(db.engine, "connect", _on_connect)
         event.listen(db.engine, "handle_error", _on_error)
+        if is_sqlite(db.engine):
+            _create_private(db.engine.url.database)
+        if not event.contains(db.session, "after_commit", _checkpoint_after_erasure):
+            event.listen(db.session, "after_commit", _checkpoint_after_erasure)
+
+
+#: `Session.info` key an erasure sets: after its commit, the WAL is written back and emptied.
+ERASED = "matcher.erased"
+
+
+def _create_private(database: str | None) -> None:
+    """Create a SQLite database file readable by its owner only (L11): SQLite would create
+    it with the process's umask, usually world-readable. Its -wal and -shm files take the
+    database file's permissions."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _checkpoint_after_erasure(session: Any) -> None:
+    """After an erasure is committed on SQLite, copy the WAL into the database file and
+    truncate it: the erased values would otherwise stay in the WAL's old pages until the
+    next automatic checkpoint (L11). `secure_delete` has zeroed them in the file itself."""
+    if not session.info.pop(ERASED, False):
+        return
+    bind = session.get_bind()
+    engine = bind.engine if hasattr(bind, "engine") else bind
+    if not is_sqlite(engine):
+        return
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except SQLAlchemyError:
+        # The erasure is committed; the next automatic checkpoint writes the WAL back.
+        logging.getLogger(__name__).warning("the WAL could not be checkpointed after an erasure")
 
 
 def _on_error(context: ExceptionContext) -> None:
@@ -68,6 +107,9 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # WAL lets readers go on while one writer writes; in-memory databases keep "memory".
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and overwritten content is zeroed in the file, not left in free pages:
+        # after an erasure the person's data must be gone from the disk too (L11).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 

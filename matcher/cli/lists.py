@@ -84,6 +84,6 @@ def purge_command(unconfirmed_days: int | None) -> None:
     click.echo(
         f"Anonymised {report.volunteers_anonymised} volunteers and "
         f"{report.newcomers_anonymised} newcomers; removed {report.certificates_removed} "
-        f"certificate records, {report.unconfirmed_deleted} unconfirmed sign-ups and "
-        f"{report.mails_deleted} old mails."
+        f"certificate records, {report.unconfirmed_deleted} unconfirmed sign-ups, "
+        f"{report.mails_deleted} old mails and {report.uploads_deleted} abandoned uploads."
     )

@@ -123,19 +123,37 @@ def stash(filename: str, data: bytes, kind: str, agency: Agency, user: User) -> 
         raise Invalid("import_unknown_list")
     table = read_table(filename, data)
     folder = _stash_dir()
-    cutoff = time.time() - STASH_SECONDS
-    for old in folder.iterdir():
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
+    purge_stash()
     token = secrets.token_urlsafe(24)
-    (folder / f"{token}.bin").write_bytes(data)
+    _write_private(folder / f"{token}.bin", data)
     # The headers, the row count and the first rows: the mapping page and starting a job
     # need no second read of the file (a large XLSX takes seconds).
     meta = {"filename": filename, "kind": kind, "agency_id": agency.id, "user_id": user.id,
             "headers": table.headers, "rows": len(table.rows),
             "preview": table.rows[:PREVIEW_ROWS]}  # fmt: skip
-    (folder / f"{token}.json").write_text(json.dumps(meta))
+    _write_private(folder / f"{token}.json", json.dumps(meta).encode())
     return token
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A file of personal data, readable by its owner only (L11)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def purge_stash(now: float | None = None) -> int:
+    """Remove uploads nobody imported within `STASH_SECONDS` (the daily `gdpr purge`, L11):
+    they hold a whole list of people. The number of uploads removed."""
+    folder = _stash_dir()
+    cutoff = (now if now is not None else time.time()) - STASH_SECONDS
+    removed = 0
+    for old in folder.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+                removed += old.suffix == ".bin"
+    return removed
 
 
 def _meta(token: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, delete, select, update
 
+from matcher import database
 from matcher.domain import transitions
 from matcher.domain.errors import Refused
 from matcher.extensions import db
@@ -36,6 +37,8 @@ from matcher.services.platform import outbox
 
 def erase_volunteer(volunteer: Volunteer, actor: User | None, *, on: date) -> transitions.Outcome:
     """Anonymise a volunteer and everything about them; end their Patenschaften."""
+    # After the commit, SQLite's WAL is written back and emptied (matcher.database).
+    db.session.info[database.ERASED] = True
     if volunteer.anonymised_at is not None:
         raise Refused("erased")
     outcome = transitions.apply(volunteer, "erase", actor=actor, on=on)
@@ -72,6 +75,8 @@ def erase_volunteer(volunteer: Volunteer, actor: User | None, *, on: date) -> tr
 
 def erase_newcomer(newcomer: Newcomer, actor: User | None, *, on: date) -> transitions.Outcome:
     """Anonymise a newcomer and everything about them; end their Patenschaften."""
+    # After the commit, SQLite's WAL is written back and emptied (matcher.database).
+    db.session.info[database.ERASED] = True
     if newcomer.anonymised_at is not None:
         raise Refused("erased")
     outcome = transitions.apply(newcomer, "erase", actor=actor, on=on)

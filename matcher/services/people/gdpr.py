@@ -31,6 +31,7 @@ from matcher.models import (
     utcnow,
 )
 from matcher.models.search import fold, matches_every_word
+from matcher.services.lists import imports
 from matcher.services.people import erasure, signup
 from matcher.services.platform import outbox
 
@@ -176,6 +177,7 @@ class PurgeReport:
     certificates_removed: int = 0
     unconfirmed_deleted: int = 0
     mails_deleted: int = 0
+    uploads_deleted: int = 0
 
     @property
     def total(self) -> int:
@@ -186,6 +188,7 @@ class PurgeReport:
             + self.certificates_removed
             + self.unconfirmed_deleted
             + self.mails_deleted
+            + self.uploads_deleted
         )
 
 
@@ -235,6 +238,8 @@ def purge(
     report.unconfirmed_deleted = signup.purge_unconfirmed(unconfirmed_days)
     # Sent mails hold names and links: they go after a while too.
     report.mails_deleted = outbox.purge_sent(sent_mail_days, now=now)
+    # Uploaded lists nobody imported hold whole lists of people (L11).
+    report.uploads_deleted = imports.purge_stash(now.timestamp())
     return report
 
 
