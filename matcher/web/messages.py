@@ -211,6 +211,10 @@ def _table() -> dict[str, Render]:
         "file_too_many_rows": lambda p: gettext("The file has too many rows (at most 20,000)."),
         "file_too_many_columns": lambda p: gettext("The file has too many columns (at most 100)."),
         "file_not_text": lambda p: gettext("This is not a CSV text file."),
+        "file_too_large_unpacked": lambda p: gettext(
+            "Unpacked, this workbook is far larger than any list (it may be a “zip bomb”). "
+            "Please save the list again as an Excel workbook (XLSX) or as CSV."
+        ),
         "file_bad_csv": lambda p: gettext("The CSV file cannot be read."),
         "file_bad_xlsx": lambda p: gettext(
             "The file could not be read. Please save it again as an Excel workbook (XLSX) or as "

@@ -24,6 +24,8 @@ from datetime import date, datetime
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
+import defusedxml.ElementTree as DefusedET
+from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -245,7 +247,70 @@ _XLSX_ERRORS = (
 )
 
 
+#: An XLSX upload is a zip of XML parts. openpyxl parses a sheet without a `<dimension>`
+#: through before its first row, and a shared string as a whole: 400 KB of zip can hold
+#: hundreds of MB of XML (pen test L6). These limits are checked first, in milliseconds,
+#: from the zip's directory and by counting a sheet's rows and cells while streaming it.
+MAX_XLSX_MEMBERS = 64
+#: Far above a list of 20,000 rows and 20 columns (22 MB of XML).
+MAX_XLSX_UNCOMPRESSED = 64 * 1024 * 1024
+#: Real workbooks compress 2–20 fold; a part of over 1 MB that shrank more than this is a bomb.
+MAX_XLSX_RATIO = 100
+#: Cells are counted beyond the columns read: a row may carry some empty formatted cells.
+MAX_XLSX_CELLS_PER_ROW = 4 * MAX_COLUMNS
+_SHEET = re.compile(r"xl/worksheets/[^/]+\.xml")
+
+
+def _inspect_xlsx(data: bytes) -> None:
+    """Refuse a workbook that would cost more to read than any list we import (L6).
+
+    The zip's directory gives each part's size (zipfile stops a part at its declared size, so
+    a part cannot hold more); each sheet is then streamed through defusedxml, which refuses
+    DTDs and entities, counting rows and cells, and stops at the first limit passed.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as e:
+        raise Invalid("file_bad_xlsx") from e
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_XLSX_MEMBERS:
+            raise Invalid("file_bad_xlsx")
+        if sum(m.file_size for m in members) > MAX_XLSX_UNCOMPRESSED:
+            raise Invalid("file_too_large_unpacked")
+        for member in members:
+            if member.file_size > 1024 * 1024 and (
+                member.file_size > MAX_XLSX_RATIO * max(member.compress_size, 1)
+            ):
+                raise Invalid("file_too_large_unpacked")
+        for member in members:
+            if _SHEET.fullmatch(member.filename):
+                _count_sheet(archive, member)
+
+
+def _count_sheet(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    rows = cells = 0
+    try:
+        with archive.open(member) as stream:
+            for event, element in DefusedET.iterparse(stream, events=("start", "end")):
+                tag = element.tag.rsplit("}", 1)[-1]
+                if event == "start":
+                    if tag == "row":
+                        rows, cells = rows + 1, 0
+                        if rows > MAX_ROWS + 50:
+                            raise Invalid("file_too_many_rows")
+                    elif tag == "c":
+                        cells += 1
+                        if cells > MAX_XLSX_CELLS_PER_ROW:
+                            raise Invalid("file_too_many_columns")
+                elif tag == "row":
+                    element.clear()  # keep memory flat: rows are only counted here
+    except (DefusedXmlException, ParseError, zipfile.BadZipFile, OSError, EOFError) as e:
+        raise Invalid("file_bad_xlsx") from e
+
+
 def _read_xlsx(data: bytes) -> list[list[str]]:
+    _inspect_xlsx(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except _XLSX_ERRORS as e:
