@@ -297,10 +297,11 @@ DEMOGRAPHIC_FILE_LABELS = {
     "volunteers": _l("Volunteers"),
     "newcomers": _l("Newcomers"),
     "total": _l("Total"),
-    "as_of": _l("As of"),
     "from": _l("From"),
     "to": _l("To"),
     "not_recorded": _l("not recorded"),
-    "hidden": _l("An empty cell: fewer than 5 people, or hidden so that such a small number "
-                  "cannot be worked out from the total."),
+    "hidden": _l(
+        "An empty cell: fewer than 5 people, or hidden so that such a small number "
+        "cannot be worked out from the total."
+    ),
 }

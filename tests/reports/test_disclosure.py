@@ -80,4 +80,6 @@ def test_no_hidden_count_can_be_derived_from_the_total(counts: list[int]) -> Non
 
 @given(st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12))
 def test_without_a_total_only_small_counts_are_hidden(counts: list[int]) -> None:
-    assert hidden_cells(counts, with_total=False) == {i for i, c in enumerate(counts) if is_small(c)}
+    assert hidden_cells(counts, with_total=False) == {
+        i for i, c in enumerate(counts) if is_small(c)
+    }

@@ -75,9 +75,7 @@ def _per_area(model: type[Newcomer] | type[Volunteer], agency: Agency) -> dict[s
     area = func.substr(model.postcode, 1, 3)
     rule = Newcomer.waits_for_match if model is Newcomer else Volunteer.available
     rows = db.session.execute(
-        select(area, func.count(model.id))
-        .where(model.agency_id == agency.id, rule)
-        .group_by(area)
+        select(area, func.count(model.id)).where(model.agency_id == agency.id, rule).group_by(area)
     )
     return {str(key): int(count) for key, count in rows if key}
 

@@ -96,8 +96,8 @@ def _grouped(key: Any, where: Sequence[ColumnElement[bool]], counted: Any) -> Co
 
 def _raw(model: Any, agency: Agency, start: date, end: date) -> dict[str, Counter[str]]:
     where = _people(model, agency, end)
-    language = VolunteerLanguage if model is Volunteer else NewcomerLanguage
-    owner = language.volunteer_id if model is Volunteer else language.newcomer_id
+    language: Any = VolunteerLanguage if model is Volunteer else NewcomerLanguage
+    owner = VolunteerLanguage.volunteer_id if model is Volunteer else NewcomerLanguage.newcomer_id
     out = {
         "age_band": _grouped(model.age_band, where, model.id),
         "districts": _grouped(func.substr(model.postcode, 1, 3), where, model.id),
@@ -148,8 +148,7 @@ def demographics(agency: Agency, start: date, end: date) -> Demographics:
         v_col = disclosure.suppress([v[k] for k in keys], with_total)
         n_col = disclosure.suppress([(n or Counter())[k] for k in keys], with_total)
         rows = [
-            Row(k, v_col.cells[i], n_col.cells[i] if recorded else None)
-            for i, k in enumerate(keys)
+            Row(k, v_col.cells[i], n_col.cells[i] if recorded else None) for i, k in enumerate(keys)
         ]
         sections.append(
             Section(
