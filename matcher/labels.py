@@ -273,3 +273,35 @@ DOCUMENT_SECTION_LABELS = {
     "contact": _l("the volunteer's contact, printed only with the volunteer's consent"),
     "closing": _l("closing words"),
 }
+
+
+#: The figures of the demographics (matcher.services.lists.demographics.DIMENSIONS).
+DEMOGRAPHIC_LABELS = {
+    "age_band": _l("Age band"),
+    "gender": _l("Gender"),
+    "languages": _l("Languages"),
+    "districts": _l("District (postcode area)"),
+    "registered": _l("Registered"),
+}
+#: The groups of the "registered" figure, and people whose answer is not stated.
+DEMOGRAPHIC_GROUP_LABELS = {
+    "new": _l("new in the period"),
+    "earlier": _l("before the period"),
+    "": _l("not stated"),
+}
+#: The fixed words of the demographics sheet of the coordinator's funder report.
+DEMOGRAPHIC_FILE_LABELS = {
+    "title": _l("Demographics"),
+    "figure": _l("Figure"),
+    "group": _l("Group"),
+    "volunteers": _l("Volunteers"),
+    "newcomers": _l("Newcomers"),
+    "total": _l("Total"),
+    "from": _l("From"),
+    "to": _l("To"),
+    "not_recorded": _l("not recorded"),
+    "hidden": _l(
+        "An empty cell: fewer than 5 people, or hidden so that such a small number "
+        "cannot be worked out from the total."
+    ),
+}

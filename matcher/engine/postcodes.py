@@ -27,3 +27,17 @@ def postcode_location(postcode: str) -> tuple[float, float] | None:
     if found is None:
         return None
     return float(found[0]), float(found[1])
+
+
+@cache
+def area_centroid(area: str) -> tuple[float, float] | None:
+    """Return ``(lat, lon)`` of a postcode area (the postcodes starting with ``area``, e.g.
+    "507"): the mean of their centroids, or None when no postcode starts so."""
+    prefix = area.strip()
+    found = [loc for code, loc in _table().items() if prefix and code.startswith(prefix)]
+    if not found:
+        return None
+    return (
+        sum(float(lat) for lat, _lon in found) / len(found),
+        sum(float(lon) for _lat, lon in found) / len(found),
+    )

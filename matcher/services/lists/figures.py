@@ -16,7 +16,7 @@ from statistics import median
 
 from sqlalchemy import select
 
-from matcher.domain import audit
+from matcher.domain import audit, disclosure
 from matcher.domain.errors import Invalid
 from matcher.domain.vocab import END_REASONS
 from matcher.extensions import db
@@ -30,7 +30,7 @@ from matcher.models import (
 from matcher.services.lists import spreadsheet
 from matcher.services.matching import problem
 
-SUPPRESS_BELOW = 5
+SUPPRESS_BELOW = disclosure.MIN_COUNT
 #: The monthly chart shows at most this many months: the last ones of a longer period.
 MAX_MONTHS = 36
 WAIT_BUCKETS = ((30, "under_1"), (91, "1_3"), (182, "3_6"), (365, "6_12"), (None, "over_12"))
@@ -220,12 +220,17 @@ def shown(count: int) -> str:
 
 
 def funder_report_xlsx(
-    agency: Agency, period: str, lines: Sequence[tuple[str, int]], actor: User | None
+    agency: Agency,
+    period: str,
+    lines: Sequence[tuple[str, int]],
+    actor: User | None,
+    more: Sequence[spreadsheet.Sheet] = (),
 ) -> bytes:
     """The funder report's (label, count) lines as an XLSX file; the export is audited.
 
     Counts are numbers, so that they can be summed; a suppressed one stays the text "<5".
-    `period` is the report's period as the page shows it.
+    `period` is the report's period as the page shows it; `more` are further sheets after
+    the report's own (the coordinator's report adds the demographics).
     """
     labels = REPORT_FILE_LABELS
     rows: list[list[spreadsheet.Cell]] = [
@@ -234,6 +239,6 @@ def funder_report_xlsx(
     ]
     rows += [[label, count if count >= SUPPRESS_BELOW else shown(count)] for label, count in lines]
     headers = [str(labels["figure"]), str(labels["count"])]
-    data = spreadsheet.write_xlsx([(str(labels["title"]), headers, rows)])
+    data = spreadsheet.write_xlsx([(str(labels["title"]), headers, rows), *more])
     audit.about("export.funder_report", agency, actor)
     return data

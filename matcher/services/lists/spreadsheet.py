@@ -68,6 +68,8 @@ class Month:
 
 
 Cell = str | int | float | date | datetime | Month | None
+#: A sheet to write: its title, its headers and its rows.
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[Cell]]]
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def write_csv(
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Cell]]]]) -> bytes:
+def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
     """An XLSX workbook, one sheet per (title, headers, rows): text as text, dates as dates.
 
     The header row is bold, frozen and carries an auto-filter.
