@@ -142,6 +142,11 @@ _metrics_hooks = _load_metrics_hooks()
 
 # --------------------------------------------------------------------------- logs
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+# The path without its query string, and no Referer: sign-in and confirmation links carry
+# their token in the query (the mail's link), and the page they open sends it on as its
+# Referer. A log line must never hold a token that opens someone's profile (L2). gunicorn's
+# default logs "%(r)s" (the whole request line) and "%(f)s" (the Referer).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(L)ss'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 

@@ -248,3 +248,20 @@ def _agency_of(volunteer: Any) -> Any:
         id = volunteer.agency_id
 
     return _A()
+
+
+def test_L1_a_magic_link_opens_the_profile_once_and_then_says_it_was_used(
+    app: Flask, client: Any, volunteer: Any, smtp_server: Any
+) -> None:
+    """L1 (pen test): the same link opened the profile for anyone who held it, for an hour."""
+    link = magic_link(app, client, smtp_server)
+    assert open_profile(client, link).location.endswith("/me/")
+    # Someone else with the same link (a forwarded mail, a shared browser's history):
+    other = app.test_client()
+    response = open_profile(other, link)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Dieser Link wurde bereits benutzt" in html and "/me/link" in html
+    assert other.get("/me/").location.endswith("/me/link")
+    # The first visitor's session goes on.
+    assert "Hallo Quirin" in client.get("/me/").get_data(as_text=True)
