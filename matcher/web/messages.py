@@ -152,6 +152,10 @@ def _table() -> dict[str, Render]:
         "password_too_short": lambda p: gettext(
             "The new password must have at least %(num)d characters.", num=p.get("minimum", 0)
         ),
+        "password_too_common": lambda p: gettext(
+            "This password is too easy to guess (a common word, a pattern or your own name). "
+            "Please choose a longer one, e.g. four words that do not belong together."
+        ),
         "current_password_wrong": lambda p: gettext("The current password is wrong."),
         "not_found": lambda p: gettext("This page does not exist (any more)."),
         # Documents for newcomers (matcher.services.platform.document_texts, first_meeting)

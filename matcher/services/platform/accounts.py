@@ -1,7 +1,10 @@
 """Staff accounts: creating, authenticating, logging out everywhere, changing passwords."""
 
+import re
+
 from flask import current_app
 from sqlalchemy import select
+from zxcvbn import zxcvbn
 
 from matcher import passwords
 from matcher.domain import audit
@@ -10,7 +13,25 @@ from matcher.domain.vocab import ROLES
 from matcher.extensions import db
 from matcher.models import Agency, User, utcnow
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+#: zxcvbn's score (0–4) a chosen password needs: 3 is "safely unguessable" online.
+MIN_PASSWORD_SCORE = 3
+#: zxcvbn refuses longer input; a longer password is judged by its first 72 characters.
+_ZXCVBN_MAX = 72
+
+
+def check_new_password(password: str, *personal: str) -> None:
+    """A password a person chooses: at least 12 characters and not easy to guess (no common
+    password, keyboard pattern or repetition, nor the person's own name or address), judged
+    offline by zxcvbn (L10).
+
+    :raises Invalid: "password_too_short" or "password_too_common".
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid("password_too_short", minimum=MIN_PASSWORD_LENGTH)
+    words = [w for text in personal for w in re.split(r"[@.\s_-]+", text.lower()) if len(w) > 2]
+    if zxcvbn(password[:_ZXCVBN_MAX], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
+        raise Invalid("password_too_common")
 
 
 def password_params() -> passwords.Argon2Params:
@@ -42,8 +63,7 @@ def create_user(
         raise Invalid("bad_details", field="role")
     if role == "coordinator" and agency is None:
         raise Invalid("coordinator_needs_agency")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid("password_too_short", minimum=MIN_PASSWORD_LENGTH)
+    check_new_password(password, email, name)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("email_taken")
     user = User(
@@ -90,8 +110,7 @@ def change_password(user: User, current: str, new: str) -> None:
     """Change a password after checking the current one; ends every older session."""
     if not user.check_password(current):
         raise Invalid("current_password_wrong")
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise Invalid("password_too_short", minimum=MIN_PASSWORD_LENGTH)
+    check_new_password(new, user.email, user.name)
     user.set_password(new, password_params())
     user.session_version += 1
     audit.about("user.password_change", user, user)

@@ -61,8 +61,19 @@ def logout() -> Response:
     return common.done(_("You are logged out."), "auth.login")
 
 
+def _password_check_key() -> str:
+    """Rate-limit key of the current-password check: the signed-in account (L10), so a
+    stolen session cannot guess the password to keep access after the owner logs out."""
+    return f"password-check:{current_user.get_id()}"
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    lambda: str(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]),
+    key_func=_password_check_key,
+    methods=["POST"],
+)
 def change_password() -> str | Response | tuple[str, int]:
     """Change the password; every older session ends."""
     form = PasswordForm()
