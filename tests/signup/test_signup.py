@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from itsdangerous import TimestampSigner
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from matcher.extensions import db
 from matcher.models import AuditEvent, ConsentRecord, OutboxMessage, Volunteer, utcnow
@@ -85,8 +85,11 @@ def test_signup_sends_exactly_one_confirmation_mail_whose_link_confirms_once(
     with inside(app):
         confirmed_at = db.session.scalars(select(Volunteer)).one().email_confirmed_at
         assert confirmed_at is not None
-    again = confirm_via(client, link)
+    # A second visit says so at once; pressing a stale button again changes nothing either.
+    again = client.get(path_of(link))
     assert again.status_code == 200 and "bereits bestätigt" in again.get_data(as_text=True)
+    pressed = client.post("/signup/confirm", data={"token": link.rpartition("token=")[2]})
+    assert pressed.status_code == 200 and "bereits bestätigt" in pressed.get_data(as_text=True)
     with inside(app):
         assert db.session.scalars(select(Volunteer)).one().email_confirmed_at == confirmed_at
         confirmations = select(func.count()).where(AuditEvent.action == "volunteer.confirm")
@@ -105,7 +108,10 @@ def test_the_confirmation_link_expires(
     monkeypatch.setattr(
         TimestampSigner, "get_timestamp", lambda self: real(self) + hours * 3600 + 60
     )
-    response = confirm_via(client, link)
+    # The link's page says so at once, and its button (pressed from an open page) too.
+    page = client.get(path_of(link))
+    assert page.status_code == 400 and "abgelaufen" in page.get_data(as_text=True)
+    response = client.post("/signup/confirm", data={"token": link.rpartition("token=")[2]})
     assert response.status_code == 400 and "abgelaufen" in response.get_data(as_text=True)
     with inside(app):
         assert db.session.scalars(select(Volunteer)).one().email_confirmed_at is None
@@ -123,7 +129,7 @@ def test_a_forged_or_mangled_link_confirms_nothing(app: Flask, client: Any, agen
         assert db.session.scalars(select(Volunteer)).one().email_confirmed_at is None
 
 
-def test_a_repeated_signup_gets_the_same_answer_and_a_mail_but_changes_nothing(
+def test_a_repeated_signup_gets_the_same_answer_and_a_mail(
     app: Flask, client: Any, agency: Any, smtp_server: Any
 ) -> None:
     first = client.post("/signup/awo-koeln", data=signup_form())
@@ -137,20 +143,21 @@ def test_a_repeated_signup_gets_the_same_answer_and_a_mail_but_changes_nothing(
     assert (fresh.status_code, fresh.location) == (second.status_code, second.location)
     with inside(app):
         sean = db.session.scalar(select(Volunteer).where(Volunteer.email == "sean@example.org"))
-        assert sean.first_name == "Seán" and sean.postcode == "50823"
+        # Unconfirmed, the latest sign-up counts (L9, see below).
+        assert sean.first_name == "Mallory" and sean.postcode == "10115"
         assert db.session.scalar(select(func.count()).select_from(Volunteer)) == 2
     deliver(app)
-    to_sean = [m for m in smtp_server.wait_for(3) if m["To"] == "sean@example.org"]
-    # Unconfirmed: the repeat brings a fresh confirmation link, to the address only.
-    assert len(to_sean) == 2
+    to_sean = [m for m in smtp_server.wait_for(2) if m["To"] == "sean@example.org"]
+    # The first confirmation mail was still queued: it went with its sign-up.
+    assert len(to_sean) == 1
     assert all("bestätigen" in m["Subject"] for m in to_sean)
 
     # Once confirmed, a repeat brings a link to the profile instead.
-    confirm_via(client, link_in(body_of(to_sean[1])))
+    confirm_via(client, link_in(body_of(to_sean[0])))
     again = client.post("/signup/awo-koeln", data=signup_form(first_name="Mallory"))
     assert (again.status_code, again.location) == (first.status_code, first.location)
     deliver(app)
-    last = smtp_server.wait_for(4)[-1]
+    last = smtp_server.wait_for(3)[-1]
     assert last["To"] == "sean@example.org" and "bereits angemeldet" in last["Subject"]
     assert "/me/open?token=" in link_in(body_of(last))
 
@@ -302,3 +309,56 @@ def test_the_mail_is_written_in_the_language_the_volunteer_used(
     assert body_of(mail).startswith("Hello Seán,")
     with inside(app):
         assert {c.language for c in db.session.scalars(select(ConsentRecord))} == {"en"}
+
+
+def test_L9_the_latest_unconfirmed_signup_replaces_a_squatted_one_and_the_link_shows_it(
+    app: Flask, client: Any, agency: Any, smtp_server: Any
+) -> None:
+    """L9 (pen test): Mallory signed up with Vicky's address; Vicky's own sign-up was
+    dropped, and confirming Mallory's link made his data hers."""
+    client.post("/signup/awo-koeln", data=signup_form(
+        email="vicky@example.org", first_name="Mallory", last_name="Squatter",
+        phone="0170 6666666", motivation="written by attacker"))  # fmt: skip
+    deliver(app)
+    squatted = link_in(body_of(smtp_server.wait_for(1)[-1]))
+    # The page of Mallory's link shows exactly what it would confirm.
+    page = client.get(path_of(squatted)).get_data(as_text=True)
+    assert "Mallory" in page and "written by attacker" in page and "0170 6666666" in page
+
+    client.post("/signup/awo-koeln", data=signup_form(
+        email="vicky@example.org", first_name="Vicky", last_name="Real",
+        phone="0221 111111", motivation="real person"))  # fmt: skip
+    deliver(app)
+    mail = smtp_server.wait_for(2)[-1]
+    assert mail["To"] == "vicky@example.org" and "Hallo Vicky" in body_of(mail)
+    with inside(app):
+        people = db.session.scalars(select(Volunteer)).all()
+        assert [(v.first_name, v.motivation) for v in people] == [("Vicky", "real person")]
+    # Mallory's link is dead; Vicky's shows her own details and confirms them.
+    dead = client.get(path_of(squatted))
+    assert dead.status_code == 400 and "Mallory" not in dead.get_data(as_text=True)
+    token = squatted.rpartition("token=")[2]
+    assert client.post("/signup/confirm", data={"token": token}).status_code == 400
+    own = link_in(body_of(mail))
+    page = client.get(path_of(own)).get_data(as_text=True)
+    assert "Vicky" in page and "Real" in page and "real person" in page and "0221 111111" in page
+    assert confirm_via(client, own).status_code == 200
+    with inside(app):
+        vicky = db.session.scalars(select(Volunteer)).one()
+        assert vicky.email_confirmed_at is not None and vicky.last_name == "Real"
+
+
+def test_L9_an_imported_or_confirmed_volunteer_is_never_replaced_by_a_signup(
+    app: Flask, client: Any, agency: Any, make_volunteer: Callable[..., Any]
+) -> None:
+    ida = make_volunteer(agency, email="imported@example.org", email_confirmed_at=None,
+                         status="applied", first_name="Ida")  # fmt: skip
+    with inside(app):  # imported without a consent: no online sign-up of hers exists
+        db.session.execute(delete(ConsentRecord).where(ConsentRecord.volunteer_id == ida.id))
+        db.session.commit()
+    make_volunteer(agency, email="known@example.org", first_name="Konrad")
+    for email in ("imported@example.org", "known@example.org"):
+        client.post("/signup/awo-koeln", data=signup_form(email=email, first_name="Mallory"))
+    with inside(app):
+        names = sorted(v.first_name for v in db.session.scalars(select(Volunteer)))
+    assert names == ["Ida", "Konrad"]

@@ -91,6 +91,14 @@ def sign_up(agency: Agency, details: VolunteerDetails, consents: set[str], langu
         raise Invalid("bad_details", field="consents")
     email = normalise_email(details.email)
     existing = _registered(agency, email)
+    if existing is not None and _replaceable(existing):
+        # Until an address is confirmed, the latest sign-up with it counts (L9): an earlier
+        # one may have been typed by someone else. Its links stop working with it.
+        _remove_unconfirmed([(existing.id, existing.email, existing.agency_id)],
+                            "volunteer.signup_replaced")  # fmt: skip
+        db.session.flush()
+        db.session.expunge(existing)
+        existing = None
     if existing is not None:
         _answer_repeat(agency, existing)
         return
@@ -145,6 +153,22 @@ def _registered(agency: Agency, email: str) -> Volunteer | None:
     )
 
 
+def _replaceable(volunteer: Volunteer) -> bool:
+    """An online sign-up whose address nobody has confirmed yet, with no Patenschaft: the
+    latest sign-up with its address replaces it. Imported people are never replaced."""
+    if volunteer.email_confirmed_at is not None or volunteer.anonymised_at is not None:
+        return False
+    online = db.session.scalar(
+        select(
+            exists().where(
+                ConsentRecord.volunteer_id == volunteer.id, ConsentRecord.channel == "online"
+            )
+        )
+    )
+    matched = db.session.scalar(select(exists().where(Match.volunteer_id == volunteer.id)))
+    return bool(online) and not matched
+
+
 def _answer_repeat(agency: Agency, volunteer: Volunteer) -> None:
     """Mail the address that is registered already: a new confirmation link or a profile link,
     in the language that registration keeps (a repeat changes nothing, its language neither)."""
@@ -181,8 +205,20 @@ def _fingerprint(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:20]
 
 
-def confirm(token: str) -> tuple[Confirmation, Volunteer | None]:
-    """Confirm the address of the sign-up a link was made for; a link confirms only once."""
+def pending(token: str) -> tuple[Confirmation | None, Volunteer | None]:
+    """The sign-up a confirmation link is for, to show before it is confirmed (L9: the
+    person sees exactly what they confirm). (None, volunteer) while it waits; a state
+    otherwise."""
+    state, volunteer = _read_link(token)
+    if state is not None:
+        return state, None
+    assert volunteer is not None
+    if volunteer.email_confirmed_at is not None:
+        return Confirmation.ALREADY, volunteer
+    return None, volunteer
+
+
+def _read_link(token: str) -> tuple[Confirmation | None, Volunteer | None]:
     max_age = int(current_app.config["SIGNUP_CONFIRM_HOURS"]) * 3600
     try:
         payload = tokens.read(tokens.CONFIRM, token, max_age)
@@ -200,6 +236,15 @@ def confirm(token: str) -> tuple[Confirmation, Volunteer | None]:
         or volunteer.anonymised_at is not None
     ):
         return Confirmation.INVALID, None
+    return None, volunteer
+
+
+def confirm(token: str) -> tuple[Confirmation, Volunteer | None]:
+    """Confirm the address of the sign-up a link was made for; a link confirms only once."""
+    state, volunteer = _read_link(token)
+    if state is not None:
+        return state, None
+    assert volunteer is not None
     # Conditional, so that two clicks at once still confirm (and audit) only once.
     result = db.session.execute(
         update(Volunteer)
@@ -236,18 +281,25 @@ def purge_unconfirmed(older_than_days: int | None = None) -> int:
             ),
         )
     ).all()
-    for volunteer_id, email, agency_id in stale:
+    _remove_unconfirmed([(row[0], row[1], row[2]) for row in stale], "volunteer.purge_unconfirmed")
+    return len(stale)
+
+
+def _remove_unconfirmed(rows: list[tuple[int, str, int]], action: str) -> None:
+    """Delete unconfirmed sign-ups (id, email, agency id) with their languages, consents and
+    queued confirmation mails; the audit log keeps the fact under `action`."""
+    for volunteer_id, email, agency_id in rows:
         outbox.forget_address(email, ("signup_confirm",))
         audit.record(
             db.session,
-            "volunteer.purge_unconfirmed",
+            action,
             actor=None,
             object_type="volunteer",
             object_id=volunteer_id,
             agency_id=agency_id,
         )
-    if stale:
-        ids = [row[0] for row in stale]
+    if rows:
+        ids = [row[0] for row in rows]
         db.session.execute(delete(ConsentRecord).where(ConsentRecord.volunteer_id.in_(ids)))
         db.session.execute(delete(VolunteerLanguage).where(VolunteerLanguage.volunteer_id.in_(ids)))
         db.session.execute(
@@ -255,4 +307,3 @@ def purge_unconfirmed(older_than_days: int | None = None) -> int:
             .where(Volunteer.id.in_(ids))
             .execution_options(synchronize_session=False)
         )
-    return len(stale)

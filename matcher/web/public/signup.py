@@ -97,7 +97,19 @@ def signup_confirm() -> str | tuple[str, int]:
     form = TokenForm(formdata=request.form if request.method == "POST" else None)
     if request.method == "GET":
         form.token.data = request.args.get("token", "")
-        return render_template("public/confirm.html", form=form, result=None)
+        # Show exactly what the link confirms (L9); a link that cannot work says so now.
+        with tenancy.all_agencies():
+            state, volunteer = signup_service.pending(form.token.data or "")
+            agency = selfservice.agency_of(volunteer) if volunteer else None
+            page = render_template(
+                "public/confirm.html",
+                form=form,
+                result=state.value if state else None,
+                volunteer=volunteer,
+                agency=agency,
+            )
+        bad = state in (signup_service.Confirmation.EXPIRED, signup_service.Confirmation.INVALID)
+        return (page, 400) if bad else page
     if not form.validate_on_submit():
         abort(400)
     # A link names its volunteer, whose row decides the agency: look for that one only.
