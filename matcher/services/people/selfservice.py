@@ -45,6 +45,13 @@ def magic_token(volunteer: Volunteer) -> str:
     return tokens.make(tokens.MAGIC_LINK, {"v": volunteer.id, "t": volunteer.token_version})
 
 
+def ask_for_link(email: str) -> None:
+    """A volunteer asks for a profile link: noted for the outbox worker, which mails one to
+    each confirmed registration of the address (`request_link`). The request does the same
+    work for every address, known or not (L4)."""
+    outbox.enqueue(outbox.LINK_REQUEST, email.strip().lower(), "", "")
+
+
 def request_link(email: str) -> None:
     """Mail a profile link to every confirmed registration of this address; silent otherwise.
 

@@ -38,6 +38,12 @@ MAX_BACKOFF = timedelta(hours=6)
 RENEWALS_PER_LEASE = 3
 
 
+#: Not a mail: a volunteer asked for a profile link with this address. The worker finds
+#: their registrations and queues the link mails; the request itself only wrote this row,
+#: the same for a known and an unknown address, so its timing tells nothing (L4).
+LINK_REQUEST = "link_request"
+
+
 def enqueue(kind: str, to_address: str, subject: str, body: str) -> OutboxMessage:
     """Add a mail to the outbox; it is sent only if the caller's transaction commits."""
     message = OutboxMessage(kind=kind, to_address=to_address, subject=subject, body=body)
@@ -204,6 +210,10 @@ def deliver(claim: Claim, mailer: mail.Mailer, now: datetime, report: Report) ->
     """Send one claimed mail, renewing its lease meanwhile, and record the outcome."""
     error: Exception | None = None
     label = f"outbox message {claim.message_id}"
+    request = db.session.get(OutboxMessage, claim.message_id)
+    if request is not None and request.kind == LINK_REQUEST:
+        _expand_link_request(request, claim)
+        return
     # The lease runs from the claim: keep it from here on, not just during the SMTP talk.
     with Heartbeat(db.engine, claim, lease_length()) as heartbeat:
         message = db.session.get(OutboxMessage, claim.message_id)
@@ -228,6 +238,21 @@ def deliver(claim: Claim, mailer: mail.Mailer, now: datetime, report: Report) ->
             except Exception as e:  # a mail that breaks the sender is retried, not sent for ever
                 error = e
     _record(claim, heartbeat.until, error, now, label, report, retry=composed is not None)
+
+
+def _expand_link_request(request: OutboxMessage, claim: Claim) -> None:
+    """Turn a link request into the link mails it asks for (none for an unknown address),
+    in one transaction with removing the request; the mails are due at once."""
+    from matcher import tenancy
+    from matcher.services.people import selfservice
+
+    if request.locked_until != claim.until:  # another worker took it over meanwhile
+        db.session.rollback()
+        return
+    with tenancy.all_agencies():
+        selfservice.request_link(request.to_address)
+    db.session.delete(request)
+    db.session.commit()
 
 
 def _record(

@@ -141,9 +141,9 @@ def request_link() -> str | Response | tuple[str, int]:
     """Ask for a link by mail; the answer is the same whether the address is known or not."""
     form = LinkRequestForm()
     if form.validate_on_submit():
-        # An address may be registered with several agencies: each gets its own link.
-        with tenancy.all_agencies():
-            selfservice.request_link(form.email.data)
+        # The outbox worker looks the address up and mails a link to each registration
+        # (several agencies: several links); here, known and unknown take the same time.
+        selfservice.ask_for_link(form.email.data or "")
         return redirect(url_for("volunteer.link_sent"))
     status = 400 if request.method == "POST" else 200
     return render_template("volunteer/request_link.html", form=form), status
