@@ -239,8 +239,11 @@ def _must_rule_reasons(
             text = "prefers children of other ages"
         reasons.append(reason("age_bands", text, shared=liked, bands=bands))
     level = settings.min_language_level
-    if level is not None and (
-        shared is None or min(_LEVEL_RANK[shared[1]], _LEVEL_RANK[shared[2]]) < _LEVEL_RANK[level]
+    # Without any shared language "no shared language" has said it already.
+    if (
+        level is not None
+        and shared is not None
+        and min(_LEVEL_RANK[shared[1]], _LEVEL_RANK[shared[2]]) < _LEVEL_RANK[level]
     ):
         reasons.append(
             reason(
@@ -254,13 +257,10 @@ def _must_rule_reasons(
         reasons.append(
             reason("tandem_gender_mismatch", "not a women-only tandem", tandem_gender=tandem)
         )
-    elif tandem == "same" and n.gender is not None and v.gender is not None:
-        if n.gender != v.gender:
-            reasons.append(
-                reason(
-                    "tandem_gender_mismatch", "not a same-gender tandem", tandem_gender=tandem
-                )
-            )
+    elif tandem == "same" and None not in (n.gender, v.gender) and n.gender != v.gender:
+        reasons.append(
+            reason("tandem_gender_mismatch", "not a same-gender tandem", tandem_gender=tandem)
+        )
     return reasons
 
 
@@ -335,7 +335,8 @@ def stage_counts(
                 alive = alive[(own < 0) | (their < 0) | (own == their)]
             elif name == "tandem" and settings.tandem_gender == "women_only":
                 woman = tables.woman
-                alive = alive[(woman >= 0) & (n.own_gender[r] == woman) & (v.own_gender[c] == woman)]
+                both = (n.own_gender[r] == woman) & (v.own_gender[c] == woman)
+                alive = alive[both & (woman >= 0)]
             elif name == "certificate":
                 alive = alive[~n.flag[r] | v.flag[c]]
             elif name == "household" and tables.household_rule:
@@ -373,7 +374,8 @@ def no_feasible_detail(
     prefix = f"{_plural(before, 'volunteer')} share{'s' if before == 1 else ''} "
     prefix += join_names(shared)
     level = settings.min_language_level
-    if stage > _AT["level"] and level is not None:
+    # Basic is every shared language's level: a rule that rules nothing out goes unsaid.
+    if stage > _AT["level"] and level is not None and _LEVEL_RANK[level] > 1:
         prefix += f" at level {level} or better"
     limit = float(tables.newcomers.limit_km[newcomer])
     limited = math.isfinite(limit)

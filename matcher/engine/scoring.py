@@ -147,9 +147,10 @@ def family_values(
     shared = np.bitwise_count(n.bands[newcomer] & v.bands[volunteer]).sum(axis=1)
     bands = n.band_count[newcomer]
     stated = v.band_count[volunteer] > 0
-    value = np.where(stated, shared / np.maximum(bands, 1), NO_AGE_PREFERENCE)
-    result: NDArray[np.float64] = np.round(np.where(bands > 0, value, 1.0), 6)
-    return result
+    share = shared.astype(np.float64) / np.maximum(bands, 1)
+    value: NDArray[np.float64] = np.where(stated, share, NO_AGE_PREFERENCE)
+    value[bands == 0] = 1.0
+    return np.round(value, 6)
 
 
 def score_units(

@@ -281,20 +281,18 @@ class _Reader:
         """A whole number of at least ``minimum``; absent or invalid gives ``default``."""
         if value is None:
             return default
-        if not _is_number(value) or float(value) != int(value):  # type: ignore[arg-type]
+        if not isinstance(value, int | float) or not _is_number(value) or value != int(value):
             self.expect(path, value, "a whole number")
             return default
-        if value < minimum:  # type: ignore[operator]
+        if value < minimum:
             self.error(path, f"must be at least {minimum}, got {value}")
             return default
-        return int(value)  # type: ignore[call-overload]
+        return int(value)
 
     def household(self, path: str, value: dict[str, Any], side: str) -> dict[str, Any]:
         """The optional household and interest fields of one person (absent: neutral)."""
         fields: dict[str, Any] = {
-            "child_age_bands": self.topics(
-                f"{path}.child_age_bands", value.get("child_age_bands")
-            ),
+            "child_age_bands": self.topics(f"{path}.child_age_bands", value.get("child_age_bands")),
             "interests": self.topics(f"{path}.interests", value.get("interests")),
         }
         if side == "volunteers":
@@ -313,10 +311,10 @@ class _Reader:
         if raw is not None:
             if not _is_number(raw):
                 self.expect(f"{path}.max_distance_km", raw, "a number or null")
-            elif raw < 0:  # type: ignore[operator]
+            elif raw < 0:
                 self.error(f"{path}.max_distance_km", f"must not be negative, got {raw}")
             else:
-                fields["max_distance_km"] = float(raw)  # type: ignore[arg-type]
+                fields["max_distance_km"] = float(raw)
         return fields
 
     def person(self, side: str, k: int, value: object) -> Person | None:
