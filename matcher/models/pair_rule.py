@@ -18,7 +18,7 @@ from matcher.models.volunteer import Volunteer
 
 
 class PairRule(TenantScoped, Base):
-    """"Pin" (always propose this pair) or "forbid" (never), with the reason and who set it."""
+    """ "Pin" (always propose this pair) or "forbid" (never), with the reason and who set it."""
 
     __tablename__ = "pair_rules"
     __table_args__ = (
