@@ -114,6 +114,11 @@ def test_pinning_respects_places_and_one_open_match(
     # v2 has one place: the second pin for v2 finds it held by the first.
     assert client.post(PIN, data={"volunteer_id": v2.id, "newcomer_id": n2.id}).status_code == 302
     assert client.post(PIN, data={"volunteer_id": v2.id, "newcomer_id": n3.id}).status_code == 409
+    # A household with children needs a volunteer with a valid certificate: a pin cannot
+    # override that.
+    family, v3 = make_newcomer(office.agency, minors=True), make_volunteer(office.agency)
+    response = client.post(PIN, data={"volunteer_id": v3.id, "newcomer_id": family.id})
+    assert response.status_code == 409 and "Führungszeugnis" in response.get_data(as_text=True)
     # Forbidding needs a reason; a pinned pair cannot be forbidden before its pin is lifted.
     missing = client.post(FORBID, data={"volunteer_id": v2.id, "newcomer_id": n3.id})
     assert missing.status_code == 400 and "Grund" in missing.get_data(as_text=True)

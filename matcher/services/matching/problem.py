@@ -343,6 +343,9 @@ def build(
                 continue
             if (v_id, n_id) in ruled_out or not volunteer.languages or not newcomer.languages:
                 continue
+            # A pin never overrides the certificate of good conduct (§72a SGB VIII).
+            if newcomer.needs_certificate and not volunteer.certificate_valid_on(today):
+                continue
             pinned.add((v_id, n_id))
             held_newcomers.add(n_id)
             held[v_id] = held.get(v_id, 0) + 1
@@ -402,6 +405,8 @@ def pair_document(
     """
     offered = frozenset(agency.interests or ())
     kind = _rule_kind(volunteer, newcomer)
+    # A pin never overrides the certificate of good conduct (§72a SGB VIII).
+    certified = not newcomer.needs_certificate or volunteer.certificate_valid_on(today)
     forbidden = kind == "forbid" or is_ruled_out(volunteer, newcomer)
     pair: PairRef = {
         "volunteer": volunteer_key(volunteer.id),
@@ -413,6 +418,6 @@ def pair_document(
         "settings": settings(agency),
         "volunteers": [volunteer_entry(volunteer, 1, today, offered)],
         "newcomers": [newcomer_entry(newcomer, offered)],
-        "pinned": [pair] if (pinned or kind == "pin") and not forbidden else [],
+        "pinned": [pair] if (pinned or kind == "pin") and not forbidden and certified else [],
         "forbidden": [pair] if forbidden else [],
     }
