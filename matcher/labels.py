@@ -305,3 +305,23 @@ DEMOGRAPHIC_FILE_LABELS = {
         "cannot be worked out from the total."
     ),
 }
+
+# -- issue 13: control over the matching (engine helper) ------------------------------------
+TANDEM_GENDER_LABELS = {
+    "same": _l("same gender (where both are known)"),
+    "women_only": _l("women only"),
+}
+#: The engine's hard rules in the order it applies them (`matcher.engine.explain.ALL_STAGES`).
+MATCHING_STAGE_LABELS = {
+    "language": _l("… sharing a language"),
+    "level": _l("… at the minimum language level"),
+    "distance": _l("… within the distance (the agency's or the newcomer's own)"),
+    "slots": _l("… with enough shared times"),
+    "gender": _l("… of the wished gender"),
+    "tandem": _l("… same-gender or women-only tandem"),
+    "certificate": _l("… with a valid certificate where one is needed"),
+    "household": _l("… welcoming the household's size"),
+    "forbidden": _l("… not rejected, ended or forbidden before"),
+    "score": _l("… reaching the minimum score"),
+}
+PAIR_RULE_LABELS = {"pin": _l("pinned"), "forbid": _l("never proposed")}

@@ -6,7 +6,7 @@ keys); the domain takes it from there, so the two can never disagree.
 
 from typing import Final
 
-from matcher.engine.vocab import DAYS, DEFAULT_WEIGHTS, LEVELS, PARTS, SLOTS
+from matcher.engine.vocab import DAYS, DEFAULT_WEIGHTS, LEVELS, PARTS, SLOTS, TANDEM_GENDERS
 
 __all__ = [
     "ACTIVE_IMPORT_STATUSES",
@@ -30,6 +30,8 @@ __all__ = [
     "IMPORT_STATUSES",
     "INTERPRETER_ROLES",
     "LEVELS",
+    "PAIR_RULE_KINDS",
+    "TANDEM_GENDERS",
     "MATCH_ATTENTIONS",
     "MATCH_STATUSES",
     "NEWCOMER_STATUSES",
@@ -156,3 +158,11 @@ def slots_to_mask(slots: list[str] | tuple[str, ...] | set[str]) -> int:
 def mask_to_slots(mask: int) -> list[str]:
     """Decode a slot bitmask into slot names in week order."""
     return [slot for i, slot in enumerate(SLOTS) if mask >> i & 1]
+
+
+# -- issue 13: control over the matching (engine helper) --------------------------------
+#: A coordinator's rule about one pair: "pin" (always propose it) or "forbid" (never).
+PAIR_RULE_KINDS: Final = ("pin", "forbid")
+#: Longest interest an agency may define; and how many.
+INTEREST_MAX_LENGTH: Final = 60
+MAX_INTERESTS: Final = 50

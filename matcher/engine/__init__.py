@@ -77,6 +77,18 @@ the pairs left after it and those before it, so ``feasible_pairs`` (= the
 ``score`` stage) equals the result's ``stats.feasible_pairs`` when nobody is
 pinned or paused.
 
+Optional inputs (issue 13), none of which changes anything where absent:
+``settings.min_language_level`` (a shared language where both have at least that level),
+``settings.tandem_gender`` ("same": equal genders where both are known; "women_only"),
+``settings.weights.family`` (default 0; above 0 adds the ``family`` component, the share of
+a household's children's age bands the volunteer likes to meet); a newcomer's ``gender``,
+``household_size``, ``child_age_bands``, ``max_distance_km`` (the pair's limit is the
+smaller of it and the settings') and ``interests``; a volunteer's ``families_welcome``
+(false: no household of more than one), ``max_household``, ``child_age_bands`` and
+``interests`` (shared interests count with the topics). ``funnel(problem, walk=True)``
+adds ``walk``: every stage of ``explain.ALL_STAGES`` with its pairs and the newcomers who
+still have a volunteer.
+
 The command line ``python -m matcher.engine solve PROBLEM.json [-o RESULT.json]
 [--candidates K|all]`` runs the same code (see ``cli.py``).
 

@@ -23,6 +23,8 @@ class Weights(TypedDict, total=False):
     availability: float
     topics: float
     waiting: float
+    #: The children's age-band preference; default 0 (off).
+    family: float
 
 
 class ProblemSettings(TypedDict, total=False):
@@ -33,6 +35,10 @@ class ProblemSettings(TypedDict, total=False):
     max_distance_km: float | None
     min_shared_slots: int
     min_score: float
+    #: basic, good, fluent or native: a shared language where both have at least this level.
+    min_language_level: str | None
+    #: "same" (where both genders are known they are equal) or "women_only".
+    tandem_gender: str | None
 
 
 class Location(TypedDict):
@@ -59,6 +65,13 @@ class VolunteerEntry(TypedDict):
     police_certificate: NotRequired[bool | None]
     #: What the volunteer offers.
     topics: NotRequired[list[str] | None]
+    #: Households of more than one welcome; absent: no household rule for this volunteer.
+    families_welcome: NotRequired[bool | None]
+    #: The largest household (people) they meet; null: any size.
+    max_household: NotRequired[int | None]
+    #: The children's ages they like to meet; empty: no preference.
+    child_age_bands: NotRequired[list[str] | None]
+    interests: NotRequired[list[str] | None]
 
 
 class NewcomerEntry(TypedDict):
@@ -77,6 +90,14 @@ class NewcomerEntry(TypedDict):
     topics: NotRequired[list[str] | None]
     #: An ISO date.
     waiting_since: NotRequired[str | None]
+    #: The newcomer's own gender (only the tandem rule reads it).
+    gender: NotRequired[str | None]
+    #: People in the household, at least 1 (default).
+    household_size: NotRequired[int | None]
+    child_age_bands: NotRequired[list[str] | None]
+    #: How far the newcomer can travel; the pair's limit is the smaller of this and the settings'.
+    max_distance_km: NotRequired[float | None]
+    interests: NotRequired[list[str] | None]
 
 
 class PairRef(TypedDict):
@@ -112,6 +133,8 @@ class Components(TypedDict):
     availability: float
     topics: float
     waiting: float
+    #: Only where ``settings.weights.family`` is above 0.
+    family: NotRequired[float]
 
 
 class ReasonCode(TypedDict):
@@ -244,3 +267,14 @@ class FunnelDocument(TypedDict):
     stages: FunnelStages
     #: The pairs left after the last stage: the feasible pairs among these people.
     feasible_pairs: int
+    #: Only when asked (``funnel(..., walk=True)``): every stage, the must-rules included.
+    walk: NotRequired[list["FunnelStep"]]
+
+
+class FunnelStep(TypedDict):
+    """One stage of ``explain.ALL_STAGES``: the pairs it leaves, and the newcomers who still
+    have some volunteer after it."""
+
+    stage: str
+    pairs: int
+    newcomers: int

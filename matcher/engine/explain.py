@@ -17,9 +17,9 @@ from .competition import Competition
 from .documents import ReasonCode, TakenParams
 from .languages import join_names, language_name
 from .problem import Person, Problem
-from .scoring import meets_min_score, pair_facts
+from .scoring import best_levels, meets_min_score, pair_facts
 from .tables import Tables
-from .vocab import LEVELS, SLOTS, slot_label
+from .vocab import LEVELS, SLOTS, WOMAN, slot_label
 
 Reason = ReasonCode
 
@@ -107,6 +107,8 @@ def pair_reasons(problem: Problem, context: PairContext) -> list[Reason]:
         km = round(context.km, 1)
         reasons.append(reason("distance_km", f"{km:.1f} km apart", km=km))
         limit = settings.max_distance_km
+        if n.max_distance_km is not None:
+            limit = n.max_distance_km if limit is None else min(limit, n.max_distance_km)
         if limit is not None and context.km > limit:
             reasons.append(
                 reason(
@@ -127,6 +129,8 @@ def pair_reasons(problem: Problem, context: PairContext) -> list[Reason]:
         else:
             text = f"covers none of {_plural(needed, 'needed topic')}"
         reasons.append(reason("topics_covered", text, covered=covered, needed=sorted(n.topics)))
+    if n.interests:
+        reasons.append(_interests(n, v))
     if n.waiting_since is not None:
         days = max(0, (problem.today - n.waiting_since).days)
         reasons.append(reason("waiting", f"waiting {_plural(days, 'day')}", days=days))
@@ -159,6 +163,7 @@ def pair_reasons(problem: Problem, context: PairContext) -> list[Reason]:
                     "no police certificate, household with children",
                 )
             )
+    reasons.extend(_must_rule_reasons(problem, n, v, shared))
     if context.forbidden:
         reasons.append(reason("forbidden_pair", "marked as never to be proposed"))
     if context.below_min_score:
@@ -182,8 +187,102 @@ def pair_reasons(problem: Problem, context: PairContext) -> list[Reason]:
     return reasons
 
 
-#: The hard constraints in the fixed order the detail of an unmatched newcomer walks.
+def _interests(n: Person, v: Person) -> Reason:
+    shared = sorted(n.interests & v.interests)
+    count = _plural(len(n.interests), "interest")
+    if shared:
+        text = f"shares {len(shared)} of {count}: " + ", ".join(shared)
+    else:
+        text = f"shares none of {count}"
+    return reason("shared_interests", text, shared=shared, interests=sorted(n.interests))
+
+
+def _must_rule_reasons(
+    problem: Problem, n: Person, v: Person, shared: tuple[str, str, str] | None
+) -> list[Reason]:
+    """Reasons from the optional inputs (households, must-rules); none where they are absent."""
+    settings = problem.settings
+    reasons: list[Reason] = []
+    if n.household_size > 1:
+        size = n.household_size
+        if (v.families_welcome is False) or (
+            v.max_household is not None and size > v.max_household
+        ):
+            reasons.append(
+                reason(
+                    "household_too_large",
+                    f"household of {size} people, more than the volunteer meets",
+                    household_size=size,
+                    max_household=1 if v.families_welcome is False else v.max_household,
+                )
+            )
+        else:
+            text = f"household of {size} people"
+            if v.families_welcome:
+                text += ", families welcome"
+            reasons.append(
+                reason(
+                    "household",
+                    text,
+                    household_size=size,
+                    families_welcome=bool(v.families_welcome),
+                )
+            )
+    if settings.weights.get("family", 0.0) > 0 and n.child_age_bands:
+        bands = sorted(n.child_age_bands)
+        liked = sorted(n.child_age_bands & v.child_age_bands)
+        if not v.child_age_bands:
+            text = "no preference for children's ages"
+        elif liked:
+            text = "likes to meet children aged " + ", ".join(liked)
+        else:
+            text = "prefers children of other ages"
+        reasons.append(reason("age_bands", text, shared=liked, bands=bands))
+    level = settings.min_language_level
+    # Without any shared language "no shared language" has said it already.
+    if (
+        level is not None
+        and shared is not None
+        and min(_LEVEL_RANK[shared[1]], _LEVEL_RANK[shared[2]]) < _LEVEL_RANK[level]
+    ):
+        reasons.append(
+            reason(
+                "below_min_language_level",
+                f"no shared language at level {level} or better",
+                min_language_level=level,
+            )
+        )
+    tandem = settings.tandem_gender
+    if tandem == "women_only" and not (n.gender == v.gender == WOMAN):
+        reasons.append(
+            reason("tandem_gender_mismatch", "not a women-only tandem", tandem_gender=tandem)
+        )
+    elif tandem == "same" and None not in (n.gender, v.gender) and n.gender != v.gender:
+        reasons.append(
+            reason("tandem_gender_mismatch", "not a same-gender tandem", tandem_gender=tandem)
+        )
+    return reasons
+
+
+#: The hard constraints of ``shared/spec/engine.md`` in the order of the funnel document.
 STAGES = ("language", "distance", "slots", "gender", "certificate", "forbidden", "score")
+#: Every hard constraint, the optional must-rules included, in the fixed order the detail
+#: of an unmatched newcomer walks: ``level`` (min_language_level), ``tandem``
+#: (tandem_gender) and ``household`` (families_welcome, max_household) pass every pair
+#: where their inputs are absent.
+ALL_STAGES = (
+    "language",
+    "level",
+    "distance",
+    "slots",
+    "gender",
+    "tandem",
+    "certificate",
+    "household",
+    "forbidden",
+    "score",
+)
+_AT = {stage: k for k, stage in enumerate(ALL_STAGES)}
 
 
 def stage_counts(
@@ -193,22 +292,23 @@ def stage_counts(
     chunk: int = 2_000_000,
     volunteers: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
-    """Volunteers remaining after each hard constraint, applied in ``STAGES`` order.
+    """Volunteers remaining after each hard constraint, applied in ``ALL_STAGES`` order.
 
     Each stage only looks at the pairs that survived the ones before, so the
     expensive ones (distance, score) see few pairs.
 
     :param volunteers: count only these volunteers (indices); None for all.
-    :return: one row per newcomer, one column per stage.
+    :return: one row per newcomer, one column per stage of ``ALL_STAGES``.
     """
     n, v = tables.newcomers, tables.volunteers
     settings = problem.settings
     n_cols = len(v.slots)
     if volunteers is None:
         volunteers = np.arange(n_cols, dtype=np.int64)
-    counts = np.zeros((len(newcomers), len(STAGES)), dtype=np.int64)
+    counts = np.zeros((len(newcomers), len(ALL_STAGES)), dtype=np.int64)
     forbidden = np.array(sorted(i * n_cols + j for i, j in problem.forbidden), dtype=np.int64)
-    limit = settings.max_distance_km
+    limited = settings.max_distance_km is not None or tables.own_limits
+    min_level = _LEVEL_RANK.get(settings.min_language_level or "", 0)
     per = max(1, chunk // max(1, len(volunteers)))
     for lo in range(0, len(newcomers), per):
         block = newcomers[lo : lo + per]
@@ -217,22 +317,33 @@ def stage_counts(
         cols = np.tile(volunteers, len(block))
         shared = (n.language_bits[rows] & v.language_bits[cols]).any(axis=1)
         alive = np.flatnonzero(shared)
-        for stage in range(len(STAGES)):
+        for stage, name in enumerate(ALL_STAGES):
             r, c = rows[alive], cols[alive]
-            if stage == 1 and limit is not None:
+            if name == "level" and min_level:
+                alive = alive[best_levels(tables, r, c) >= min_level]
+            elif name == "distance" and limited:
                 facts = pair_facts(tables, settings, r, c)
-                alive = alive[~(facts.km > limit)]
-            elif stage == 2:
+                alive = alive[~(facts.km > n.limit_km[r])]
+            elif name == "slots":
                 shared_slots = np.bitwise_count(n.slots[r] & v.slots[c])
                 alive = alive[shared_slots >= settings.min_shared_slots]
-            elif stage == 3:
+            elif name == "gender":
                 wanted = n.gender[r]
                 alive = alive[(wanted < 0) | (v.gender[c] == wanted)]
-            elif stage == 4:
+            elif name == "tandem" and settings.tandem_gender == "same":
+                own, their = n.own_gender[r], v.own_gender[c]
+                alive = alive[(own < 0) | (their < 0) | (own == their)]
+            elif name == "tandem" and settings.tandem_gender == "women_only":
+                woman = tables.woman
+                both = (n.own_gender[r] == woman) & (v.own_gender[c] == woman)
+                alive = alive[both & (woman >= 0)]
+            elif name == "certificate":
                 alive = alive[~n.flag[r] | v.flag[c]]
-            elif stage == 5:
+            elif name == "household" and tables.household_rule:
+                alive = alive[n.household[r] <= v.household[c]]
+            elif name == "forbidden":
                 alive = alive[~np.isin(r * n_cols + c, forbidden)]
-            elif stage == 6:
+            elif name == "score":
                 facts = pair_facts(tables, settings, r, c)
                 alive = alive[meets_min_score(facts.units, settings.min_score)]
             counts[lo : lo + len(block), stage] = np.bincount(which[alive], minlength=len(block))
@@ -251,6 +362,7 @@ def no_feasible_detail(
     if not problem.volunteers:
         return "no volunteers", reason("no_volunteers", "no volunteers")
     stage = next(k for k, count in enumerate(counts) if count == 0)
+    name = ALL_STAGES[stage]
     # Strongest language first, then by code: independent of the input order.
     langs = sorted(person.languages, key=lambda code: (-_LEVEL_RANK[person.languages[code]], code))
     if stage == 0:
@@ -261,30 +373,49 @@ def no_feasible_detail(
     before = counts[stage - 1]
     prefix = f"{_plural(before, 'volunteer')} share{'s' if before == 1 else ''} "
     prefix += join_names(shared)
-    limit = settings.max_distance_km
-    if stage > 1 and limit is not None:
+    level = settings.min_language_level
+    # Basic is every shared language's level: a rule that rules nothing out goes unsaid.
+    if stage > _AT["level"] and level is not None and _LEVEL_RANK[level] > 1:
+        prefix += f" at level {level} or better"
+    limit = float(tables.newcomers.limit_km[newcomer])
+    limited = math.isfinite(limit)
+    if stage > _AT["distance"] and limited:
         prefix += f" within {limit:g} km"
-    if stage > 2 and settings.min_shared_slots > 0:
+    if stage > _AT["slots"] and settings.min_shared_slots > 0:
         prefix += _slots_phrase(settings.min_shared_slots)
+    tandem = settings.tandem_gender
     ending = {
-        1: f"none within {limit:g} km" if limit is not None else "",
-        2: "none" + _slots_phrase(settings.min_shared_slots),
-        3: f"none is {person.mentor_gender}",
-        4: "none has a police certificate (household with children)",
-        5: "all of them are forbidden for this newcomer",
-        6: f"none reaches the minimum score {settings.min_score:g}",
-    }[stage]
+        "level": f"none at level {level} or better on both sides",
+        "distance": f"none within {limit:g} km" if limited else "",
+        "slots": "none" + _slots_phrase(settings.min_shared_slots),
+        "gender": f"none is {person.mentor_gender}",
+        "tandem": (
+            "none in a women-only tandem (both must be female)"
+            if tandem == "women_only"
+            else "none of the same gender"
+        ),
+        "certificate": "none has a police certificate (household with children)",
+        "household": f"none welcomes a household of {person.household_size}",
+        "forbidden": "all of them are forbidden for this newcomer",
+        "score": f"none reaches the minimum score {settings.min_score:g}",
+    }[name]
     text = f"{prefix}; {ending}"
     params: dict[str, Any] = {"candidates": before, "languages": shared}
-    if stage == 1:
+    if name == "level":
+        params["min_language_level"] = level
+    elif name == "distance":
         params["max_distance_km"] = limit
-    elif stage == 2:
+    elif name == "slots":
         params["min_shared_slots"] = settings.min_shared_slots
-    elif stage == 3:
+    elif name == "gender":
         params["gender"] = person.mentor_gender
-    elif stage == 6:
+    elif name == "tandem":
+        params["tandem_gender"] = tandem
+    elif name == "household":
+        params["household_size"] = person.household_size
+    elif name == "score":
         params["min_score"] = settings.min_score
-    return text, reason(STAGES[stage], text, **params)
+    return text, reason(name, text, **params)
 
 
 def _slots_phrase(minimum: int) -> str:

@@ -20,9 +20,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .problem import Problem
-from .scoring import meets_min_score, pair_facts
+from .scoring import best_levels, meets_min_score, pair_facts
 from .tables import LANGUAGES_PER_WORD, Tables
-from .vocab import EARTH_RADIUS_KM, SCORE_UNITS
+from .vocab import EARTH_RADIUS_KM, LEVELS, SCORE_UNITS
 
 #: Cells (newcomers x volunteers) per block: some tens of MB of scratch per thread.
 BLOCK_CELLS = 500_000
@@ -56,11 +56,13 @@ def _workers() -> int:
     return max(1, min(4, cores))
 
 
-def _cos_limit(limit: float) -> float:
+def _cos_limit(limit: NDArray[np.float64]) -> NDArray[np.float64]:
     # A little looser than the limit (the slack dwarfs rounding in the dot
     # product, even for a limit of 0): the exact haversine on the survivors
-    # decides, so the block test can never drop a feasible pair.
-    return math.cos(min(math.pi, limit / EARTH_RADIUS_KM)) - 1e-12
+    # decides, so the block test can never drop a feasible pair. No limit
+    # (inf) gives cos(pi) - slack: every pair passes.
+    result: NDArray[np.float64] = np.cos(np.minimum(math.pi, limit / EARTH_RADIUS_KM)) - 1e-12
+    return result
 
 
 @dataclass
@@ -101,9 +103,19 @@ class _Scanner:
         n, v = tables.newcomers, tables.volunteers
         self.n_cols = len(v.slots)
         self.limit = problem.settings.max_distance_km
-        if self.limit is not None:
-            self.cos_limit = _cos_limit(self.limit)
+        # Each newcomer's limit: the smaller of their own and the settings' (inf: none).
+        self.row_limit = n.limit_km
+        self.has_limit = self.limit is not None or tables.own_limits
+        if self.has_limit:
+            self.cos_limit = _cos_limit(self.row_limit)
             self.unlocated_v = np.flatnonzero(~v.located)
+        settings = problem.settings
+        self.min_level = (
+            _LEVEL_CODE[settings.min_language_level]
+            if settings.min_language_level is not None
+            else 0
+        )
+        self.tandem = settings.tandem_gender
         # Rule 4 and 5 as one lookup: row (wanted gender + 1) * 2 + minors
         # holds which volunteers that kind of newcomer may get.
         genders = int(max(n.gender.max(initial=-1), v.gender.max(initial=-1))) + 2
@@ -155,7 +167,7 @@ class _Scanner:
             else:
                 np.not_equal(lang, 0, out=cond)
                 mask |= cond
-        if self.limit is not None:
+        if self.has_limit:
             # Elementwise on purpose: a BLAS product would start its own
             # threads inside ours and slow both down.
             dot, term = buffers.dot[:size], buffers.term[:size]
@@ -164,7 +176,7 @@ class _Scanner:
             for axis in (1, 2):
                 np.multiply(n.xyz[start:stop, axis, None], columns[axis][None, :], out=term)
                 dot += term
-            np.greater_equal(dot, self.cos_limit, out=cond)
+            np.greater_equal(dot, self.cos_limit[start:stop, None], out=cond)
             # A quick, slightly loose test; the haversine of the survivors decides.
             # Without both locations the distance rule does not apply.
             cond[~n.located[start:stop]] = True
@@ -181,6 +193,7 @@ class _Scanner:
         if self.restricted:
             np.take(self.allowed, self.kind[start:stop], axis=0, out=cond)
             mask &= cond
+        self._must_rules(start, stop, mask, cond)
         rows, cols = np.nonzero(mask)
         level: NDArray[np.uint8] | None = None
         if words == 1:
@@ -196,13 +209,38 @@ class _Scanner:
             rows, cols = rows[keep], cols[keep]
             if level is not None:
                 level = level[keep]
+        if self.min_level:
+            level = best_levels(self.tables, rows, cols)
+            keep = level >= self.min_level
+            rows, cols, level = rows[keep], cols[keep], level[keep]
         facts = pair_facts(self.tables, settings, rows, cols, level)
         keep = meets_min_score(facts.units, settings.min_score)
-        if self.limit is not None:
-            keep &= ~(facts.km > self.limit)
+        if self.has_limit:
+            keep &= ~(facts.km > self.row_limit[rows])
         rows, cols, units = rows[keep] - start, cols[keep], facts.units[keep]
         counts = np.bincount(rows, minlength=size).astype(np.int64)
         return counts, cols.astype(np.int32), units.astype(np.int32), self._best(rows, cols, units)
+
+    def _must_rules(
+        self, start: int, stop: int, mask: NDArray[np.bool_], cond: NDArray[np.bool_]
+    ) -> None:
+        """The optional rules: tandem gender and household (both off when absent)."""
+        n, v = self.tables.newcomers, self.tables.volunteers
+        if self.tandem == "same":
+            own = n.own_gender[start:stop, None]
+            np.equal(own, v.own_gender[None, :], out=cond)
+            cond |= own < 0
+            cond[:, v.own_gender < 0] = True
+            mask &= cond
+        elif self.tandem == "women_only":
+            woman = self.tables.woman
+            mask[n.own_gender[start:stop] != woman] = False
+            mask[:, v.own_gender != woman] = False
+            if woman < 0:
+                mask[:] = False
+        if self.tables.household_rule:
+            np.less_equal(n.household[start:stop, None], v.household[None, :], out=cond)
+            mask &= cond
 
     def _best(
         self, rows: NDArray[np.int64], cols: NDArray[np.int64], units: NDArray[np.int64]
@@ -222,6 +260,7 @@ class _Scanner:
 
 
 _COL_BITS = (1 << 21) - 1
+_LEVEL_CODE = {level: code for code, level in enumerate(LEVELS, start=1)}
 _GOOD_MASK = np.uint64(sum(1 << (3 * k + 1) for k in range(LANGUAGES_PER_WORD)))
 _FLUENT_MASK = np.uint64(sum(1 << (3 * k + 2) for k in range(LANGUAGES_PER_WORD)))
 

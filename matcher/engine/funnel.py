@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .documents import FunnelDocument, FunnelStages, ProblemDocument
-from .explain import STAGES, stage_counts
+from .explain import ALL_STAGES, stage_counts
 from .memory import reuse_freed_memory
 from .problem import Problem
 from .tables import build_tables
@@ -20,16 +20,18 @@ from .validation import parse_problem
 from .vocab import FORMAT_FUNNEL
 
 
-def funnel(problem: ProblemDocument | dict[str, Any]) -> FunnelDocument:
+def funnel(problem: ProblemDocument | dict[str, Any], *, walk: bool = False) -> FunnelDocument:
     """Validate a ``matcher.problem/1`` document and count its pairs stage by stage.
 
+    :param walk: also list every stage of ``explain.ALL_STAGES`` (the optional must-rules
+        included) with the pairs and the newcomers with some volunteer it leaves.
     :raises ProblemError: when the document is invalid (``.errors`` lists why).
     """
     with reuse_freed_memory():
-        return funnel_parsed(parse_problem(problem))
+        return funnel_parsed(parse_problem(problem), walk=walk)
 
 
-def funnel_parsed(problem: Problem) -> FunnelDocument:
+def funnel_parsed(problem: Problem, *, walk: bool = False) -> FunnelDocument:
     """The funnel of an already validated problem (see :func:`funnel`)."""
     tables = build_tables(problem)
     free = tables.volunteers.capacity.copy()
@@ -40,8 +42,9 @@ def funnel_parsed(problem: Problem) -> FunnelDocument:
         pinned[newcomer] = True
     volunteers = np.flatnonzero(free > 0)
     newcomers = np.flatnonzero(~pinned)
-    counts = stage_counts(problem, tables, newcomers, volunteers=volunteers).sum(axis=0)
-    left = dict(zip(STAGES, (int(count) for count in counts)))
+    per_newcomer = stage_counts(problem, tables, newcomers, volunteers=volunteers)
+    counts = per_newcomer.sum(axis=0)
+    left = dict(zip(ALL_STAGES, (int(count) for count in counts)))
     stages = FunnelStages(
         language=left["language"],
         distance=left["distance"],
@@ -51,7 +54,7 @@ def funnel_parsed(problem: Problem) -> FunnelDocument:
         forbidden=left["forbidden"],
         score=left["score"],
     )
-    return FunnelDocument(
+    document = FunnelDocument(
         format=FORMAT_FUNNEL,
         volunteers=len(volunteers),
         newcomers=len(newcomers),
@@ -59,3 +62,10 @@ def funnel_parsed(problem: Problem) -> FunnelDocument:
         stages=stages,
         feasible_pairs=stages["score"],
     )
+    if walk:
+        reached = (per_newcomer > 0).sum(axis=0)
+        document["walk"] = [
+            {"stage": stage, "pairs": int(counts[k]), "newcomers": int(reached[k])}
+            for k, stage in enumerate(ALL_STAGES)
+        ]
+    return document

@@ -195,6 +195,8 @@ def _pairs(
     language, distance = parts["language"].tolist(), parts["distance"].tolist()
     availability, topics = parts["availability"].tolist(), parts["topics"].tolist()
     waiting = parts["waiting"].tolist()
+    # Reported only where the agency switched it on (weight above 0).
+    family = parts["family"].tolist() if "family" in parts else None
     pairs = []
     for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist())):
         is_pinned = (i, j) in pinned
@@ -224,6 +226,8 @@ def _pairs(
             },
             "reasons": [r["text"] for r in reasons],
         }
+        if family is not None:
+            pair["components"]["family"] = float(family[k])
         if with_codes:
             pair["reason_codes"] = reasons
         pairs.append(pair)

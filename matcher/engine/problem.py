@@ -22,6 +22,10 @@ class Settings:
     max_distance_km: float | None
     min_shared_slots: int
     min_score: float
+    #: A shared language where both have at least this level (None: any shared language).
+    min_language_level: str | None = None
+    #: None, "same" or "women_only" (see ``vocab.TANDEM_GENDERS``).
+    tandem_gender: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,18 @@ class Person:
     mentor_gender: str | None = None
     minors: bool = False
     waiting_since: dt.date | None = None
+    #: Newcomers: people in the household (1: alone).
+    household_size: int = 1
+    #: Newcomers: the children's age bands; volunteers: the ages they like to meet.
+    child_age_bands: frozenset[str] = frozenset()
+    #: Newcomers: how far they can travel (None: the settings' limit applies alone).
+    max_distance_km: float | None = None
+    #: Both sides: interests, counted with the topics.
+    interests: frozenset[str] = frozenset()
+    #: Volunteers: whether households of more than one are welcome (None: no rule).
+    families_welcome: bool | None = None
+    #: Volunteers: the largest household they meet (None: any size).
+    max_household: int | None = None
 
 
 @dataclass(frozen=True)

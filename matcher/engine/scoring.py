@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from .problem import Settings
 from .tables import Tables
-from .vocab import COMPONENTS, EARTH_RADIUS_KM, SCORE_UNITS
+from .vocab import EARTH_RADIUS_KM, SCORE_UNITS, WEIGHT_KEYS
 
 #: Component value of the best shared level (index: 0 none, 1 basic .. 4 native).
 #: Fluent already carries a mentorship, so native adds nothing over it.
@@ -124,6 +124,8 @@ def pair_facts(
         "topics": np.round(topics, 6),
         "waiting": waiting_values(tables)[newcomer],
     }
+    if settings.weights.get("family", 0.0) > 0:
+        components["family"] = family_values(tables, newcomer, volunteer)
     return PairFacts(
         components=components,
         units=score_units(components, settings.weights),
@@ -132,14 +134,33 @@ def pair_facts(
     )
 
 
+#: The family component where the volunteer states no preference for children's ages.
+NO_AGE_PREFERENCE = 0.5
+
+
+def family_values(
+    tables: Tables, newcomer: NDArray[np.int64], volunteer: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """The age-band preference: the share of the household's children's age bands the
+    volunteer likes to meet; no children: 1; a volunteer without a preference: 0.5."""
+    n, v = tables.newcomers, tables.volunteers
+    shared = np.bitwise_count(n.bands[newcomer] & v.bands[volunteer]).sum(axis=1)
+    bands = n.band_count[newcomer]
+    stated = v.band_count[volunteer] > 0
+    share = shared.astype(np.float64) / np.maximum(bands, 1)
+    value: NDArray[np.float64] = np.where(stated, share, NO_AGE_PREFERENCE)
+    value[bands == 0] = 1.0
+    return np.round(value, 6)
+
+
 def score_units(
     components: dict[str, NDArray[np.float64]], weights: dict[str, float]
 ) -> NDArray[np.int64]:
     """Weighted mean of the components, in integer millionths."""
     total = sum(weights.values())
     score = np.zeros(len(components["language"]))
-    for key in COMPONENTS:
-        if weights[key]:
+    for key in WEIGHT_KEYS:
+        if weights.get(key):
             score += (weights[key] / total * SCORE_UNITS) * components[key]
     return np.rint(score).astype(np.int64)
 

@@ -15,7 +15,6 @@ from typing import Any
 from .postcodes import postcode_location
 from .problem import Person, Problem, ProblemError, Settings
 from .vocab import (
-    COMPONENTS,
     DEFAULT_MAX_DISTANCE_KM,
     DEFAULT_MIN_SCORE,
     DEFAULT_MIN_SHARED_SLOTS,
@@ -24,11 +23,20 @@ from .vocab import (
     LEVELS,
     MAX_CAPACITY,
     SLOT_BIT,
+    TANDEM_GENDERS,
+    WEIGHT_KEYS,
 )
 
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 _POSTCODE = re.compile(r"^\d{5}$")
-_SETTINGS_KEYS = ("weights", "max_distance_km", "min_shared_slots", "min_score")
+_SETTINGS_KEYS = (
+    "weights",
+    "max_distance_km",
+    "min_shared_slots",
+    "min_score",
+    "min_language_level",
+    "tandem_gender",
+)
 
 
 def _quote(value: object) -> str:
@@ -90,6 +98,8 @@ class _Reader:
         max_distance: float | None = DEFAULT_MAX_DISTANCE_KM
         min_slots = DEFAULT_MIN_SHARED_SLOTS
         min_score = DEFAULT_MIN_SCORE
+        min_level: str | None = None
+        tandem: str | None = None
         if value is None:
             return Settings(weights, max_distance, min_slots, min_score)
         if not isinstance(value, dict):
@@ -129,7 +139,27 @@ class _Reader:
                 self.error("settings.min_score", f"must be between 0 and 1, got {raw}")
             else:
                 min_score = float(raw)
-        return Settings(weights, max_distance, min_slots, min_score)
+        if value.get("min_language_level") is not None:
+            raw = value["min_language_level"]
+            if raw not in LEVELS:
+                shown = _quote(raw) if isinstance(raw, str) else _type_name(raw)
+                self.error(
+                    "settings.min_language_level",
+                    f"unknown level {shown} (expected {', '.join(LEVELS)} or null)",
+                )
+            else:
+                min_level = str(raw)
+        if value.get("tandem_gender") is not None:
+            raw = value["tandem_gender"]
+            if raw not in TANDEM_GENDERS:
+                shown = _quote(raw) if isinstance(raw, str) else _type_name(raw)
+                self.error(
+                    "settings.tandem_gender",
+                    f"unknown rule {shown} (expected {', '.join(TANDEM_GENDERS)} or null)",
+                )
+            else:
+                tandem = str(raw)
+        return Settings(weights, max_distance, min_slots, min_score, min_level, tandem)
 
     def weights(self, value: object) -> dict[str, float]:
         weights = dict(DEFAULT_WEIGHTS)
@@ -139,8 +169,8 @@ class _Reader:
         valid = True
         for key, raw in value.items():
             path = f"settings.weights.{key}"
-            if key not in COMPONENTS:
-                self.error(path, f"unknown weight (expected one of {', '.join(COMPONENTS)})")
+            if key not in WEIGHT_KEYS:
+                self.error(path, f"unknown weight (expected one of {', '.join(WEIGHT_KEYS)})")
                 valid = False
             elif not _is_number(raw):
                 self.expect(path, raw, "a number")
@@ -247,6 +277,46 @@ class _Reader:
         self.expect(path, value, "true or false")
         return False
 
+    def whole(self, path: str, value: object, minimum: int, default: int | None) -> int | None:
+        """A whole number of at least ``minimum``; absent or invalid gives ``default``."""
+        if value is None:
+            return default
+        if not isinstance(value, int | float) or not _is_number(value) or value != int(value):
+            self.expect(path, value, "a whole number")
+            return default
+        if value < minimum:
+            self.error(path, f"must be at least {minimum}, got {value}")
+            return default
+        return int(value)
+
+    def household(self, path: str, value: dict[str, Any], side: str) -> dict[str, Any]:
+        """The optional household and interest fields of one person (absent: neutral)."""
+        fields: dict[str, Any] = {
+            "child_age_bands": self.topics(f"{path}.child_age_bands", value.get("child_age_bands")),
+            "interests": self.topics(f"{path}.interests", value.get("interests")),
+        }
+        if side == "volunteers":
+            if value.get("families_welcome") is not None:
+                fields["families_welcome"] = self.flag(
+                    f"{path}.families_welcome", value["families_welcome"]
+                )
+            fields["max_household"] = self.whole(
+                f"{path}.max_household", value.get("max_household"), 1, None
+            )
+            return fields
+        fields["household_size"] = self.whole(
+            f"{path}.household_size", value.get("household_size"), 1, 1
+        )
+        raw = value.get("max_distance_km")
+        if raw is not None:
+            if not _is_number(raw):
+                self.expect(f"{path}.max_distance_km", raw, "a number or null")
+            elif raw < 0:
+                self.error(f"{path}.max_distance_km", f"must not be negative, got {raw}")
+            else:
+                fields["max_distance_km"] = float(raw)
+        return fields
+
     def person(self, side: str, k: int, value: object) -> Person | None:
         path = f"{side}[{k}]"
         if not isinstance(value, dict):
@@ -269,6 +339,7 @@ class _Reader:
         location = self.location(path, value.get("location"), value.get("postcode"))
         slots = self.slots(f"{path}.slots", value.get("slots"))
         topics = self.topics(f"{path}.topics", value.get("topics"))
+        household = self.household(path, value, side)
         if side == "volunteers":
             capacity = 1
             raw = value.get("capacity", 1)
@@ -289,6 +360,7 @@ class _Reader:
                 police_certificate=self.flag(
                     f"{path}.police_certificate", value.get("police_certificate")
                 ),
+                **household,
             )
         waiting_since = None
         if value.get("waiting_since") is not None:
@@ -302,6 +374,9 @@ class _Reader:
             mentor_gender=self.optional_string(f"{path}.mentor_gender", value.get("mentor_gender")),
             minors=self.flag(f"{path}.minors", value.get("minors")),
             waiting_since=waiting_since,
+            # The newcomer's own gender: only the tandem rule reads it.
+            gender=self.optional_string(f"{path}.gender", value.get("gender")),
+            **household,
         )
 
     def people(self, side: str, value: object) -> list[Person]:

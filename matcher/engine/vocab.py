@@ -19,6 +19,15 @@ SLOT_BIT: dict[str, int] = {slot: bit for bit, slot in enumerate(SLOTS)}
 
 #: Component (and weight) keys, in the order they are reported.
 COMPONENTS: tuple[str, ...] = ("language", "distance", "availability", "topics", "waiting")
+#: Components reported only where their weight is above 0 (default 0): ``family`` is the
+#: children's age-band preference an agency switches on.
+OPTIONAL_COMPONENTS: tuple[str, ...] = ("family",)
+#: Every weight key, in the order components are reported.
+WEIGHT_KEYS: tuple[str, ...] = COMPONENTS + OPTIONAL_COMPONENTS
+#: ``settings.tandem_gender``: "same" (where both genders are known they are equal) or
+#: "women_only" (both "female").
+TANDEM_GENDERS: tuple[str, ...] = ("same", "women_only")
+WOMAN = "female"
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "language": 3.0,

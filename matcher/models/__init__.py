@@ -11,6 +11,7 @@ from matcher.models.language import NewcomerLanguage, VolunteerLanguage
 from matcher.models.match import Match, MatchEvent
 from matcher.models.newcomer import Newcomer
 from matcher.models.outbox import OutboxMessage
+from matcher.models.pair_rule import PairRule
 from matcher.models.run import MatchRun
 from matcher.models.search import need_trigrams
 from matcher.models.tenant import TenantScoped
@@ -34,6 +35,7 @@ __all__ = [
     "Newcomer",
     "NewcomerLanguage",
     "OutboxMessage",
+    "PairRule",
     "TenantScoped",
     "User",
     "Volunteer",

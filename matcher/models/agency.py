@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from matcher.domain.vocab import DEFAULT_WEIGHTS, UMBRELLAS
+from matcher.domain.vocab import DEFAULT_WEIGHTS, LEVELS, TANDEM_GENDERS, UMBRELLAS
 from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
 
 
@@ -20,6 +20,17 @@ class Agency(Base):
         CheckConstraint("retention_months BETWEEN 1 AND 120", name="retention_range"),
         CheckConstraint("checkin_interval_weeks BETWEEN 2 AND 26", name="checkin_range"),
         CheckConstraint("trial_weeks BETWEEN 1 AND 26", name="trial_range"),
+        # The must-rules of the matching (issue 13).
+        CheckConstraint("min_score BETWEEN 0 AND 1", name="min_score_range"),
+        CheckConstraint("min_shared_slots BETWEEN 0 AND 21", name="min_shared_slots_range"),
+        CheckConstraint(
+            f"min_language_level IS NULL OR {check_in('min_language_level', LEVELS)}",
+            name="min_language_level_valid",
+        ),
+        CheckConstraint(
+            f"tandem_gender IS NULL OR {check_in('tandem_gender', TANDEM_GENDERS)}",
+            name="tandem_gender_valid",
+        ),
         NEVER_REUSE_IDS,
     )
 
@@ -37,6 +48,21 @@ class Agency(Base):
     privacy_notice_version: Mapped[str] = mapped_column(String(32), default="1")
     privacy_notice_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # -- the must-rules of the matching (issue 13); defaults: today's behaviour -------------
+    #: No proposal below this score (0 to 1).
+    min_score: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
+    #: A shared language where both have at least this level (None: any shared language).
+    min_language_level: Mapped[str | None] = mapped_column(String(16))
+    #: How many weekly slots a pair must share.
+    min_shared_slots: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    #: None, "same" (same gender where both are known) or "women_only".
+    tandem_gender: Mapped[str | None] = mapped_column(String(16))
+    #: Children's age bands count as a soft preference (the engine's family weight).
+    age_band_preference: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    #: The interests volunteers and newcomers choose from (None: none defined).
+    interests: Mapped[list[str] | None] = mapped_column(JSON)
 
     def __repr__(self) -> str:
         return f"<Agency {self.slug}>"

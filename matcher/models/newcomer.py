@@ -49,6 +49,10 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
         ),
         CheckConstraint(f"slots BETWEEN 0 AND {ALL_SLOTS_MASK}", name="slots_range"),
         CheckConstraint(
+            "max_distance_km IS NULL OR max_distance_km > 0", name="max_distance_positive"
+        ),
+        CheckConstraint(f"gender IS NULL OR {check_in('gender', GENDERS)}", name="gender_valid"),
+        CheckConstraint(
             f"contact_channel IS NULL OR {check_in('contact_channel', CONTACT_CHANNELS)}",
             name="contact_channel_valid",
         ),
@@ -119,6 +123,13 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     minors: Mapped[bool] = mapped_column(Boolean, default=False)
     mentor_gender: Mapped[str | None] = mapped_column(String(16))
+    # -- issue 13: control over the matching ------------------------------------------------
+    #: How far she can travel (mobility); None: the agency's limit alone.
+    max_distance_km: Mapped[float | None] = mapped_column(Float)
+    #: Her own gender, for an agency's same-gender or women-only tandems (None: not given).
+    gender: Mapped[str | None] = mapped_column(String(16))
+    #: Interests from the agency's list (None: none chosen).
+    interests: Mapped[list[str] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     waiting_since: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

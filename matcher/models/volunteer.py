@@ -89,6 +89,8 @@ class Volunteer(VolunteerRules, TenantScoped, Base):
     # Weekly availability: bit i is matcher.domain.vocab.SLOTS[i].
     slots: Mapped[int] = mapped_column(Integer, default=0)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Interests from the agency's list (issue 13; None: none chosen).
+    interests: Mapped[list[str] | None] = mapped_column(JSON)
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(16), default="applied")
     motivation: Mapped[str] = mapped_column(Text, default="")

@@ -237,6 +237,44 @@ def _table() -> dict[str, Render]:
             "The CSV delimiter must be a semicolon or a comma."
         ),
         "period_reversed": lambda p: gettext("The end is before the start."),
+        # Control over the matching: pinned and forbidden pairs, must-rules (issue 13)
+        "pair_forbidden": lambda p: gettext(
+            "This pair is marked as never to be proposed. Lift that rule first."
+        ),
+        "pair_pinned": lambda p: gettext("This pair is pinned. Lift the pin first."),
+        "pinned_elsewhere": lambda p: gettext(
+            "This newcomer is pinned to %(name)s already. Lift that pin first.",
+            name=p.get("name", ""),
+        ),
+        "newcomer_matched": lambda p: gettext(
+            "This newcomer has an approved or running Patenschaft with %(name)s already.",
+            name=p.get("name", ""),
+        ),
+        "pair_matched": lambda p: gettext(
+            "This pair has an approved or running Patenschaft: end it instead."
+        ),
+        "pair_ruled_out": lambda p: gettext(
+            "This pair was rejected or its Patenschaft ended before: it cannot be pinned."
+        ),
+        "pin_needs_certificate": lambda p: gettext(
+            "The newcomer needs a volunteer with a valid certificate of good conduct; this "
+            "volunteer has none."
+        ),
+        "pair_rule_reason_missing": lambda p: gettext(
+            "Please give a reason why this pair must never be proposed."
+        ),
+        "pair_rule_reason_too_long": lambda p: gettext(
+            "The reason may have at most %(num)d characters.", num=p.get("limit", 0)
+        ),
+        "must_rule_invalid": lambda p: gettext(
+            "This matching rule has a value out of range: %(rule)s.", rule=p.get("rule", "")
+        ),
+        "interest_too_long": lambda p: gettext(
+            "An interest may have at most %(num)d characters.", num=p.get("limit", 0)
+        ),
+        "too_many_interests": lambda p: gettext(
+            "At most %(num)d interests.", num=p.get("limit", 0)
+        ),
     }
 
 

@@ -40,11 +40,11 @@ CASES = [
     (["settings"], [], "settings: expected an object, got a list"),
     (["settings", "speed"], 1,
      "settings.speed: unknown setting (expected one of weights, max_distance_km, "
-     "min_shared_slots, min_score)"),
+     "min_shared_slots, min_score, min_language_level, tandem_gender)"),
     (["settings", "weights"], 3, "settings.weights: expected an object, got a number"),
     (["settings", "weights", "looks"], 1,
      "settings.weights.looks: unknown weight (expected one of language, distance, "
-     "availability, topics, waiting)"),
+     "availability, topics, waiting, family)"),
     (["settings", "weights", "language"], "high",
      "settings.weights.language: expected a number, got a string"),
     (["settings", "weights", "distance"], -1, "settings.weights.distance: must not be negative, got -1"),

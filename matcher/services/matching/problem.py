@@ -20,7 +20,8 @@ from matcher.domain.vocab import DECIDED_MATCH_STATUSES, DEFAULT_WEIGHTS, mask_t
 from matcher.engine import NewcomerEntry, PairRef, ProblemDocument, ProblemSettings, VolunteerEntry
 from matcher.engine.vocab import MAX_CAPACITY
 from matcher.extensions import db
-from matcher.models import Agency, Match, Newcomer, Volunteer
+from matcher.models import Agency, Match, Newcomer, PairRule, Volunteer
+from matcher.services.matching.must_rules import MustRules
 
 
 def volunteer_key(volunteer_id: int) -> str:
@@ -47,6 +48,9 @@ class BuiltProblem:
     volunteers: dict[int, Volunteer] = field(default_factory=dict)
     newcomers: dict[int, Newcomer] = field(default_factory=dict)
     pinned: set[tuple[int, int]] = field(default_factory=set)
+    #: Pairs pinned by a coordinator's rule with no open match behind them yet (the run
+    #: proposes them), and who set the rule.
+    rule_pinned: dict[tuple[int, int], int | None] = field(default_factory=dict)
 
     @property
     def open_newcomers(self) -> int:
@@ -65,10 +69,18 @@ class BuiltProblem:
         )  # fmt: skip
 
 
-def settings(agency: Agency) -> ProblemSettings:
-    """The engine settings of an agency: weights and distance limit."""
+#: The weight of the children's age-band preference where an agency switches it on.
+FAMILY_WEIGHT = 1.0
+
+
+def settings(agency: Agency, rules: MustRules | None = None) -> ProblemSettings:
+    """The engine settings of an agency: weights, distance limit and must-rules.
+
+    :param rules: must-rules to try instead of the agency's (the settings preview).
+    """
+    rules = rules or MustRules.of(agency)
     weights = agency.weights or {}
-    return {
+    result: ProblemSettings = {
         "weights": {
             "language": float(weights.get("language", DEFAULT_WEIGHTS["language"])),
             "distance": float(weights.get("distance", DEFAULT_WEIGHTS["distance"])),
@@ -77,11 +89,63 @@ def settings(agency: Agency) -> ProblemSettings:
             "waiting": float(weights.get("waiting", DEFAULT_WEIGHTS["waiting"])),
         },
         "max_distance_km": agency.max_distance_km,
-        "min_shared_slots": 1,
+        "min_shared_slots": rules.min_shared_slots,
     }
+    # The must-rules go in only where set, so an agency without them sends today's problem.
+    if rules.min_score:
+        result["min_score"] = rules.min_score
+    if rules.min_language_level:
+        result["min_language_level"] = rules.min_language_level
+    if rules.tandem_gender:
+        result["tandem_gender"] = rules.tandem_gender
+    if rules.age_band_preference:
+        result["weights"]["family"] = FAMILY_WEIGHT
+    return result
 
 
-def volunteer_entry(volunteer: Volunteer, capacity: int, on: date) -> VolunteerEntry:
+# -- household fields: owned by the `households` helper (issue 13) ---------------------------
+# Read with getattr so this works before and after their columns are merged; the lead
+# replaces these two functions' getattr by attribute access after the merge.
+
+
+def _household_fields(newcomer: Newcomer) -> dict[str, Any]:
+    """A newcomer's household as the engine reads it (absent columns: nothing)."""
+    fields: dict[str, Any] = {}
+    size = getattr(newcomer, "household_size", None)
+    if size is not None and size != 1:
+        fields["household_size"] = int(size)
+    bands = getattr(newcomer, "child_age_bands", None)
+    if bands:
+        fields["child_age_bands"] = list(bands)
+    return fields
+
+
+def _volunteer_household_fields(volunteer: Volunteer) -> dict[str, Any]:
+    """A volunteer's household rule as the engine reads it (absent columns: nothing)."""
+    fields: dict[str, Any] = {}
+    welcome = getattr(volunteer, "families_welcome", None)
+    if welcome is not None:
+        fields["families_welcome"] = bool(welcome)
+        fields["max_household"] = getattr(volunteer, "max_household", None)
+    bands = getattr(volunteer, "child_age_bands", None)
+    if bands:
+        fields["child_age_bands"] = list(bands)
+    return fields
+
+
+# -- end of the household fields ----------------------------------------------------------------
+
+
+def _interests(chosen: list[str] | None, offered: Collection[str] | None) -> list[str]:
+    """A person's interests that are on the agency's list (None: any)."""
+    if offered is None:
+        return list(chosen or [])
+    return [name for name in chosen or [] if name in offered]
+
+
+def volunteer_entry(
+    volunteer: Volunteer, capacity: int, on: date, interests: Collection[str] | None = None
+) -> VolunteerEntry:
     """One volunteer as the engine reads them, on the run's day."""
     entry: VolunteerEntry = {
         "id": volunteer_key(volunteer.id),
@@ -95,10 +159,14 @@ def volunteer_entry(volunteer: Volunteer, capacity: int, on: date) -> VolunteerE
     }
     if volunteer.lat is not None and volunteer.lon is not None:
         entry["location"] = {"lat": volunteer.lat, "lon": volunteer.lon}
+    chosen = _interests(volunteer.interests, interests)
+    if chosen:
+        entry["interests"] = chosen
+    entry.update(_volunteer_household_fields(volunteer))  # type: ignore[typeddict-item]
     return entry
 
 
-def newcomer_entry(newcomer: Newcomer) -> NewcomerEntry:
+def newcomer_entry(newcomer: Newcomer, interests: Collection[str] | None = None) -> NewcomerEntry:
     """One newcomer as the engine reads them."""
     entry: NewcomerEntry = {
         "id": newcomer_key(newcomer.id),
@@ -112,6 +180,14 @@ def newcomer_entry(newcomer: Newcomer) -> NewcomerEntry:
     }
     if newcomer.lat is not None and newcomer.lon is not None:
         entry["location"] = {"lat": newcomer.lat, "lon": newcomer.lon}
+    if newcomer.max_distance_km is not None:
+        entry["max_distance_km"] = newcomer.max_distance_km
+    if newcomer.gender is not None:
+        entry["gender"] = newcomer.gender
+    chosen = _interests(newcomer.interests, interests)
+    if chosen:
+        entry["interests"] = chosen
+    entry.update(_household_fields(newcomer))  # type: ignore[typeddict-item]
     return entry
 
 
@@ -141,6 +217,26 @@ def ruled_out_pairs(agency: Agency) -> set[tuple[int, int]]:
     rows = db.session.execute(
         select(Match.volunteer_id, Match.newcomer_id).where(
             Match.agency_id == agency.id, Match.rules_out_pair
+        )
+    ).all()
+    return {(v, n) for v, n in rows}
+
+
+def rule_pins(agency: Agency) -> list[tuple[int, int, int | None]]:
+    """(volunteer id, newcomer id, set by) of the pairs a coordinator pinned (`PairRule`)."""
+    rows = db.session.execute(
+        select(PairRule.volunteer_id, PairRule.newcomer_id, PairRule.created_by_id).where(
+            PairRule.agency_id == agency.id, PairRule.kind == "pin"
+        )
+    ).all()
+    return sorted((v, n, by) for v, n, by in rows)
+
+
+def forbidden_by_rule(agency: Agency) -> set[tuple[int, int]]:
+    """(volunteer id, newcomer id) of the pairs a coordinator forbade for good (`PairRule`)."""
+    rows = db.session.execute(
+        select(PairRule.volunteer_id, PairRule.newcomer_id).where(
+            PairRule.agency_id == agency.id, PairRule.kind == "forbid"
         )
     ).all()
     return {(v, n) for v, n in rows}
@@ -201,12 +297,16 @@ def build(
     *,
     newcomer_ids: Collection[int] | None = None,
     with_pinned: bool = True,
+    rules: MustRules | None = None,
 ) -> BuiltProblem:
     """The agency's matching problem; optionally for some newcomers only (alternatives).
 
     Pinned pairs consume capacity inside the engine, so a volunteer's capacity in the
     document is their pinned pairs plus what is still free.
     """
+    rules = rules or MustRules.of(agency)
+    # Only interests on the agency's list count (none defined: nobody shares any).
+    offered = frozenset(rules.interests)
     pinned_rows = pinned_pairs(agency) if with_pinned else []
     taken = places_taken(agency)
     newcomers = {n.id: n for n in waiting_newcomers(agency, newcomer_ids)}
@@ -230,6 +330,28 @@ def build(
         held[v_id] = held.get(v_id, 0) + 1
         picked[v_id] = picked.get(v_id, 0) + int(by_hand)
 
+    ruled_out = ruled_out_pairs(agency) | forbidden_by_rule(agency)
+    rule_pinned: dict[tuple[int, int], int | None] = {}
+    if with_pinned:
+        held_newcomers = {n for _, n in pinned}
+        for v_id, n_id, by in rule_pins(agency):
+            # A pin without an open match (its proposal was replaced or removed): the
+            # engine gets it pinned, and the run proposes it again.
+            volunteer = available.get(v_id)
+            newcomer = newcomers.get(n_id)
+            if volunteer is None or newcomer is None or n_id in held_newcomers:
+                continue
+            if (v_id, n_id) in ruled_out or not volunteer.languages or not newcomer.languages:
+                continue
+            # A pin never overrides the certificate of good conduct (§72a SGB VIII).
+            if newcomer.needs_certificate and not volunteer.certificate_valid_on(today):
+                continue
+            pinned.add((v_id, n_id))
+            held_newcomers.add(n_id)
+            held[v_id] = held.get(v_id, 0) + 1
+            picked[v_id] = picked.get(v_id, 0) + 1
+            rule_pinned[(v_id, n_id)] = by
+
     chosen: dict[int, Volunteer] = {}
     entries = []
     for v_id, volunteer in sorted({**holders, **available}.items()):
@@ -239,43 +361,63 @@ def build(
         capacity = held.get(v_id, 0) + max(0, free - picked.get(v_id, 0))
         if capacity == 0:
             continue
-        entries.append(volunteer_entry(volunteer, min(MAX_CAPACITY, capacity), today))
+        entries.append(volunteer_entry(volunteer, min(MAX_CAPACITY, capacity), today, offered))
         chosen[v_id] = volunteer
 
     forbidden: list[PairRef] = [
         {"volunteer": volunteer_key(v), "newcomer": newcomer_key(n)}
-        for v, n in sorted(ruled_out_pairs(agency))
+        for v, n in sorted(ruled_out)
         if v in chosen and n in newcomers and (v, n) not in pinned
     ]
     document: ProblemDocument = {
         "format": "matcher.problem/1",
         "today": today.isoformat(),
-        "settings": settings(agency),
+        "settings": settings(agency, rules),
         "volunteers": entries,
-        "newcomers": [newcomer_entry(n) for _, n in sorted(newcomers.items())],
+        "newcomers": [newcomer_entry(n, offered) for _, n in sorted(newcomers.items())],
         "pinned": [
             {"volunteer": volunteer_key(v), "newcomer": newcomer_key(n)} for v, n in sorted(pinned)
         ],
         "forbidden": forbidden,
     }
-    return BuiltProblem(document, chosen, newcomers, pinned)
+    return BuiltProblem(document, chosen, newcomers, pinned, rule_pinned)
+
+
+def _rule_kind(volunteer: Volunteer, newcomer: Newcomer) -> str | None:
+    return db.session.scalar(
+        select(PairRule.kind).where(
+            PairRule.volunteer_id == volunteer.id, PairRule.newcomer_id == newcomer.id
+        )
+    )
 
 
 def pair_document(
-    agency: Agency, volunteer: Volunteer, newcomer: Newcomer, today: date
+    agency: Agency,
+    volunteer: Volunteer,
+    newcomer: Newcomer,
+    today: date,
+    *,
+    pinned: bool = False,
 ) -> ProblemDocument:
-    """A problem of one volunteer and one newcomer: does this pair meet the hard rules now?"""
-    forbidden = is_ruled_out(volunteer, newcomer)
+    """A problem of one volunteer and one newcomer: does this pair meet the hard rules now?
+
+    A pair a coordinator pinned (or ``pinned``) goes in pinned: a person decided it.
+    """
+    offered = frozenset(agency.interests or ())
+    kind = _rule_kind(volunteer, newcomer)
+    # A pin never overrides the certificate of good conduct (§72a SGB VIII).
+    certified = not newcomer.needs_certificate or volunteer.certificate_valid_on(today)
+    forbidden = kind == "forbid" or is_ruled_out(volunteer, newcomer)
+    pair: PairRef = {
+        "volunteer": volunteer_key(volunteer.id),
+        "newcomer": newcomer_key(newcomer.id),
+    }
     return {
         "format": "matcher.problem/1",
         "today": today.isoformat(),
         "settings": settings(agency),
-        "volunteers": [volunteer_entry(volunteer, 1, today)],
-        "newcomers": [newcomer_entry(newcomer)],
-        "pinned": [],
-        "forbidden": [
-            {"volunteer": volunteer_key(volunteer.id), "newcomer": newcomer_key(newcomer.id)}
-        ]
-        if forbidden
-        else [],
+        "volunteers": [volunteer_entry(volunteer, 1, today, offered)],
+        "newcomers": [newcomer_entry(newcomer, offered)],
+        "pinned": [pair] if (pinned or kind == "pin") and not forbidden and certified else [],
+        "forbidden": [pair] if forbidden else [],
     }

@@ -115,9 +115,12 @@ def _store(
     now = utcnow()
     rows = []
     for pair in result["pairs"]:
-        if pair.get("pinned"):
-            continue
         v_id, n_id = parse_key(pair["volunteer"]), parse_key(pair["newcomer"])
+        # A pinned pair is an open match already, except a coordinator's pin whose
+        # proposal went: it is proposed again, as their choice (`pair_rules.pin`).
+        rule_pin = pair.get("pinned") and (v_id, n_id) in built.rule_pinned
+        if pair.get("pinned") and not rule_pin:
+            continue
         volunteer = built.volunteers[v_id]
         if n_id in taken or used.get(v_id, 0) >= volunteer.capacity:
             continue
@@ -134,6 +137,7 @@ def _store(
                 "reasons": list(pair.get("reason_codes", [])),
                 "proposed_at": now,
                 "version": 1,
+                "picked_by_id": built.rule_pinned.get((v_id, n_id)) if rule_pin else None,
             }
         )
     if rows:

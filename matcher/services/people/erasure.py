@@ -27,6 +27,7 @@ from matcher.models import (
     MatchEvent,
     Newcomer,
     NewcomerLanguage,
+    PairRule,
     User,
     Volunteer,
     VolunteerLanguage,
@@ -68,6 +69,10 @@ def erase_volunteer(volunteer: Volunteer, actor: User | None, *, on: date) -> tr
     volunteer.certificate_result = None
     volunteer.certificate_inspected_by_id = None
     volunteer.token_version += 1
+    # -- issue 13 (engine helper): interests, and the pin/forbid rules with their reasons.
+    volunteer.interests = None
+    db.session.execute(delete(PairRule).where(PairRule.volunteer_id == volunteer.id))
+    # -- end issue 13
     volunteer.anonymised_at = utcnow()
     db.session.flush()
     return outcome
@@ -99,6 +104,12 @@ def erase_newcomer(newcomer: Newcomer, actor: User | None, *, on: date) -> trans
     newcomer.topics = []
     newcomer.minors = False
     newcomer.mentor_gender = None
+    # -- issue 13 (engine helper): mobility, own gender, interests, pin/forbid rules.
+    newcomer.max_distance_km = None
+    newcomer.gender = None
+    newcomer.interests = None
+    db.session.execute(delete(PairRule).where(PairRule.newcomer_id == newcomer.id))
+    # -- end issue 13
     newcomer.anonymised_at = utcnow()
     db.session.flush()
     return outcome

@@ -26,6 +26,7 @@ from matcher.models import (
     Match,
     MatchEvent,
     Newcomer,
+    PairRule,
     User,
     Volunteer,
     utcnow,
@@ -111,6 +112,16 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
             _columns(meeting, ("id", "match_id", "agency_id", "updated_by_id")) if meeting else None
         )
         matches.append(entry)
+    # -- issue 13 (engine helper): pairs pinned or forbidden by a coordinator. The partner
+    # and the staff's reason (which can name the partner) are left out, the reason counted.
+    rule_owner = PairRule.volunteer_id if kind == "volunteer" else PairRule.newcomer_id
+    pair_rules = []
+    for rule in db.session.scalars(
+        select(PairRule).where(rule_owner == person.id).order_by(PairRule.id)
+    ):
+        pair_rules.append({"kind": rule.kind, "created_at": _value(rule.created_at)})
+        notes_left_out += bool(rule.reason)
+    # -- end issue 13
     log = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.object_type == kind, AuditEvent.object_id == person.id)
@@ -130,6 +141,7 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
             )
         ],
         "patenschaften": matches,
+        "pair_rules": pair_rules,
         # Staff notes about a pair can carry the partner's data (Art. 15(4)): they are left
         # out here, counted, and given by hand after a look at each.
         "notes_left_out": notes_left_out,

@@ -17,6 +17,8 @@ from matcher.domain.vocab import (
     AGE_BANDS,
     CONSENT_PURPOSES,
     GENDERS,
+    INTEREST_MAX_LENGTH,
+    MAX_INTERESTS,
     TOPICS,
     slots_to_mask,
 )
@@ -43,6 +45,13 @@ class NewcomerDetails:
     contact: Contact = field(default_factory=Contact)
     #: The language of her letters; None: the first she speaks that letters are written in.
     correspondence_language: str | None = None
+    # -- issue 13, control over the matching (engine helper) -------------------------------
+    #: How far she can travel (km); None: the agency's limit.
+    max_distance_km: float | None = None
+    #: Her own gender, for same-gender or women-only tandems; None: not given.
+    gender: str | None = None
+    #: Interests from the agency's list.
+    interests: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +81,15 @@ def _check(details: NewcomerDetails) -> tuple[float, float]:
         raise Invalid("bad_details", field="mentor_gender")
     if not set(details.topics) <= set(TOPICS):
         raise Invalid("bad_details", field="topics")
+    # Issue 13 (engine helper): mobility, own gender, interests.
+    if details.max_distance_km is not None and not 0 < details.max_distance_km <= 500:
+        raise Invalid("bad_details", field="max_distance_km")
+    if details.gender is not None and details.gender not in GENDERS:
+        raise Invalid("bad_details", field="gender")
+    if len(details.interests) > MAX_INTERESTS or any(
+        not isinstance(i, str) or not i or len(i) > INTEREST_MAX_LENGTH for i in details.interests
+    ):
+        raise Invalid("bad_details", field="interests")
     position = vocabulary.postcode_position(details.postcode)
     if position is None:
         raise Invalid("bad_details", field="postcode")
@@ -113,6 +131,10 @@ def _apply(newcomer: Newcomer, details: NewcomerDetails, lat: float, lon: float)
     newcomer.interpreter_needed = details.contact.interpreter_needed
     newcomer.interpreter_language = details.contact.interpreter_language
     newcomer.correspondence_language = details.correspondence_language or "de"
+    # Issue 13 (engine helper).
+    newcomer.max_distance_km = details.max_distance_km
+    newcomer.gender = details.gender
+    newcomer.interests = sorted(set(details.interests)) or None
     held = {lang.code: lang for lang in newcomer.languages}
     for code in set(held) - set(details.languages):
         newcomer.languages.remove(held[code])

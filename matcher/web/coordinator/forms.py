@@ -22,6 +22,7 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -44,9 +45,11 @@ from matcher.labels import (
 )
 from matcher.services.people.contact_messages import PLACE_MAX
 from matcher.services.platform import vocabulary
+from matcher.web import acting
 from matcher.web.fields import (
     CachedSelect,
     LanguagesField,
+    LocalDecimalField,
     MultiCheckboxField,
     at_least_one,
     german_postcode,
@@ -99,6 +102,11 @@ def _correspondence_choices() -> list[SelectChoice]:
         SelectChoice(code, f"{vocabulary.language_name(code)} · {locales.ENDONYMS[code]}")
         for code in locales.DOCUMENT_LANGUAGES
     ]
+
+
+def _interest_choices() -> list[SelectChoice]:
+    """The interests the agency defined (issue 13), in its order."""
+    return [SelectChoice(name, name) for name in acting.agency().interests or []]
 
 
 class NewcomerForm(FlaskForm):
@@ -154,6 +162,18 @@ class NewcomerForm(FlaskForm):
     correspondence_language = SelectField(
         _l("Letters and messages in"), choices=_correspondence_choices, default=""
     )
+    # -- issue 13, control over the matching (engine helper) ---------------------------
+    max_distance_km = LocalDecimalField(
+        _l("How far can they travel? (km, optional)"),
+        places=1,
+        validators=[Optional(), NumberRange(min=0.5, max=500)],
+    )
+    gender = SelectField(
+        _l("Their own gender (for same-gender or women-only tandems)"),
+        choices=lambda: choices(GENDER_LABELS, blank=_l("not given")),
+        validators=[Optional()],
+    )
+    interests = MultiCheckboxField(_l("Interests"), choices=_interest_choices)
     # When the form was loaded: saving over someone else's newer change is refused.
     loaded_at = HiddenField()
     submit = SubmitField(_l("Save"))

@@ -75,6 +75,26 @@ def _topics(params: Mapping[str, Any]) -> str:
     )
 
 
+def _interests(params: Mapping[str, Any]) -> str:
+    shared = [str(i) for i in params.get("shared") or []]
+    total = len(params.get("interests") or [])
+    if not shared:
+        return _("no shared interest")
+    return _(
+        "shares interests: %(interests)s (%(shared)d of %(total)d)",
+        interests=", ".join(shared),
+        shared=len(shared),
+        total=total,
+    )
+
+
+def _age_bands(params: Mapping[str, Any]) -> str:
+    shared = [str(b) for b in params.get("shared") or []]
+    if shared:
+        return _("likes to meet children aged %(ages)s", ages=", ".join(shared))
+    return _("no preference for the children's ages, or other ages preferred")
+
+
 def _gender(params: Mapping[str, Any]) -> str:
     return str(labels.GENDER_LABELS.get(str(params.get("gender")), params.get("gender")))
 
@@ -110,6 +130,27 @@ def _pair_texts() -> dict[str, Any]:
         "below_min_score": lambda p: _("below the minimum score"),
         "over_capacity": lambda p: _("more than the volunteer's places"),
         "pinned": lambda p: _("approved by a coordinator"),
+        # Issue 13: households, interests and the agency's must-rules.
+        "shared_interests": _interests,
+        "household": lambda p: (
+            _("household of %(num)d people, families welcome", num=int(p["household_size"]))
+            if p.get("families_welcome")
+            else _("household of %(num)d people", num=int(p["household_size"]))
+        ),
+        "household_too_large": lambda p: _(
+            "household of %(num)d people, more than the volunteer meets",
+            num=int(p["household_size"]),
+        ),
+        "age_bands": _age_bands,
+        "below_min_language_level": lambda p: _(
+            "no shared language at the minimum level (%(level)s)",
+            level=level_text(p.get("min_language_level")),
+        ),
+        "tandem_gender_mismatch": lambda p: (
+            _("not a women-only tandem")
+            if p.get("tandem_gender") == "women_only"
+            else _("not a same-gender tandem")
+        ),
     }
 
 
@@ -230,6 +271,22 @@ def unmatched_text(entry: Mapping[str, Any]) -> str:
             "The only suitable volunteers were rejected for this person before."
         ),
         "score": lambda: _("The suitable volunteers fall short of the minimum score."),
+        "level": lambda: _(
+            "Volunteers speak %(languages)s, but none at the agency's minimum level "
+            "(%(level)s) on both sides.",
+            languages=names,
+            level=level_text(p.get("min_language_level")),
+        ),
+        "tandem": lambda: (
+            _("No suitable volunteer for a women-only tandem.")
+            if p.get("tandem_gender") == "women_only"
+            else _("No suitable volunteer of the same gender.")
+        ),
+        "household": lambda: ngettext(
+            "No suitable volunteer welcomes a household of %(num)d person.",
+            "No suitable volunteer welcomes a household of %(num)d people.",
+            int(p.get("household_size") or 1),
+        ),
     }
     if code in texts:
         return str(texts[str(code)]())

@@ -194,6 +194,11 @@ def _details(form: NewcomerForm) -> intake.NewcomerDetails:
             interpreter_language=form.interpreter_language.data or None,
         ),
         correspondence_language=form.correspondence_language.data or None,
+        max_distance_km=(
+            float(form.max_distance_km.data) if form.max_distance_km.data is not None else None
+        ),
+        gender=form.gender.data or None,
+        interests=list(form.interests.data or []),
     )
 
 
@@ -283,6 +288,8 @@ def newcomer_edit(newcomer_id: int) -> ResponseReturnValue:
         form.phone.data = phones.display(n.phone)
         form.contact_channel.data = n.contact_channel or ""
         form.interpreter_language.data = n.interpreter_language or ""
+        form.gender.data = n.gender or ""
+        form.interests.data = list(n.interests or [])
         form.loaded_at.data = n.updated_at.isoformat()
         return render_template("coordinator/newcomer_form.html", form=form, n=n)
     form = NewcomerForm()
