@@ -21,7 +21,14 @@ from matcher.domain import audit, locales, transitions
 from matcher.domain.errors import Invalid, Refused
 from matcher.domain.vocab import CONSENT_PURPOSES, TOPICS, slots_to_mask
 from matcher.extensions import db
-from matcher.models import Agency, ConsentRecord, Volunteer, VolunteerLanguage, utcnow
+from matcher.models import (
+    Agency,
+    ConsentRecord,
+    OutboxMessage,
+    Volunteer,
+    VolunteerLanguage,
+    utcnow,
+)
 from matcher.services.people import erasure
 from matcher.services.platform import notices, outbox, tokens, vocabulary
 
@@ -52,7 +59,7 @@ def ask_for_link(email: str) -> None:
     outbox.enqueue(outbox.LINK_REQUEST, email.strip().lower(), "", "")
 
 
-def request_link(email: str) -> None:
+def request_link(email: str) -> list[OutboxMessage]:
     """Mail a profile link to every confirmed registration of this address; silent otherwise.
 
     Each mail is written in the language that registration keeps (`Volunteer.locale`), not
@@ -67,6 +74,7 @@ def request_link(email: str) -> None:
         )
     ).all()
     minutes = current_app.config["MAGIC_LINK_MINUTES"]
+    mails: list[OutboxMessage] = []
     for volunteer in volunteers:
         subject, body = i18n.render_mail(
             "magic_link",
@@ -75,8 +83,9 @@ def request_link(email: str) -> None:
             token=magic_token(volunteer),
             minutes=minutes,
         )
-        outbox.enqueue("magic_link", volunteer.email, subject, body)
+        mails.append(outbox.enqueue("magic_link", volunteer.email, subject, body))
         audit.about("volunteer.magic_link", volunteer, None)
+    return mails
 
 
 def resolve(token: str) -> tuple[LinkState, Volunteer | None]:

@@ -250,7 +250,9 @@ def _expand_link_request(request: OutboxMessage, claim: Claim) -> None:
         db.session.rollback()
         return
     with tenancy.all_agencies():
-        selfservice.request_link(request.to_address)
+        mails = selfservice.request_link(request.to_address)
+    for message in mails:  # due when the request was: this very pass sends them
+        message.next_attempt_at = request.next_attempt_at
     db.session.delete(request)
     db.session.commit()
 
