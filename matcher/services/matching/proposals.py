@@ -148,11 +148,12 @@ def count_open() -> int:
     )
 
 
-def table(filters: Filters, page: int, on: date, per_page: int = PER_PAGE) -> Table:
-    """One page of the proposals table.
+def table(filters: Filters, page: int, on: date, per_page: int | None = None) -> Table:
+    """One page of the proposals table (`PER_PAGE` rows unless asked otherwise).
 
     A page past the last one shows the last page (the caller may say so).
     """
+    per_page = per_page or PER_PAGE
     pages = db.paginate(statement(filters, on), page=page, per_page=per_page, error_out=False)
     if not pages.items and page > 1 and pages.total:
         last = (pages.total + per_page - 1) // per_page
