@@ -12,7 +12,7 @@ from matcher.models import Match, MatchRun, Volunteer, today
 from matcher.services.matching import lifecycle, run, runs, views
 from matcher.services.matching import proposals as proposal_table
 from matcher.web import acting, common
-from matcher.web.coordinator import bp, run_progress
+from matcher.web.coordinator import bp, proposal_rows, run_progress
 from matcher.web.coordinator.matching_forms import (
     LIST_ARGS,
     AlternativeForm,
@@ -75,6 +75,8 @@ def proposals() -> ResponseReturnValue:
         form=form,
         table=table,
         page=table.page if table else None,
+        rows=proposal_rows.views(table.rows, today()) if table else [],
+        row_texts=proposal_rows.texts(),
         # Asked for a page past the last one (the list got shorter): show the last, and say so.
         moved_to_last=table is not None and table.page.page != requested,
         sort=form.filters() if valid else proposal_table.Filters(),
