@@ -43,6 +43,7 @@ from matcher.models import Base, Match, Newcomer, Volunteer  # noqa: E402
 from matcher.services.platform import demo  # noqa: E402
 
 TARGET_MS = 150.0
+COMPONENTS = ("language", "distance", "availability", "topics", "waiting")
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 PAGES = [
     ("first page (longest waiting first)", "/matching/proposals"),
@@ -66,7 +67,7 @@ def _reasons(rng: random.Random) -> list[dict[str, object]]:
         {"code": "distance_km", "params": {"km": round(rng.random() * 15, 1)}},
         {"code": "shared_slots", "params": {"slots": ["mon-evening", "sat-morning"], "count": 2}},
         {"code": "topics_covered",
-         "params": {"covered": ["authorities", "german"], "needed": ["authorities", "german", "housing"]}},
+         "params": {"covered": ["authorities", "german"], "needed": ["authorities", "housing"]}},
         {"code": "waiting", "params": {"days": rng.randint(0, 700)}},
     ]  # fmt: skip
 
@@ -84,8 +85,7 @@ def _propose(agency_id: int, n: int, seed: int) -> int:
     for i, (v, nc) in enumerate(zip(volunteers, newcomers)):
         if i >= n:
             break
-        components = {k: round(rng.random(), 6)
-                      for k in ("language", "distance", "availability", "topics", "waiting")}  # fmt: skip
+        components = {k: round(rng.random(), 6) for k in COMPONENTS}
         rows.append(
             Match(
                 agency_id=agency_id,
