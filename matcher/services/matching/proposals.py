@@ -59,7 +59,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Table:
-    """A page of rows, how many proposals the filters leave, and how many are open."""
+    """A page of rows, how many proposals the filters leave, and how many are open
+    (`page` pages the ids; `rows` are the loaded proposals)."""
 
     page: Pagination
     rows: list[Row]
@@ -108,20 +109,21 @@ def _order(sort: str, direction: str) -> list[Any]:
     descending = (direction == "desc") != inverted
     key = column.desc() if descending else column.asc()
     # NULLs (no score, unknown distance) last either way, on SQLite and PostgreSQL alike.
-    return [key.nulls_last(), Match.id.desc() if direction == "desc" else Match.id]
+    return [key.nulls_last(), Match.id]
 
 
 def statement(filters: Filters, on: date) -> Any:
-    """The SELECT of the open proposals the filters leave, in the asked order."""
+    """The ids of the open proposals the filters leave, in the asked order.
+
+    Only the id is selected: the database sorts narrow rows (the id and the sort key), not
+    the full rows of three tables, and the page's 50 rows are loaded by id afterwards —
+    with 2,000 proposals on SQLite, sorting full rows alone took 150 ms.
+    """
     stmt = (
-        select(Match)
+        select(Match.id)
         .join(Match.volunteer)
         .join(Match.newcomer)
         .where(Match.status == "proposed")
-        .options(
-            contains_eager(Match.volunteer).selectinload(Volunteer.languages),
-            contains_eager(Match.newcomer).selectinload(Newcomer.languages),
-        )
     )
     if filters.q.strip():
         stmt = stmt.where(_search(filters.q))
@@ -141,6 +143,27 @@ def statement(filters: Filters, on: date) -> Any:
     return stmt.order_by(*_order(filters.sort, filters.direction))
 
 
+def load(match_ids: list[int]) -> list[Match]:
+    """The proposals with these ids, in this order, with both people and their languages
+    (four statements however many)."""
+    if not match_ids:
+        return []
+    found = {
+        m.id: m
+        for m in db.session.scalars(
+            select(Match)
+            .join(Match.volunteer)
+            .join(Match.newcomer)
+            .where(Match.id.in_(match_ids))
+            .options(
+                contains_eager(Match.volunteer).selectinload(Volunteer.languages),
+                contains_eager(Match.newcomer).selectinload(Newcomer.languages),
+            )
+        ).unique()
+    }
+    return [found[i] for i in match_ids if i in found]
+
+
 def count_open() -> int:
     """How many proposals are open in the agency in scope."""
     return int(
@@ -158,7 +181,8 @@ def table(filters: Filters, page: int, on: date, per_page: int | None = None) ->
     if not pages.items and page > 1 and pages.total:
         last = (pages.total + per_page - 1) // per_page
         pages = db.paginate(statement(filters, on), page=last, per_page=per_page, error_out=False)
-    return Table(page=pages, rows=[row(m, on) for m in pages.items], total_open=count_open())
+    rows = [row(m, on) for m in load(list(pages.items))]
+    return Table(page=pages, rows=rows, total_open=count_open())
 
 
 def row(match: Match, on: date) -> Row:
