@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select, text, update
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from matcher.domain import audit, transitions
 from matcher.domain.errors import Conflict, NotFound, Refused
@@ -103,27 +104,81 @@ def approve(items: Sequence[Approval], actor: User, *, on: date) -> list[Match]:
             raise Conflict("stale", entity="match")
         if match.status != "proposed":
             raise Refused("wrong_status", entity="match", status=match.status)
-        volunteer, newcomer = match.volunteer, match.newcomer
-        _fresh(volunteer)
-        _fresh(newcomer)
-        check_volunteer(volunteer)
-        check_newcomer(newcomer)
-        pair = run.check_pair(agency, volunteer, newcomer, on)
-        transitions.apply(
-            match,
-            "approve",
-            actor=actor,
-            on=on,
-            version=item.version,
-            values={
-                "score": float(pair["score"]),
-                "components": dict(pair.get("components", {})),
-                "reasons": list(pair.get("reason_codes", [])),
-            },
-        )
-        mails.approved(match, volunteer, newcomer, actor)
+        _approve_one(match, item, agency, actor, on)
         approved.append(match)
     return approved
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What a bulk approval did: the approved proposals, and the ids of those it skipped
+    because someone changed them after the coordinator loaded the page."""
+
+    approved: list[Match]
+    changed: list[int]
+
+
+def approve_bulk(items: Sequence[Approval], actor: User, *, on: date) -> BulkOutcome:
+    """Approve the proposals a coordinator ticked on a page, skipping those changed since.
+
+    A proposal another coordinator approved, rejected, gave another volunteer or a re-run
+    replaced (its version or status differs, or it is gone) is skipped and reported, so a
+    second click on the same page, or two coordinators on the same page, approve each
+    proposal once. Any other refusal (a volunteer paused meanwhile, no place left, a rule
+    the pair breaks now) refuses the whole batch, as `approve` does: nothing half-done.
+    """
+    found: list[tuple[Match, Approval]] = []
+    changed: list[int] = []
+    for item in items:
+        # Another agency's id is "gone" too: the scope finds nothing, and says nothing.
+        match = db.session.get(Match, item.match_id)
+        if match is None or match.version != item.version or match.status != "proposed":
+            changed.append(item.match_id)
+        else:
+            found.append((match, item))
+    if not found:
+        return BulkOutcome([], changed)
+    agency = db.session.get(Agency, found[0][0].agency_id)
+    assert agency is not None
+    lock_people([m.volunteer_id for m, _ in found], [m.newcomer_id for m, _ in found])
+    approved = []
+    for match, item in found:
+        # Read again under the lock: a coordinator who approved it a moment ago has
+        # committed by now (the lock waited for them).
+        _fresh(match)
+        try:
+            gone = match.version != item.version or match.status != "proposed"
+        except ObjectDeletedError:  # a re-run replaced it while we waited for the lock
+            gone = True
+        if gone:
+            changed.append(item.match_id)
+            continue
+        _approve_one(match, item, agency, actor, on)
+        approved.append(match)
+    return BulkOutcome(approved, changed)
+
+
+def _approve_one(match: Match, item: Approval, agency: Agency, actor: User, on: date) -> None:
+    """Re-check both people and the pair against today's data, then approve (and mail)."""
+    volunteer, newcomer = match.volunteer, match.newcomer
+    _fresh(volunteer)
+    _fresh(newcomer)
+    check_volunteer(volunteer)
+    check_newcomer(newcomer)
+    pair = run.check_pair(agency, volunteer, newcomer, on)
+    transitions.apply(
+        match,
+        "approve",
+        actor=actor,
+        on=on,
+        version=item.version,
+        values={
+            "score": float(pair["score"]),
+            "components": dict(pair.get("components", {})),
+            "reasons": list(pair.get("reason_codes", [])),
+        },
+    )
+    mails.approved(match, volunteer, newcomer, actor)
 
 
 def reject(match: Match, version: int, reason: str, actor: User, *, on: date) -> None:
