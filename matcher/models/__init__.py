@@ -13,6 +13,7 @@ from matcher.models.newcomer import Newcomer
 from matcher.models.outbox import OutboxMessage
 from matcher.models.run import MatchRun
 from matcher.models.search import need_trigrams
+from matcher.models.second_factor import RecoveryCode, SecondFactor
 from matcher.models.tenant import TenantScoped
 from matcher.models.user import User
 from matcher.models.volunteer import Volunteer
@@ -34,6 +35,8 @@ __all__ = [
     "Newcomer",
     "NewcomerLanguage",
     "OutboxMessage",
+    "RecoveryCode",
+    "SecondFactor",
     "TenantScoped",
     "User",
     "Volunteer",

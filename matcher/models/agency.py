@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.domain.vocab import DEFAULT_WEIGHTS, UMBRELLAS
@@ -37,6 +37,11 @@ class Agency(Base):
     privacy_notice_version: Mapped[str] = mapped_column(String(32), default="1")
     privacy_notice_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Whether its coordinators must sign in with a second factor (admins always must,
+    # unless TOTP_REQUIRED_FOR_ADMINS is off): matcher/services/platform/second_factor.py.
+    two_factor_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     def __repr__(self) -> str:
         return f"<Agency {self.slug}>"

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from matcher import tenancy
 from matcher.extensions import db, login_manager
 from matcher.models import User
-from matcher.web import unavailable
+from matcher.web import guards, unavailable
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
     login_manager.session_protection = "strong"
     app.before_request(_reject_nul_bytes)
     app.before_request(_scope_request)
+    guards.require_second_factor(app)
     app.after_request(_security_headers)
     app.after_request(_finish_transaction)
 
