@@ -31,10 +31,10 @@ def public(bp: Blueprint) -> Blueprint:
     return bp
 
 
-#: What a staff member reaches before the second factor: the way in and out, and enrolment.
-SECOND_FACTOR_OPEN = frozenset(
-    {"static", "auth.login", "auth.logout", "auth.second_step", "auth.enrol"}
-)
+#: What a half-signed-in session (the password given, not the code) reaches: the way in.
+HALF_SIGNED_IN_OPEN = frozenset({"static", "auth.login", "auth.logout", "auth.second_step"})
+#: What a signed-in staff member who must enrol reaches before enrolling: out, and enrolment.
+SECOND_FACTOR_OPEN = HALF_SIGNED_IN_OPEN | {"auth.enrol"}
 
 
 def require_second_factor(app: Flask) -> None:
@@ -47,12 +47,14 @@ def require_second_factor(app: Flask) -> None:
 
     def guard() -> ResponseReturnValue | None:
         endpoint = request.endpoint
-        if endpoint is None or endpoint in SECOND_FACTOR_OPEN:
+        if endpoint is None or endpoint in HALF_SIGNED_IN_OPEN:
             return None
         if not current_user.is_authenticated:
             bp = app.blueprints.get(request.blueprint or "")
             if two_factor.pending() is not None and getattr(bp, "guarded_roles", ...) is not None:
                 return redirect(url_for("auth.second_step"))
+            return None
+        if endpoint in SECOND_FACTOR_OPEN:
             return None
         if session.get(two_factor.PASSED):
             return None

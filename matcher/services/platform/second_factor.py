@@ -126,8 +126,7 @@ def check(user: User, typed: str, when: datetime | None = None) -> Used | None:
     """Accept a code of the user's authenticator or one unused recovery code, each once.
 
     Spending is one conditional UPDATE (a later time step; an unused code), so two requests
-    with the same code cannot both succeed. A refusal is audited in a transaction of its own,
-    which stays when the request is rolled back.
+    with the same code cannot both succeed. A refusal is audited too (never the code).
     """
     factor = factor_of(user)
     when = when or utcnow()
@@ -151,7 +150,8 @@ def check(user: User, typed: str, when: datetime | None = None) -> Used | None:
         if spent.rowcount == 1:  # type: ignore[attr-defined]
             audit.about("user.two_factor_recovery", user, user)
             return "recovery_code"
-    audit.record_apart(db.engine, "user.two_factor_failed", user, user)
+    # The request answers 401: the view asks for its work (this entry) to be kept.
+    audit.about("user.two_factor_failed", user, user)
     return None
 
 

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import segno
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -24,7 +24,7 @@ from matcher.domain.errors import ServiceError
 from matcher.extensions import db, limiter
 from matcher.models import User
 from matcher.services.platform import second_factor
-from matcher.web import common, messages
+from matcher.web import common, hooks, messages
 from matcher.web.auth import bp
 from matcher.web.auth.forms import EnrolForm, SecondStepForm
 from matcher.web.safety import safe_next
@@ -110,6 +110,7 @@ def second_step() -> ResponseReturnValue:
 
             return redirect(safe_next(next_url) or home())
         form.code.errors = [_("This code is wrong or has been used already.")]
+        setattr(g, hooks.KEEP_REFUSAL, True)  # the audit entry of the failure stays
         return render_template("auth/second_step.html", form=form), 401
     status = 400 if request.method == "POST" else 200
     return render_template("auth/second_step.html", form=form), status
