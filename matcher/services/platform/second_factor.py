@@ -71,6 +71,15 @@ def factor_of(user: User) -> SecondFactor | None:
     return db.session.scalar(select(SecondFactor).where(SecondFactor.user_id == user.id))
 
 
+def user_awaiting_code(user_id: int, session_version: object) -> User | None:
+    """The active user whose password a half-signed-in session gave, unless that session
+    predates a logout, password change or reset (its session version is older)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != session_version:
+        return None
+    return user
+
+
 def has_factor(user_id: int) -> bool:
     """Whether the user with this id has a second factor (one cheap query)."""
     found = db.session.scalar(select(SecondFactor.id).where(SecondFactor.user_id == user_id))

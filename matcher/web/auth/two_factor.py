@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from matcher.domain import totp
 from matcher.domain.errors import ServiceError
-from matcher.extensions import db, limiter
+from matcher.extensions import limiter
 from matcher.models import User
 from matcher.services.platform import second_factor
 from matcher.web import common, hooks, messages
@@ -64,10 +64,7 @@ def _pending_user() -> User | None:
     data = pending()
     if data is None:
         return None
-    user = db.session.get(User, data["user"])
-    if user is None or not user.active or user.session_version != data.get("version"):
-        return None
-    return user
+    return second_factor.user_awaiting_code(data["user"], data.get("version"))
 
 
 def _per_account() -> str:
