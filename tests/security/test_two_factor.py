@@ -211,7 +211,10 @@ def test_an_admin_resets_a_second_factor_and_it_is_audited(
     assert "/login" in user_client.get("/volunteers").headers["Location"]
     assert login(app.test_client(), user).headers["Location"].endswith("/dashboard")
     # A coordinator cannot reset anybody's.
-    assert user_client.post(f"/admin/users/{admin.id}/two-factor/reset").status_code == 302
+    enrol(app, admin)
+    coordinator = logged_in(user=user)
+    assert coordinator.post(f"/admin/users/{admin.id}/two-factor/reset").status_code == 403
+    assert _count(app, SecondFactor, admin) == 1
 
 
 def test_admins_must_enrol_when_it_is_mandatory(
