@@ -87,9 +87,9 @@ def reset_two_factor(user_id: int) -> ResponseReturnValue:
         flash(_("The form has expired; please try again."), "error")
         return redirect(url_for("admin.users"))
     second_factor.reset(target, common.actor())
+    # No address in the message: flashed messages travel in the cookie (issue 14, I3).
     message = _(
-        "The second factor of %(email)s has been reset; they set up a new one at their next "
-        "sign-in.",
-        email=target.email,
+        "The second factor has been reset and the user's sessions have ended; they set up a "
+        "new one at their next sign-in."
     )
     return common.done(message, "admin.users")
