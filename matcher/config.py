@@ -143,6 +143,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # this (0: always); smaller files are checked and imported in the request, which
         # takes well under a second for this many (benchmarks/lists_results.md).
         "IMPORT_JOB_ROWS": 2000,
+        # Two-factor sign-in for staff (matcher/services/platform/second_factor.py): admins must
+        # use a second factor (TOTP); each agency decides for its coordinators. Off only for
+        # tests and a first setup: `flask security check` names it as a weak setting.
+        "TOTP_REQUIRED_FOR_ADMINS": True,
+        # The name authenticator apps show above the code.
+        "TOTP_ISSUER": "matcher",
+        # After the password, how long the code may take, and how many tries per account.
+        "TOTP_PENDING_MINUTES": 5,
+        "TOTP_LIMIT": "5 per minute; 20 per hour",
     }
 
 

@@ -52,7 +52,7 @@ def test_demo_commands_serve_a_login_page_where_the_printed_logins_work(tmp_path
                 break
             except OSError:
                 time.sleep(0.1)
-        for _role, (email, password) in logins.items():
+        for role, (email, password) in logins.items():
             opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
             page = opener.open(base + "/login", timeout=5).read().decode()
             assert 'name="email"' in page
@@ -62,6 +62,10 @@ def test_demo_commands_serve_a_login_page_where_the_printed_logins_work(tmp_path
                 {"csrf_token": token.group(1), "email": email, "password": password}
             ).encode()
             landed = opener.open(base + "/login", data=data, timeout=5)
+            if role == "admin":  # admins must have a second factor: enrolment comes first
+                assert landed.url.endswith("/account/two-factor")
+                assert "Zwei-Faktor-Anmeldung einrichten" in landed.read().decode()
+                continue
             assert landed.url.endswith("/dashboard")
             assert "Übersicht" in landed.read().decode()
     finally:

@@ -57,6 +57,7 @@ def register(app: Flask) -> None:
 
     for command in (setup.create_agency, setup.create_user, setup.demo_data, setup.demo_logins):
         app.cli.add_command(command)
+    app.cli.add_command(setup.reset_two_factor)
     app.cli.add_command(lists.export_command)
     app.cli.add_command(lists.gdpr_group)
     app.cli.add_command(outbox.group)

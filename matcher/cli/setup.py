@@ -5,7 +5,7 @@ from flask.cli import with_appcontext
 
 from matcher.cli import every_agency
 from matcher.models import today
-from matcher.services.platform import accounts, administration, demo
+from matcher.services.platform import accounts, administration, demo, second_factor
 
 
 @click.command("create-agency")
@@ -44,6 +44,19 @@ def create_user(email: str, role: str, agency_slug: str | None, password: str) -
         raise click.ClickException("a coordinator needs --agency SLUG")
     user = accounts.create_user(email, password, role, agency)
     click.echo(f"Created {user.role} {user.email}.")
+
+
+@click.command("reset-two-factor")
+@with_appcontext
+@click.argument("email")
+@every_agency
+def reset_two_factor(email: str) -> None:
+    """Remove the second factor of the user with EMAIL (a lost phone, a changed SECRET_KEY)."""
+    user = accounts.user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with the email {email}")
+    second_factor.reset(user, actor=None)
+    click.echo(f"The second factor of {user.email} is reset; they set up a new one next time.")
 
 
 @click.command("demo-data")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session, object_session, scoped_session
 
-from matcher.models import AuditEvent
+from matcher.models import AuditEvent, utcnow
 
 if TYPE_CHECKING:
     from matcher.models import User
@@ -68,3 +69,23 @@ def about(action: str, subject: object, actor: User | None) -> AuditEvent:
         object_id=object_id,
         agency_id=agency_id,
     )
+
+
+def record_apart(bind: Engine, action: str, subject: User, actor: User | None) -> None:
+    """Write one audit entry about a user in a transaction of its own, committed now.
+
+    For refusals (a wrong second-factor code): the request answers 4xx and rolls its own
+    work back, and the entry must stay all the same. It inserts only, so it waits for no
+    lock of the request's transaction.
+    """
+    with bind.begin() as conn:
+        conn.execute(
+            insert(AuditEvent).values(
+                at=utcnow(),
+                action=action,
+                object_type=OBJECT_TYPES["users"],
+                object_id=subject.id,
+                agency_id=subject.agency_id,
+                actor_id=actor.id if actor is not None else None,
+            )
+        )

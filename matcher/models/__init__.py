@@ -14,6 +14,7 @@ from matcher.models.outbox import OutboxMessage
 from matcher.models.pair_rule import PairRule
 from matcher.models.run import MatchRun
 from matcher.models.search import need_trigrams
+from matcher.models.second_factor import RecoveryCode, SecondFactor
 from matcher.models.tenant import TenantScoped
 from matcher.models.user import User
 from matcher.models.volunteer import Volunteer
@@ -36,6 +37,8 @@ __all__ = [
     "NewcomerLanguage",
     "OutboxMessage",
     "PairRule",
+    "RecoveryCode",
+    "SecondFactor",
     "TenantScoped",
     "User",
     "Volunteer",

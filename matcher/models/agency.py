@@ -63,6 +63,11 @@ class Agency(Base):
     )
     #: The interests volunteers and newcomers choose from (None: none defined).
     interests: Mapped[list[str] | None] = mapped_column(JSON)
+    # Whether its coordinators must sign in with a second factor (admins always must,
+    # unless TOTP_REQUIRED_FOR_ADMINS is off): matcher/services/platform/second_factor.py.
+    two_factor_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     def __repr__(self) -> str:
         return f"<Agency {self.slug}>"

@@ -3,9 +3,9 @@
 from collections.abc import Iterable
 from typing import cast
 
-from flask import Blueprint, abort
+from flask import Blueprint, Flask, abort, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
 from matcher.extensions import login_manager
 
@@ -29,3 +29,43 @@ def public(bp: Blueprint) -> Blueprint:
     """Mark a blueprint as deliberately open to everyone."""
     bp.guarded_roles = None  # type: ignore[attr-defined]
     return bp
+
+
+#: What a half-signed-in session (the password given, not the code) reaches: the way in.
+HALF_SIGNED_IN_OPEN = frozenset({"static", "auth.login", "auth.logout", "auth.second_step"})
+#: What a signed-in staff member who must enrol reaches before enrolling: out, and enrolment.
+SECOND_FACTOR_OPEN = HALF_SIGNED_IN_OPEN | {"auth.enrol"}
+
+
+def require_second_factor(app: Flask) -> None:
+    """Before every request, in one place: a signed-in user who must have a second factor
+    but has none is sent to enrolment, and reaches nothing else until enrolled; a session
+    that passed only the password (half signed in, not logged in) is sent to the second
+    step from every page that needs a login."""
+    from matcher.services.platform import second_factor
+    from matcher.web.auth import two_factor
+
+    def guard() -> ResponseReturnValue | None:
+        endpoint = request.endpoint
+        if endpoint is None or endpoint in HALF_SIGNED_IN_OPEN:
+            return None
+        if not current_user.is_authenticated:
+            bp = app.blueprints.get(request.blueprint or "")
+            if two_factor.pending() is not None and getattr(bp, "guarded_roles", ...) is not None:
+                return redirect(url_for("auth.second_step"))
+            return None
+        if endpoint in SECOND_FACTOR_OPEN:
+            return None
+        if session.get(two_factor.PASSED):
+            return None
+        if second_factor.has_factor(current_user.id):
+            # Logged in without the second step (cannot happen: enrolling ends every other
+            # session); fail closed all the same.
+            logout_user()
+            session.clear()
+            return redirect(url_for("auth.login"))
+        if second_factor.required_for(current_user):
+            return redirect(url_for("auth.enrol"))
+        return None
+
+    app.before_request(guard)

@@ -5,14 +5,14 @@ once when the answer is a success (below 400) and rolls everything back otherwis
 commit that loses a race (a stale version, a unique index) answers 409.
 """
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, g, request
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from matcher import tenancy
 from matcher.extensions import db, login_manager
 from matcher.models import User
-from matcher.web import unavailable
+from matcher.web import guards, unavailable
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
     login_manager.session_protection = "strong"
     app.before_request(_reject_nul_bytes)
     app.before_request(_scope_request)
+    guards.require_second_factor(app)
     app.after_request(_security_headers)
     app.after_request(_finish_transaction)
 
@@ -64,9 +65,14 @@ def _scope_request() -> None:
         tenancy.enter(tenancy.Everyone.NOBODY)
 
 
+#: Set on `g` by a view whose refusal (4xx) records something that must stay, e.g. the audit
+#: entry of a wrong second-factor code: its work is committed like a success's.
+KEEP_REFUSAL = "keep_refusal"
+
+
 def _finish_transaction(response: Response) -> Response:
     """Commit the request's work once if it succeeded; otherwise undo all of it."""
-    if response.status_code >= 400:
+    if response.status_code >= 400 and not g.get(KEEP_REFUSAL):
         unavailable.safe_rollback()
         return response
     try:

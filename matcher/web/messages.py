@@ -157,6 +157,13 @@ def _table() -> dict[str, Render]:
             "Please choose a longer one, e.g. four words that do not belong together."
         ),
         "current_password_wrong": lambda p: gettext("The current password is wrong."),
+        "two_factor_code_wrong": lambda p: gettext(
+            "This code is wrong. Please check the time on your phone and enter the code the "
+            "app shows now."
+        ),
+        "two_factor_enrolled_already": lambda p: gettext(
+            "Two-factor sign-in is on for this account already."
+        ),
         "not_found": lambda p: gettext("This page does not exist (any more)."),
         # Documents for newcomers (matcher.services.platform.document_texts, first_meeting)
         "pdf_unavailable": lambda p: gettext(

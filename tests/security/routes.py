@@ -28,6 +28,10 @@ ID_PARAMETERS = {
 # Endpoints anonymous users may reach although their blueprint is not declared public.
 # Keep this list short and reviewed: everything else needs a login.
 PUBLIC_ENDPOINTS = {"static", "auth.login"}
+# Endpoints a session that gave only the password (or a user who must still enrol) reaches:
+# the way in and out, and enrolment. Reviewed like the list above; every other staff route
+# must send such a session to the second step or to enrolment.
+SECOND_FACTOR_EXEMPT = {"static", "auth.login", "auth.logout", "auth.second_step", "auth.enrol"}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import update
 
 from matcher import create_app
 from matcher.extensions import db
-from matcher.models import Base, User, Volunteer
+from matcher.models import Agency, Base, User, Volunteer
+from matcher.web import guards
 from tests.conftest import (
     PASSWORD_HASH,
     agency_factory,
@@ -25,6 +26,7 @@ from tests.conftest import (
     volunteer_factory,
 )
 from tests.security.routes import (
+    SECOND_FACTOR_EXEMPT,
     Route,
     blueprint_roles,
     build_url,
@@ -267,3 +269,76 @@ def _login_with_csrf(client: FlaskClient, user: Any) -> None:
         "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302
+
+
+# --------------------------------------------------------------------------- second factor
+
+
+def second_factor_problems(
+    app: Flask, sessions: dict[str, tuple[FlaskClient, str]], only: set[str] | None = None
+) -> list[str]:
+    """Staff routes that a session which passed only the password reaches: each must send it
+    to the second step (a user with a factor) or to enrolment (a user who must enrol)."""
+    problems = []
+    for route in routes(app):
+        if is_public(app, route.endpoint) or route.endpoint in SECOND_FACTOR_EXEMPT:
+            continue
+        if only is not None and route.endpoint not in only:
+            continue
+        for who, (client, target) in sessions.items():
+            response = send(client, route, build_url(app, route, None))
+            location = response.headers.get("Location", "")
+            if response.status_code != 302 or not location.endswith(target):
+                problems.append(f"{route}: {response.status_code} {location} for {who}")
+    return problems
+
+
+def password_only_sessions(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
+    """With the second factor mandatory for admins and agency A's coordinators: an admin who
+    has one and gave only the password (not logged in: the same for every role), and an admin
+    and a coordinator who must still enrol (each role's rule)."""
+    from tests.security.two_factor import enrol, password_step
+
+    with inside(app):
+        db.session.execute(update(Agency).where(Agency.id == people["a"]["agency"].id).values(
+            two_factor_required=True))  # fmt: skip
+        db.session.commit()
+    make = user_factory(app)
+    sessions = {}
+    enrol(app, people["admin"])
+    client = app.test_client()
+    password_step(client, people["admin"])
+    sessions["admin (password only)"] = (client, "/login/code")
+    for role in ("admin", "coordinator"):
+        newcomer = make(role, people["a"]["agency"] if role == "coordinator" else None)
+        client = app.test_client()
+        assert login(client, newcomer).headers["Location"].endswith("/account/two-factor")
+        sessions[f"{role} (not enrolled)"] = (client, "/account/two-factor")
+    return sessions
+
+
+def test_every_staff_route_demands_the_second_factor_once_it_is_mandatory(
+    make_app: Callable[..., Flask], two_agencies: dict[str, Any]
+) -> None:
+    app = make_app(TOTP_REQUIRED_FOR_ADMINS=True)
+    sessions = password_only_sessions(app, two_agencies)
+    before = snapshot(app, skip=("audit_events",))
+    staff_routes = [r for r in routes(app) if not is_public(app, r.endpoint)]
+    assert len(staff_routes) > 50
+    assert second_factor_problems(app, sessions) == []
+    assert snapshot(app, skip=("audit_events",)) == before
+
+
+def test_the_suite_catches_a_staff_route_let_through_without_the_second_factor(
+    make_app: Callable[..., Flask], two_agencies: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(TOTP_REQUIRED_FOR_ADMINS=True)
+    sessions = password_only_sessions(app, two_agencies)
+    leaked = {"coordinator.volunteers", "admin.users"}
+    monkeypatch.setattr(guards, "SECOND_FACTOR_OPEN", guards.SECOND_FACTOR_OPEN | leaked)
+    monkeypatch.setattr(guards, "HALF_SIGNED_IN_OPEN", guards.HALF_SIGNED_IN_OPEN | leaked)
+    problems = second_factor_problems(app, sessions, only=leaked | {"coordinator.dashboard"})
+    assert not any("/dashboard" in p for p in problems)
+    assert any("GET /volunteers:" in p and "admin (password only)" in p for p in problems)
+    assert any("GET /volunteers:" in p and "coordinator (not enrolled)" in p for p in problems)
+    assert any("GET /admin/users:" in p and "admin (not enrolled)" in p for p in problems)

@@ -31,6 +31,7 @@ def _private_instance(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
 
 
 def test_a_careful_installation_has_no_findings(app: Flask, tmp_path: Path) -> None:
+    # No admin yet: nobody without a second factor.
     instance, config = _private_instance(tmp_path)
     with inside(app):
         assert security_check.check(config, str(instance), workers=4) == []
@@ -80,3 +81,15 @@ def test_the_command_prints_its_findings_and_fails_on_a_high_one(
     assert "What to do: serve through a TLS proxy" in result.output
     assert "RATELIMIT_STORAGE_URI" in result.output
     assert "to fix before real data goes in." in result.output
+
+
+def test_admins_who_have_not_enrolled_are_counted(
+    app: Flask, tmp_path: Path, make_user: Callable[..., Any]
+) -> None:
+    instance, config = _private_instance(tmp_path)
+    make_user("admin")
+    make_user("admin", active=False)
+    with inside(app):
+        found = security_check.check(config, str(instance), workers=1)
+    assert [(f.setting, f.level) for f in found] == [("two-factor sign-in", "medium")]
+    assert found[0].problem.startswith("1 active admin(s) have not enrolled")

@@ -79,6 +79,11 @@ def create_user(
     return user
 
 
+def user_by_email(email: str) -> User | None:
+    """The staff user with this email address, if any."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user with these credentials, or None — the same way for every failure.
 

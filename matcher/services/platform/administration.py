@@ -90,6 +90,7 @@ SETTINGS = (
     "checkin_interval_weeks",
     "trial_weeks",
     "retention_months",
+    "two_factor_required",
 )
 
 

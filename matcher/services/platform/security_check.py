@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.engine import make_url
 
 #: Secret keys seen in examples and tests: a key anyone can read signs anyone's session.
@@ -110,14 +110,13 @@ def _second_factor(config: dict[str, Any]) -> list[Finding]:
 
 def _admins_without_second_factor() -> list[Finding]:
     from matcher.extensions import db
-    from matcher.models import User
+    from matcher.models import SecondFactor, User
 
-    enrolled = getattr(User, "totp_confirmed_at", None)
-    if enrolled is None:
-        return []
     missing = db.session.scalar(
         select(func.count()).select_from(User).where(
-            User.role == "admin", User.active.is_(True), enrolled.is_(None)
+            User.role == "admin",
+            User.active.is_(True),
+            ~exists().where(SecondFactor.user_id == User.id),
         )
     )  # fmt: skip
     if missing:

@@ -80,6 +80,7 @@ def agency(agency_id: int) -> ResponseReturnValue:
                 "checkin_interval_weeks": form.checkin_interval_weeks.data,
                 "trial_weeks": form.trial_weeks.data,
                 "retention_months": form.retention_months.data,
+                "two_factor_required": bool(form.two_factor_required.data),
             }
             bumped = administration.update_agency(
                 agency, settings, form.weights(), form.privacy_notice_text.data or "",

@@ -127,6 +127,9 @@ class AgencySettingsForm(FlaskForm):
     privacy_notice_text = TextAreaField(
         _l("Privacy notice"), validators=[Optional(), Length(max=20_000)]
     )
+    two_factor_required = BooleanField(
+        _l("Coordinators must sign in with a second factor (authenticator app)")
+    )
     preview = SubmitField(_l("Preview candidate pairs"))
     submit = SubmitField(_l("Save settings"))
 

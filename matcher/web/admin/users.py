@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from matcher.domain.errors import ServiceError
 from matcher.models import Agency, User
-from matcher.services.platform import administration
+from matcher.services.platform import administration, second_factor
 from matcher.web import common, messages
 from matcher.web.admin import bp
 from matcher.web.admin.common import agency_choices
@@ -15,7 +15,11 @@ from matcher.web.admin.forms import ConfirmForm, UserCreateForm
 
 def _render(form: UserCreateForm, status: int = 200) -> ResponseReturnValue:
     return render_template(
-        "admin/users.html", users=administration.users(), form=form, action=ConfirmForm()
+        "admin/users.html",
+        users=administration.users(),
+        form=form,
+        action=ConfirmForm(),
+        with_second_factor=second_factor.enrolled_user_ids(),
     ), status
 
 
@@ -73,3 +77,19 @@ def reset_password(user_id: int) -> ResponseReturnValue:
         return redirect(url_for("admin.users"))
     password = administration.reset_password(target, common.actor())
     return render_template("admin/password.html", user=target, password=password, created=False)
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+def reset_two_factor(user_id: int) -> ResponseReturnValue:
+    """Remove a user's second factor (a lost phone); audited, and their sessions end."""
+    target = common.one(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("admin.users"))
+    second_factor.reset(target, common.actor())
+    # No address in the message: flashed messages travel in the cookie (issue 14, I3).
+    message = _(
+        "The second factor has been reset and the user's sessions have ended; they set up a "
+        "new one at their next sign-in."
+    )
+    return common.done(message, "admin.users")

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from matcher.services.platform.accounts import MIN_PASSWORD_LENGTH
@@ -29,3 +29,21 @@ class PasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new", message=_l("The passwords differ."))],
     )
     submit = SubmitField(_l("Change password"))
+
+
+class SecondStepForm(FlaskForm):
+    """The second step of a sign-in: a code of the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("Six digits from your authenticator app, or one of your recovery codes."),
+    )
+    submit = SubmitField(_l("Confirm"))
+
+
+class EnrolForm(FlaskForm):
+    """Confirming a new authenticator with its first code."""
+
+    code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=40)])
+    submit = SubmitField(_l("Switch on two-factor sign-in"))

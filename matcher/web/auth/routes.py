@@ -7,9 +7,9 @@ from werkzeug.wrappers import Response
 
 from matcher.domain.errors import Invalid
 from matcher.extensions import limiter
-from matcher.services.platform import accounts
+from matcher.services.platform import accounts, second_factor
 from matcher.web import common, messages
-from matcher.web.auth import bp
+from matcher.web.auth import bp, two_factor
 from matcher.web.auth.forms import LoginForm, PasswordForm
 from matcher.web.safety import safe_next
 
@@ -41,8 +41,12 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
+            if second_factor.has_factor(user.id):  # half signed in until the code is right
+                return two_factor.begin(user, request.args.get("next"))
             common.fresh_session()  # a fresh session after login: no fixation
             login_user(user)
+            if second_factor.required_for(user):
+                return redirect(url_for("auth.enrol"))
             return redirect(safe_next(request.args.get("next")) or home())
         # The same words for an unknown email and a wrong password.
         form.password.errors = [_("Email or password is wrong.")]
