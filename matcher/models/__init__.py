@@ -11,6 +11,7 @@ from matcher.models.language import NewcomerLanguage, VolunteerLanguage
 from matcher.models.match import Match, MatchEvent
 from matcher.models.newcomer import Newcomer
 from matcher.models.outbox import OutboxMessage
+from matcher.models.profile import DuplicateDismissal, ProfileChange
 from matcher.models.run import MatchRun
 from matcher.models.search import need_trigrams
 from matcher.models.tenant import TenantScoped
@@ -26,6 +27,7 @@ __all__ = [
     "CheckIn",
     "ConsentRecord",
     "DocumentText",
+    "DuplicateDismissal",
     "FirstMeeting",
     "ImportJob",
     "Match",
@@ -34,6 +36,7 @@ __all__ = [
     "Newcomer",
     "NewcomerLanguage",
     "OutboxMessage",
+    "ProfileChange",
     "TenantScoped",
     "User",
     "Volunteer",

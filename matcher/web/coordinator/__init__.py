@@ -19,5 +19,6 @@ from matcher.web.coordinator import (  # noqa: E402,F401  (registers the views)
     documents,
     matching,
     patenschaften,
+    quality,
     routes,
 )
