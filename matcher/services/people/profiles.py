@@ -10,6 +10,7 @@ address and tells the old address that it is no longer used (without naming the 
 The history keeps the old and the new address.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -64,7 +65,8 @@ def _check(details: VolunteerDetails) -> tuple[float, float]:
 
 def fingerprint(volunteer: Volunteer) -> str:
     """The recorded details as one string: a form knows what it was loaded with."""
-    return "\x1f".join(profile_history.snapshot(volunteer).values())
+    joined = "\x1f".join(profile_history.snapshot(volunteer).values())
+    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def _claim(volunteer: Volunteer, loaded_at: datetime | None, loaded: str | None) -> None:

@@ -194,6 +194,7 @@ def volunteer_edit(volunteer_id: int) -> ResponseReturnValue:
         meanwhile = profile_history.since(v, loaded_at)
         form.loaded_at.data = v.updated_at.isoformat()
         form.loaded.data = profiles.fingerprint(v)
+        form.phone.data = phones.display(form.phone.data) if form.phone.data else ""
         flash(messages.text(e), "error")
         return _edit_page(form, v, 409, meanwhile)
     except Invalid as e:
