@@ -183,3 +183,23 @@ def test_a_newcomers_edit_is_recorded_too(
     assert "first_name" not in rows
     assert {c.source for c in rows.values()} == {"coordinator"}
     assert "Verlauf der Angaben" in staff.get(f"/newcomers/{n.id}").get_data(as_text=True)
+
+
+def test_the_history_is_in_the_art_15_export_and_goes_with_erasure(
+    app: Flask, staff: Any, vera: Any
+) -> None:
+    from matcher.models import today
+    from matcher.services.people import erasure, gdpr
+
+    form = volunteer_edit(staff, vera.id, phone="0221 333333")
+    assert staff.post(f"/volunteers/{vera.id}/edit", data=form).status_code == 302
+    with inside(app):
+        v = db.session.get(Volunteer, vera.id)
+        assert v is not None
+        exported = gdpr.person_data(v, None)["profile_history"]
+        assert [(e["field"], e["old_value"], e["new_value"]) for e in exported] == [
+            ("phone", "+49221123456", "+49221333333")
+        ]
+        erasure.erase_volunteer(v, None, on=today())
+        db.session.commit()
+    assert changes(app, volunteer_id=vera.id) == []  # old numbers and addresses go too
