@@ -141,8 +141,17 @@ def later_table(app: Flask) -> Iterator[Table]:
 
 
 def referencing_rows(person_table: str, person_id: int) -> dict[str, int]:
+    """Rows of any table whose foreign key points at the person (walked here, independently
+    of the merge's own walk)."""
     out: dict[str, int] = {}
-    for column in duplicates.referencing_columns(person_table):
+    columns = [
+        fk.parent
+        for table in Base.metadata.tables.values()
+        for fk in table.foreign_keys
+        if fk.column.table.name == person_table
+    ]
+    assert columns
+    for column in columns:
         count = db.session.scalar(
             select(func.count()).select_from(column.table).where(column == person_id)
         )
