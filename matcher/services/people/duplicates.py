@@ -193,6 +193,9 @@ def _check_pair(kept: Person, other: Person) -> None:
 # --------------------------------------------------------------------------- the merge
 
 
+_LANGUAGE_TABLES = ("volunteer_languages", "newcomer_languages")
+
+
 @dataclass
 class MergePlan:
     """What a merge would do: the details kept, and how many rows move to the kept record."""
@@ -284,6 +287,8 @@ def plan(kept: Person, other: Person) -> MergePlan:
     table = kept.__tablename__
     moves: dict[str, int] = {}
     for column in referencing_columns(table):
+        if column.table.name in _LANGUAGE_TABLES:  # joined into the details, not moved
+            continue
         count = int(
             db.session.scalar(
                 select(func.count()).select_from(column.table).where(column == other.id)

@@ -37,7 +37,7 @@ class MergeForm(FlaskForm):
     """Merge the other record (by id) into this one."""
 
     other = HiddenField(validators=[DataRequired(), _ID])
-    submit = SubmitField(_l("Merge: keep this record"))
+    submit = SubmitField(_l("Merge"))
 
 
 class NotDuplicateForm(FlaskForm):
