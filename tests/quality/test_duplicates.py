@@ -36,16 +36,6 @@ def staff(logged_in: Callable[..., Any], agency: Any) -> Any:
     return logged_in("coordinator", agency)
 
 
-def pairs(app: Flask, agency: Any, kind: str) -> set[tuple[str, str, tuple[str, ...]]]:
-    """The flagged pairs of an agency, by name, with their reasons."""
-    with app.app_context(), tenancy.for_agency(agency.id):
-        return {
-            (duplicates.keys(p.first)["name_postcode"] or p.first.email, p.second.first_name,
-             tuple(p.reasons))
-            for p in duplicates.find(kind)
-        }  # fmt: skip
-
-
 def flagged_ids(app: Flask, agency: Any, kind: str) -> set[frozenset[int]]:
     with app.app_context(), tenancy.for_agency(agency.id):
         return {frozenset((p.first.id, p.second.id)) for p in duplicates.find(kind)}

@@ -22,4 +22,6 @@ def test_person_pages_and_the_patenschaft_link_to_each_other(
     assert f'href="/patenschaften/{m.id}"' in newcomer_page
     assert f'href="/volunteers/{v.id}"' in newcomer_page
     patenschaft = client.get(f"/patenschaften/{m.id}").get_data(as_text=True)
-    assert f'href="/volunteers/{v.id}"' in patenschaft and f'href="/newcomers/{n.id}"' in patenschaft
+    assert (
+        f'href="/volunteers/{v.id}"' in patenschaft and f'href="/newcomers/{n.id}"' in patenschaft
+    )

@@ -16,7 +16,6 @@ the kept record) and into the audit log; the other record is then deleted.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -77,29 +76,54 @@ def _model(kind: str) -> type[Volunteer] | type[Newcomer]:
 
 def _phone_key(stored: str) -> str:
     """A number in E.164; one stored before the phone rules is read again if it can be."""
-    if not stored:
-        return ""
+    if not stored or (stored.startswith("+") and stored[1:].isdigit()):
+        return stored  # already E.164 (the many): no need to parse it again
     try:
         return phones.normalise(stored)
     except Exception:  # noqa: BLE001 - an unreadable old number is compared as stored
         return stored.strip()
 
 
-def keys(person: Person) -> dict[str, str]:
+@dataclass(frozen=True)
+class _Row:
+    """What people are compared by: a few columns, not the whole record."""
+
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    postcode: str
+
+
+def keys(person: Person | _Row) -> dict[str, str]:
     """The keys a person is compared by (an empty key matches nothing)."""
-    if isinstance(person, Volunteer):
-        name = fold(f"{person.first_name} {person.last_name}")
-        return {
-            "email": fold(person.email),
-            "phone": _phone_key(person.phone),
-            "name_postcode": f"{name}|{person.postcode}" if name and person.postcode else "",
-        }
-    name = fold(person.first_name)
+    last_name = getattr(person, "last_name", "")
+    name = fold(f"{person.first_name} {last_name}")
     return {
-        "email": "",
+        "email": fold(getattr(person, "email", "") or ""),
         "phone": _phone_key(person.phone),
         "name_postcode": f"{name}|{person.postcode}" if name and person.postcode else "",
     }
+
+
+def _rows(kind: str) -> list[_Row]:
+    """The agency's people of one kind (erased ones aside), as the columns compared."""
+    if kind == "volunteer":
+        volunteers = select(
+            Volunteer.id, Volunteer.first_name, Volunteer.last_name, Volunteer.email,
+            Volunteer.phone, Volunteer.postcode,
+        ).where(Volunteer.anonymised_at.is_(None))  # fmt: skip
+        return [_Row(*row) for row in db.session.execute(volunteers)]
+    if kind == "newcomer":
+        newcomers = select(Newcomer.id, Newcomer.first_name, Newcomer.phone, Newcomer.postcode)
+        return [
+            _Row(i, first, "", "", phone, postcode)
+            for i, first, phone, postcode in db.session.execute(
+                newcomers.where(Newcomer.anonymised_at.is_(None))
+            )
+        ]
+    raise NotFound("not_found")
 
 
 def _dismissed(kind: str) -> set[tuple[int, int]]:
@@ -111,33 +135,38 @@ def _dismissed(kind: str) -> set[tuple[int, int]]:
     return {(a, b) for a, b in rows}
 
 
-def _pairs(kind: str, people: Iterable[Person]) -> list[DuplicatePair]:
-    groups: dict[tuple[str, str], list[Person]] = defaultdict(list)
-    for person in people:
-        for reason, key in keys(person).items():
+def _pairs(kind: str, rows: list[_Row], only: int | None = None) -> list[DuplicatePair]:
+    """The pairs among `rows` that share a key (with `only`: the pairs of that id), with the
+    records loaded."""
+    groups: dict[tuple[str, str], list[_Row]] = defaultdict(list)
+    for row in rows:
+        for reason, key in keys(row).items():
             if key:
-                groups[(reason, key)].append(person)
-    found: dict[tuple[int, int], DuplicatePair] = {}
+                groups[(reason, key)].append(row)
+    found: dict[tuple[int, int], list[str]] = {}
     for (reason, _key), members in groups.items():
         if not 2 <= len(members) <= MAX_GROUP:
             continue
-        for a, b in combinations(sorted(members, key=lambda p: p.id), 2):
-            pair = found.setdefault((a.id, b.id), DuplicatePair(kind, a, b))
-            pair.reasons.append(reason)
-    dismissed = _dismissed(kind)
-    out = [p for ids, p in found.items() if ids not in dismissed]
-    for p in out:
-        p.reasons.sort(key=REASONS.index)
-    return sorted(out, key=lambda p: (p.first.id, p.second.id))
+        for a, b in combinations(sorted(m.id for m in members), 2):
+            if only is None or only in (a, b):
+                found.setdefault((a, b), []).append(reason)
+    dismissed = _dismissed(kind) if found else set()
+    found = {ids: reasons for ids, reasons in found.items() if ids not in dismissed}
+    if not found:
+        return []
+    model = _model(kind)
+    wanted = {i for ids in found for i in ids}
+    people: list[Person] = list(db.session.scalars(select(model).where(model.id.in_(wanted))))
+    loaded = {p.id: p for p in people}
+    return [
+        DuplicatePair(kind, loaded[a], loaded[b], sorted(reasons, key=REASONS.index))
+        for (a, b), reasons in sorted(found.items())
+    ]
 
 
 def find(kind: str) -> list[DuplicatePair]:
     """Every likely duplicate pair of the agency in scope, of one kind."""
-    model = _model(kind)
-    people: list[Person] = list(
-        db.session.scalars(select(model).where(model.anonymised_at.is_(None)))
-    )
-    return _pairs(kind, people)
+    return _pairs(kind, _rows(kind))
 
 
 def find_all() -> dict[str, list[DuplicatePair]]:
@@ -147,7 +176,9 @@ def find_all() -> dict[str, list[DuplicatePair]]:
 
 def of(person: Person) -> list[DuplicatePair]:
     """The likely duplicates of one person (for their page)."""
-    return [p for p in find(kind_of(person)) if person.id in (p.first.id, p.second.id)]
+    if person.anonymised_at is not None:
+        return []
+    return _pairs(kind_of(person), _rows(kind_of(person)), only=person.id)
 
 
 def other_in(pair: DuplicatePair, person: Person) -> Any:
