@@ -96,14 +96,25 @@ class _Row:
     postcode: str
 
 
+def _fold(text: str) -> str:
+    """`models.search.fold`, quicker for plain ASCII text (most names and addresses), where
+    it only lower-cases and collapses spaces."""
+    if text.isascii():
+        return " ".join(text.lower().split())
+    return fold(text)
+
+
+def _name_key(person: Person | _Row) -> str:
+    name = _fold(f"{person.first_name} {getattr(person, 'last_name', '')}")
+    return f"{name}|{person.postcode}" if name and person.postcode else ""
+
+
 def keys(person: Person | _Row) -> dict[str, str]:
     """The keys a person is compared by (an empty key matches nothing)."""
-    last_name = getattr(person, "last_name", "")
-    name = fold(f"{person.first_name} {last_name}")
     return {
-        "email": fold(getattr(person, "email", "") or ""),
+        "email": _fold(getattr(person, "email", "") or ""),
         "phone": _phone_key(person.phone),
-        "name_postcode": f"{name}|{person.postcode}" if name and person.postcode else "",
+        "name_postcode": _name_key(person),
     }
 
 
@@ -175,10 +186,28 @@ def find_all() -> dict[str, list[DuplicatePair]]:
 
 
 def of(person: Person) -> list[DuplicatePair]:
-    """The likely duplicates of one person (for their page)."""
+    """The likely duplicates of one person (for their page): the same pairs `find` flags,
+    found by comparing the others with this one only (cheap keys first)."""
     if person.anonymised_at is not None:
         return []
-    return _pairs(kind_of(person), _rows(kind_of(person)), only=person.id)
+    kind, mine = kind_of(person), keys(person)
+    sharing: list[_Row] = []
+    for row in _rows(kind):
+        if row.id == person.id:
+            continue
+        if (
+            (row.postcode == person.postcode and mine["name_postcode"] == _name_key(row))
+            or (mine["phone"] and row.phone and mine["phone"] == _phone_key(row.phone))
+            or (mine["email"] and row.email and mine["email"] == _fold(row.email))
+        ):
+            sharing.append(row)
+    if not sharing:
+        return []
+    me = _Row(person.id, person.first_name, "", "", person.phone, person.postcode)
+    if isinstance(person, Volunteer):
+        me = _Row(person.id, person.first_name, person.last_name, person.email, person.phone,
+                  person.postcode)  # fmt: skip
+    return _pairs(kind, [me, *sharing], only=person.id)
 
 
 def other_in(pair: DuplicatePair, person: Person) -> Any:
