@@ -56,8 +56,16 @@ def test_a_coordinator_merges_two_records_of_one_volunteer_on_a_phone(
     expect(page.get_by_text("Mit einem anderen Eintrag zusammengeführt")).to_be_visible()
     check("merged")
 
+    page.get_by_role("link", name="Angaben bearbeiten").click()
+    check("edit")
+    page.get_by_label("Telefon (freiwillig)").fill("0221 777888")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_text("Änderungen gespeichert.")).to_be_visible()
+    # The history shows the change: the number before (from the merge) and after.
+    expect(page.locator("td", has_text="0221 777888")).to_be_visible()
+
     with inside(app):
         assert db.session.get(Volunteer, other.id) is None
         v = db.session.get(Volunteer, kept.id)
-        assert v is not None and v.phone == "+49221444555"
+        assert v is not None and v.phone == "+49221777888"
         assert {lang.code for lang in v.languages} == {"ar", "de", "uk"}

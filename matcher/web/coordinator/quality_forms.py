@@ -4,6 +4,8 @@ The volunteer's fields are the sign-up's own (`SignupForm`) and the self-service
 (`VolunteerOfferForm`): the same words and the same checks everywhere.
 """
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SubmitField
@@ -28,6 +30,12 @@ class VolunteerEditForm(VolunteerOfferForm):
     loaded_at = HiddenField()
     loaded = HiddenField()
     submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The same fields, asked about the volunteer rather than of them.
+        self.slots.label.text = _l("When do they have time?")
+        self.topics.label.text = _l("What would they like to help with?")
 
 
 _ID = Regexp(r"^[1-9][0-9]{0,17}$")
