@@ -15,13 +15,18 @@ from tests.browser.conftest import PHONE, page_width
 from tests.conftest import PASSWORD, inside
 
 
+@pytest.fixture
+def sqlite_only(backend: str) -> None:
+    """Browser tests run on SQLite: skip before the app and the page are made."""
+    if backend != "sqlite":
+        pytest.skip("browser tests run on SQLite")
+
+
 def test_a_coordinator_merges_two_records_of_one_volunteer_on_a_phone(
-    app: Flask, backend: str, page: Page, live_server: str, screenshot: Callable[..., Any],
+    sqlite_only: None, app: Flask, page: Page, live_server: str, screenshot: Callable[..., Any],
     make_agency: Callable[..., Any], make_user: Callable[..., Any],
     make_volunteer: Callable[..., Any],
 ) -> None:  # fmt: skip
-    if backend != "sqlite":
-        pytest.skip("browser tests run on SQLite")
     agency = make_agency(name="Caritas Köln")
     coordinator = make_user("coordinator", agency, email="koordination@caritas.example")
     kept = make_volunteer(agency, first_name="Mira", last_name="Sauer", phone="")
