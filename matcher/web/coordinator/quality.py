@@ -19,7 +19,7 @@ from matcher.domain import phones
 from matcher.domain.errors import Conflict, Invalid
 from matcher.domain.vocab import mask_to_slots
 from matcher.models import Newcomer, ProfileChange, Volunteer
-from matcher.services.people import duplicates, profile_history, profiles
+from matcher.services.people import duplicates, merging, profile_history, profiles
 from matcher.services.platform import vocabulary
 from matcher.web import common, messages
 from matcher.web.coordinator import bp
@@ -249,7 +249,7 @@ def _merge_view(model: type[Volunteer] | type[Newcomer], person_id: int) -> Resp
     if request.method == "GET":
         form = MergeForm(formdata=None)
         form.other.data = str(other.id)
-        plan = duplicates.plan(kept, other)
+        plan = merging.plan(kept, other)
         return render_template(
             "coordinator/merge.html",
             plan=plan,
@@ -263,7 +263,7 @@ def _merge_view(model: type[Volunteer] | type[Newcomer], person_id: int) -> Resp
     if not form.validate_on_submit():
         abort(400)
     common.back_to(f"coordinator.{kind}_merge", **{f"{kind}_id": kept.id})
-    duplicates.merge(kept, other, common.actor())
+    merging.merge(kept, other, common.actor())
     return common.done(
         _("The two records are merged into this one."), endpoint, **{f"{kind}_id": kept.id}
     )
