@@ -220,16 +220,25 @@ def duplicates_page() -> str:
     )
 
 
-def _pair(model: type[Volunteer] | type[Newcomer], person_id: int) -> tuple[Any, Any]:
-    """The person of the path and the other one of the form or ?with= (both the agency's)."""
+def _pair(
+    model: type[Volunteer] | type[Newcomer], person_id: int, other_id: str | None
+) -> tuple[Any, Any]:
+    """The person of the path and the other one (both the agency's, neither erased)."""
     person = common.one(model, person_id)
-    raw = request.form.get("other") if request.method == "POST" else request.args.get("with")
-    if raw is None or not raw.isdigit() or not 0 < int(raw) < 10**18:
-        abort(400 if request.method == "POST" else 404)
-    other = common.one(model, int(raw))
+    if other_id is None or not other_id.isdigit() or not 0 < int(other_id) < 10**18:
+        abort(404)
+    other = common.one(model, int(other_id))
     if person.anonymised_at is not None or other.anonymised_at is not None:
         abort(404)
     return person, other
+
+
+def _posted_other(model: type[Volunteer] | type[Newcomer], person_id: int, form: Any) -> str:
+    """The other record named by a POSTed form (the path's person is checked first)."""
+    common.one(model, person_id)
+    if not form.validate_on_submit():
+        abort(400)
+    return str(form.other.data)
 
 
 def _merge_view(model: type[Volunteer] | type[Newcomer], person_id: int) -> ResponseReturnValue:
@@ -245,8 +254,8 @@ def _merge_view(model: type[Volunteer] | type[Newcomer], person_id: int) -> Resp
             person=person,
             dismiss=NotDuplicateForm(formdata=None),
         )
-    kept, other = _pair(model, person_id)
     if request.method == "GET":
+        kept, other = _pair(model, person_id, request.args.get("with"))
         form = MergeForm(formdata=None)
         form.other.data = str(other.id)
         plan = merging.plan(kept, other)
@@ -260,8 +269,7 @@ def _merge_view(model: type[Volunteer] | type[Newcomer], person_id: int) -> Resp
             table_labels=TABLE_LABELS,
         )
     form = MergeForm()
-    if not form.validate_on_submit():
-        abort(400)
+    kept, other = _pair(model, person_id, _posted_other(model, person_id, form))
     common.back_to(f"coordinator.{kind}_merge", **{f"{kind}_id": kept.id})
     merging.merge(kept, other, common.actor())
     return common.done(
@@ -282,10 +290,8 @@ def newcomer_merge(newcomer_id: int) -> ResponseReturnValue:
 
 
 def _not_duplicate(model: type[Volunteer] | type[Newcomer], person_id: int) -> ResponseReturnValue:
-    first, second = _pair(model, person_id)
     form = NotDuplicateForm()
-    if not form.validate_on_submit():
-        abort(400)
+    first, second = _pair(model, person_id, _posted_other(model, person_id, form))
     duplicates.dismiss(first, second, common.actor())
     return common.done(_("Marked as two different people."), "coordinator.duplicates_page")
 
