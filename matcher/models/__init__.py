@@ -12,6 +12,7 @@ from matcher.models.match import Match, MatchEvent
 from matcher.models.newcomer import Newcomer
 from matcher.models.outbox import OutboxMessage
 from matcher.models.pair_rule import PairRule
+from matcher.models.profile import DuplicateDismissal, ProfileChange
 from matcher.models.run import MatchRun
 from matcher.models.search import need_trigrams
 from matcher.models.second_factor import RecoveryCode, SecondFactor
@@ -28,6 +29,7 @@ __all__ = [
     "CheckIn",
     "ConsentRecord",
     "DocumentText",
+    "DuplicateDismissal",
     "FirstMeeting",
     "ImportJob",
     "Match",
@@ -39,6 +41,7 @@ __all__ = [
     "PairRule",
     "RecoveryCode",
     "SecondFactor",
+    "ProfileChange",
     "TenantScoped",
     "User",
     "Volunteer",

@@ -112,6 +112,24 @@ def _table() -> dict[str, Render]:
         # People
         "erased": lambda p: gettext("This person's data has been erased."),
         "bad_details": lambda p: gettext("Please check the marked fields."),
+        # Data quality (matcher.services.people.profiles, duplicates)
+        "volunteer_email_taken": lambda p: gettext(
+            "Another volunteer of this agency has this email address. If it is the same "
+            "person, merge the two records instead."
+        ),
+        "merge_same": lambda p: gettext("A record cannot be merged with itself."),
+        "merge_open_matches": lambda p: gettext(
+            "Both newcomers have an open proposal or Patenschaft, and a newcomer can have only "
+            "one. Please end or reject one of them first, then merge."
+        ),
+        "merge_capacity": lambda p: gettext(
+            "Together the two volunteers have more than three open proposals or Patenschaften. "
+            "Please end or reject some first, then merge."
+        ),
+        "merge_conflict": lambda p: gettext(
+            "The two records cannot be merged: some of their entries would clash. Nothing "
+            "was changed."
+        ),
         # Reaching a newcomer (matcher.domain.contact)
         "bad_phone": lambda p: gettext(
             "Please enter a phone number, e.g. 0221 123456 or +963 11 223 4567 "

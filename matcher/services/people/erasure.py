@@ -28,6 +28,7 @@ from matcher.models import (
     Newcomer,
     NewcomerLanguage,
     PairRule,
+    ProfileChange,
     User,
     Volunteer,
     VolunteerLanguage,
@@ -48,6 +49,7 @@ def erase_volunteer(volunteer: Volunteer, actor: User | None, *, on: date) -> tr
         delete(VolunteerLanguage).where(VolunteerLanguage.volunteer_id == volunteer.id)
     )
     db.session.execute(delete(ConsentRecord).where(ConsentRecord.volunteer_id == volunteer.id))
+    _forget_profile_history(ProfileChange.volunteer_id == volunteer.id)
     # Mails to them (sent or queued) carry their name and address too.
     outbox.forget_address(volunteer.email)
     db.session.expire(volunteer, ["languages", "consents"])
@@ -88,6 +90,7 @@ def erase_newcomer(newcomer: Newcomer, actor: User | None, *, on: date) -> trans
     _wipe_match_text(Match.newcomer_id == newcomer.id)
     db.session.execute(delete(NewcomerLanguage).where(NewcomerLanguage.newcomer_id == newcomer.id))
     db.session.execute(delete(ConsentRecord).where(ConsentRecord.newcomer_id == newcomer.id))
+    _forget_profile_history(ProfileChange.newcomer_id == newcomer.id)
     db.session.expire(newcomer, ["languages", "consents"])
     newcomer.first_name = ""
     newcomer.contact_note = ""
@@ -135,6 +138,15 @@ def _wipe_match_text(side: ColumnElement[bool]) -> None:
         .execution_options(synchronize_session="fetch")
     )
     db.session.execute(update(MatchEvent).where(MatchEvent.match_id.in_(ids)).values(note=""))
+
+
+# --------------------------------------------------------------------------- data quality
+
+
+def _forget_profile_history(side: ColumnElement[bool]) -> None:
+    """The history of the person's details (`services.people.profile_history`): its old and
+    new values are the person's data too (names, addresses, numbers), so it goes."""
+    db.session.execute(delete(ProfileChange).where(side))
 
 
 def erase_person(

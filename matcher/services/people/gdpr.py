@@ -33,7 +33,7 @@ from matcher.models import (
 )
 from matcher.models.search import fold, matches_every_word
 from matcher.services.lists import imports
-from matcher.services.people import erasure, signup
+from matcher.services.people import erasure, profile_history, signup
 from matcher.services.platform import outbox
 
 FORMAT = "matcher.person-data/1"
@@ -147,6 +147,18 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
         "notes_left_out": notes_left_out,
         "processing_log": [{"at": _value(e.at), "action": e.action} for e in log],
     }
+    # Data quality: the history of the person's details, oldest first (who changed them is
+    # said by role, never by a staff member's name).
+    data["profile_history"] = [
+        {
+            "at": _value(c.at),
+            "field": c.field,
+            "old_value": c.old_value,
+            "new_value": c.new_value,
+            "source": c.source,
+        }
+        for c in reversed(profile_history.history(person))
+    ]
     audit.about(f"{kind}.data_export", person, actor)
     return data
 

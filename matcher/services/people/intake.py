@@ -24,7 +24,7 @@ from matcher.domain.vocab import (
 )
 from matcher.extensions import db
 from matcher.models import Agency, Newcomer, NewcomerLanguage, User, utcnow
-from matcher.services.people import consents
+from matcher.services.people import consents, profile_history
 from matcher.services.platform import vocabulary
 
 
@@ -171,8 +171,12 @@ def update_details(
     lat, lon = _check(details)
     _claim(newcomer, loaded_at)
     db.session.refresh(newcomer)
+    before = profile_history.snapshot(newcomer)
     _apply(newcomer, details, lat, lon)
     audit.about("newcomer.update", newcomer, actor)
+    profile_history.record(
+        newcomer, before, profile_history.snapshot(newcomer), actor, "coordinator"
+    )
 
 
 def change_status(newcomer: Newcomer, change: str, actor: User, *, on: date) -> None:

@@ -29,7 +29,7 @@ from matcher.models import (
     VolunteerLanguage,
     utcnow,
 )
-from matcher.services.people import erasure
+from matcher.services.people import erasure, profile_history
 from matcher.services.platform import notices, outbox, tokens, vocabulary
 
 
@@ -154,6 +154,7 @@ def update_profile(
     vocabulary.check_profile(languages, slots, capacity)
     if not set(topics) <= set(TOPICS):
         raise Invalid("bad_details", field="topics")
+    before = profile_history.snapshot(volunteer)
     current_codes = {lang.code: lang for lang in volunteer.languages}
     for code in set(current_codes) - set(languages):
         volunteer.languages.remove(current_codes[code])
@@ -166,6 +167,7 @@ def update_profile(
     volunteer.capacity = capacity
     volunteer.topics = sorted(set(topics))
     audit.about("volunteer.self_update", volunteer, None)
+    profile_history.record(volunteer, before, profile_history.snapshot(volunteer), None, "self")
 
 
 def set_language(volunteer: Volunteer, code: str) -> None:

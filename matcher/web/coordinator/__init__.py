@@ -20,6 +20,7 @@ from matcher.web.coordinator import (  # noqa: E402,F401  (registers the views)
     matching,
     pair_rules,
     patenschaften,
+    quality,
     reports,
     routes,
 )
