@@ -140,6 +140,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # this (0: always); smaller files are checked and imported in the request, which
         # takes well under a second for this many (benchmarks/lists_results.md).
         "IMPORT_JOB_ROWS": 2000,
+        # "Heute zu tun" on the dashboard (matcher/services/matching/workqueue.py): a
+        # proposal left undecided for more than this many days is listed there
+        # (environment: MATCHER_PROPOSAL_STALE_DAYS).
+        "PROPOSAL_STALE_DAYS": 7,
     }
 
 

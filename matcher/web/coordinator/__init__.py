@@ -20,4 +20,5 @@ from matcher.web.coordinator import (  # noqa: E402,F401  (registers the views)
     matching,
     patenschaften,
     routes,
+    workqueue,
 )
