@@ -12,7 +12,7 @@ Results are plain data (`Item`, `Kind`); the web layer turns them into links.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
@@ -273,7 +273,7 @@ def _attention_items(rows: list[Any], on: date) -> list[Item]:
 
 def _proposals(agency_id: int, on: date, stale_days: int, run: MatchRun | None) -> Select[Any]:
     """Proposals undecided for more than `stale_days` days, the oldest first."""
-    cutoff = datetime.combine(on - timedelta(days=stale_days), datetime.min.time())
+    cutoff = datetime.combine(on - timedelta(days=stale_days), time.min, tzinfo=UTC)
     return (
         select(Match)
         .where(
