@@ -1,8 +1,8 @@
-""""Heute zu tun": each kind of the work queue appears when its condition holds and goes
+""" "Heute zu tun": each kind of the work queue appears when its condition holds and goes
 when a coordinator has handled it, only ever with the coordinator's own agency's items."""
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -67,13 +67,11 @@ def seed(
     signup = make_volunteer(agency, first_name=f"{p}Sina", status="applied")
     make_volunteer(agency, first_name=f"{p}Ulla", status="applied", email_confirmed_at=None)
     ids["signup"] = signup.id
-    cert = dict(certificate_inspected_on=on - timedelta(days=30), certificate_result="clear")
+    cert = {"certificate_inspected_on": on - timedelta(days=30), "certificate_result": "clear"}
     ids["expiring"] = make_volunteer(
         agency, first_name=f"{p}Carla", certificate_issued_on=_years_ago(on, 5, 20), **cert
     ).id
-    make_volunteer(
-        agency, first_name=f"{p}Gerd", certificate_issued_on=_years_ago(on, 2), **cert
-    )
+    make_volunteer(agency, first_name=f"{p}Gerd", certificate_issued_on=_years_ago(on, 2), **cert)
     expired = make_volunteer(
         agency, first_name=f"{p}Emil", certificate_issued_on=_years_ago(on, 5, -10), **cert
     )
@@ -202,9 +200,7 @@ def test_each_kind_is_listed_while_it_holds_and_goes_when_handled(
     # A new run found her a possible volunteer (the latest finished run counts).
     persist(app, MatchRun(agency_id=a.id, status="finished", finished_at=utcnow(), unmatched=[]))
 
-    assert {k: v.count for k, v in queue_of(app, a).items()} == dict.fromkeys(
-        workqueue.KINDS, 0
-    )
+    assert {k: v.count for k, v in queue_of(app, a).items()} == dict.fromkeys(workqueue.KINDS, 0)
     html = client.get("/dashboard").get_data(as_text=True)
     assert "Keine Anmeldung wartet." in html and "ASina" not in html
     # Agency B's queue was not touched by any of it.
