@@ -62,9 +62,10 @@ def test_opted_in_coordinators_get_one_digest_a_week_that_opens_their_dashboard(
     client = app.test_client()
     login(client, kim)
     dashboard = client.get("/dashboard").get_data(as_text=True)
-    assert 'name="weekly_digest"' in dashboard and "checked" not in dashboard.split(
-        'name="weekly_digest"'
-    )[1].split(">")[0]
+    assert (
+        'name="weekly_digest"' in dashboard
+        and "checked" not in dashboard.split('name="weekly_digest"')[1].split(">")[0]
+    )
     assert client.post("/today/digest", data={"weekly_digest": "y"}).status_code == 302
     with inside(app):
         assert db.session.get(User, kim.id).weekly_digest is True  # type: ignore[union-attr]
