@@ -31,7 +31,8 @@ Factory = Callable[..., Any]
 
 
 def _years_ago(on: date, years: int, days: int = 0) -> date:
-    return on.replace(year=on.year - years) + timedelta(days=days)
+    day = min(on.day, 28) if on.month == 2 else on.day  # no 29 February five years ago
+    return on.replace(year=on.year - years, day=day) + timedelta(days=days)
 
 
 def _match(app: Flask, agency: Agency, v: Volunteer, n: Newcomer, status: str, **extra: Any) -> int:
@@ -270,12 +271,15 @@ def test_the_certificate_letter_is_german_printable_and_the_agencys_own(
     page = client.get(f"/volunteers/{ids['expiring']}/certificate-letter")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    expires = _years_ago(today(), 5, 20)
-    expires_text = f"{expires.day}. {GERMAN_MONTHS[expires.month - 1]} {expires.year}"
+    issued = _years_ago(today(), 5, 20)
+    last_valid = _years_ago(issued, -5) - timedelta(days=1)
+    issued_text, last_text = (f"{d.day}. {GERMAN_MONTHS[d.month - 1]} {d.year}"
+                              for d in (issued, last_valid))  # fmt: skip
     for text in (
         "Agentur A", "ACarla", "Muster", "50823", "erweitertes Führungszeugnis",
         "Gebührenbefreiung", "§ 30a", "JVKostG", "ehrenamtlich und unentgeltlich",
-        "Unterschrift und Stempel", "css/documents.css", "data-print", expires_text,
+        "Unterschrift und Stempel", "css/documents.css", "data-print", issued_text,
+        f"bis einschließlich {last_text}",
     ):  # fmt: skip
         assert text in html, text
     expired = client.get(f"/volunteers/{ids['expired']}/certificate-letter")

@@ -6,7 +6,7 @@ The dashboard (`routes.dashboard`) shows the first items of each kind; the queri
 the same.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from babel.dates import format_date
 from flask import abort, current_app, render_template, request
@@ -66,6 +66,8 @@ def certificate_letter(volunteer_id: int) -> str:
         v=v,
         agency=acting.agency(),
         expires_on=expires,
+        # The rule gives the first day that no longer counts; the letter names the last.
+        last_valid_on=expires - timedelta(days=1) if expires is not None else None,
         on=today(),
         de_date=_german_date,
     )
