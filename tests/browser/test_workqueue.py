@@ -1,4 +1,4 @@
-""""Heute zu tun" in a real browser, at desktop and phone width: every kind shown with its
+""" "Heute zu tun" in a real browser, at desktop and phone width: every kind shown with its
 items, accessible, nothing wider than the phone; the certificate letter too."""
 
 from collections.abc import Callable
