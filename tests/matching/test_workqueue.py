@@ -176,7 +176,12 @@ def test_each_kind_is_listed_while_it_holds_and_goes_when_handled(
         assert name in html, name
     assert "BSina" not in html and "BNora" not in html
     assert f"/volunteers/{ids['expired']}/certificate-letter" in html
-    assert "ASina" in client.get("/today?kind=signups").get_data(as_text=True)
+    listed = client.get("/today?kind=signups").get_data(as_text=True)
+    assert "ASina" in listed and "BSina" not in listed and "AUlla" not in listed
+    assert "AFritz" not in html  # proposed two days ago: not yet stale ...
+    app.config["PROPOSAL_STALE_DAYS"] = 1
+    assert "AFritz" in client.get("/dashboard").get_data(as_text=True)  # ... after one day
+    app.config["PROPOSAL_STALE_DAYS"] = 7
     assert client.get("/today?kind=nonsense").status_code == 404
 
     # Handled, each where its link leads.
