@@ -152,6 +152,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # After the password, how long the code may take, and how many tries per account.
         "TOTP_PENDING_MINUTES": 5,
         "TOTP_LIMIT": "5 per minute; 20 per hour",
+        # "Heute zu tun" on the dashboard (matcher/services/matching/workqueue.py): a
+        # proposal left undecided for more than this many days is listed there
+        # (environment: MATCHER_PROPOSAL_STALE_DAYS).
+        "PROPOSAL_STALE_DAYS": 7,
     }
 
 

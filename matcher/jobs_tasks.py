@@ -12,7 +12,10 @@ tenancy scope it names — like a request or a command:
   import of a large list (`perform_import`): the rows and "finished" commit together, or
   nothing is written;
 - `imports.reap` (every agency's import jobs, every minute) records as failed the import
-  jobs whose worker is gone.
+  jobs whose worker is gone;
+- `digest.send` (every agency, hourly from 6 to 18 UTC) queues this week's "Heute zu tun"
+  digest for each coordinator who opted in and has none yet (`send_digests`, also what
+  `flask digest send` does): once a week each, so a missed hour costs nothing.
 
 Exports stay in the request: measured, the largest takes about a second
 (`benchmarks/lists.py`). Imports above `IMPORT_JOB_ROWS` rows are jobs; smaller ones are
@@ -35,7 +38,7 @@ from matcher.extensions import db
 from matcher.models import Agency, ImportJob, MatchRun, User, today
 from matcher.models.background import BackgroundWork
 from matcher.services.lists import import_jobs, imports
-from matcher.services.matching import run, runs
+from matcher.services.matching import digest, run, runs, workqueue
 from matcher.services.platform import background
 
 if TYPE_CHECKING:
@@ -47,6 +50,7 @@ RUN_MATCHING = "matching.run"
 REAP_RUNS = "matching.reap"
 RUN_IMPORT = "imports.run"
 REAP_IMPORTS = "imports.reap"
+SEND_DIGESTS = "digest.send"
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +80,17 @@ def register(app: Flask, huey: Huey) -> None:
         with app.app_context():
             reap_imports()
 
+    @huey.periodic_task(crontab(minute="5", hour="6-18"), name=SEND_DIGESTS)
+    def send_weekly_digests() -> None:
+        with app.app_context():
+            send_digests()
+
     app.extensions[TASKS] = {
         RUN_MATCHING: run_matching,
         REAP_RUNS: reap_runs,
         RUN_IMPORT: run_import,
         REAP_IMPORTS: reap_import_jobs,
+        SEND_DIGESTS: send_weekly_digests,
     }
 
 
@@ -232,6 +242,20 @@ def perform_import(import_job_id: int, agency_id: int) -> None:
 def reap_imports() -> list[int]:
     """Record every agency's lost import jobs as failed, as one unit of work; their ids."""
     return _reap_everywhere(import_jobs.reap)
+
+
+def send_digests() -> int:
+    """Queue this week's digests (every agency's coordinators who opted in) as one unit of
+    work; return how many were queued."""
+    stale = int(current_app.config.get("PROPOSAL_STALE_DAYS", workqueue.PROPOSAL_STALE_DAYS))
+    try:
+        with tenancy.all_agencies():
+            sent = digest.send(today(), stale_days=stale)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return len(sent)
 
 
 def task(name: str, app: Flask | None = None) -> Any:

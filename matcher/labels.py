@@ -102,6 +102,21 @@ ATTENTION_LABELS = {
         "The newcomer has withdrawn their consent to matching. Please talk with both and "
         "decide whether the Patenschaft goes on or ends."
     ),
+    "volunteer_paused": _l(
+        "The volunteer has paused in their profile while this Patenschaft runs. Please talk "
+        "with both and decide whether it pauses, goes on or ends."
+    ),
+    "volunteer_left": _l(
+        "The volunteer has deleted their data; this Patenschaft was ended. Please tell the "
+        "newcomer and look for a new volunteer."
+    ),
+}
+#: Short names of the attention flags, for the work queue on the dashboard.
+ATTENTION_SHORT_LABELS = {
+    "volunteer_withdrew_consent": _l("volunteer withdrew consent"),
+    "newcomer_withdrew_consent": _l("newcomer withdrew consent"),
+    "volunteer_paused": _l("volunteer paused"),
+    "volunteer_left": _l("volunteer left"),
 }
 WAIT_BUCKET_LABELS = {
     "under_1": _l("under 1 month"),
@@ -325,3 +340,22 @@ MATCHING_STAGE_LABELS = {
     "score": _l("… reaching the minimum score"),
 }
 PAIR_RULE_LABELS = {"pin": _l("pinned"), "forbid": _l("never proposed")}
+#: The kinds of "Heute zu tun" on the dashboard and in the weekly digest
+#: (matcher/services/matching/workqueue.py).
+WORK_QUEUE_LABELS = {
+    "signups": _l("New sign-ups waiting for an interview"),
+    "certificates": _l("Certificates of good conduct to renew"),
+    "checkins": _l("Check-ins overdue or not going well"),
+    "attention": _l("Patenschaften that need your decision"),
+    "proposals": _l("Proposals waiting for a decision"),
+    "no_volunteer": _l("Newcomers with no possible volunteer"),
+}
+#: What "none" looks like for each kind.
+WORK_QUEUE_EMPTY = {
+    "signups": _l("No sign-up is waiting."),
+    "certificates": _l("No certificate runs out within eight weeks."),
+    "checkins": _l("No check-in is overdue or yellow or red."),
+    "attention": _l("Nothing to decide."),
+    "proposals": _l("No proposal is waiting that long."),
+    "no_volunteer": _l("Every waiting newcomer had a possible volunteer in the last run."),
+}

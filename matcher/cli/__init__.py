@@ -53,7 +53,7 @@ def every_agency(command: F) -> F:
 
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
-    from matcher.cli import backup, jobs, lists, matching, outbox, security, setup
+    from matcher.cli import backup, digest, jobs, lists, matching, outbox, security, setup
 
     for command in (setup.create_agency, setup.create_user, setup.demo_data, setup.demo_logins):
         app.cli.add_command(command)
@@ -65,3 +65,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup.group)
     app.cli.add_command(jobs.group)
     app.cli.add_command(security.group)
+    app.cli.add_command(digest.group)

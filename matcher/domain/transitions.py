@@ -87,7 +87,9 @@ VOLUNTEER = Machine(
     {
         # After the interview; also brings back a paused or former volunteer.
         "activate": Transition(("applied", "paused", "inactive"), "active", ("ready",)),
-        "pause": Transition(("active",), "paused", (), ("drop_proposals", "tell")),
+        "pause": Transition(
+            ("active",), "paused", (), ("drop_proposals", "flag_when_self_service", "tell")
+        ),
         "resume": Transition(("paused",), "active", ("ready",), ("tell",), button=False),
         "deactivate": Transition(
             ("applied", "active", "paused"),
@@ -114,7 +116,7 @@ VOLUNTEER = Machine(
             VOLUNTEER_STATUSES,
             "inactive",
             (),
-            ("drop_proposals", "end_matches", "tell"),
+            ("drop_proposals", "end_matches", "flag_when_self_service", "tell"),
             button=False,
         ),
     },
@@ -377,6 +379,22 @@ def _flag_running_matches(step: _Step) -> None:
         match.attention_since = utcnow()
 
 
+def _flag_when_self_service(step: _Step) -> None:
+    """A volunteer paused or left on their own: their Patenschaften are flagged for the
+    coordinator's work queue (running ones that go on, and those that just ended). A
+    coordinator who made the change knows of it already."""
+    if step.actor is not None:
+        return
+    if step.change == "pause":
+        flagged, code = _person_matches(step, DECIDED_MATCH_STATUSES), "volunteer_paused"
+    else:
+        flagged = [m for m in _person_matches(step, ("ended",)) if m.id in step.outcome.ended]
+        code = "volunteer_left"
+    for match in flagged:
+        match.attention = code
+        match.attention_since = utcnow()
+
+
 def _remove_certificate(step: _Step) -> None:
     """§72a: the inspection record goes when the volunteer leaves."""
     volunteer = step.subject
@@ -460,6 +478,7 @@ EFFECTS: dict[str, Callable[[_Step], None]] = {
     "end_unstarted_matches": _end_unstarted_matches,
     "flag_running_matches": _flag_running_matches,
     "remove_certificate": _remove_certificate,
+    "flag_when_self_service": _flag_when_self_service,
     "tell": _tell,
     "restart_waiting": _restart_waiting,
     "newcomer_matched": _newcomer_matched,

@@ -84,7 +84,13 @@ END_REASONS: Final = (
 #: End reasons after which the newcomer does not wait for another volunteer.
 CLOSING_END_REASONS: Final = ("goal_reached", "moved_away")
 #: Why a running Patenschaft needs the coordinator's eye (shown until they clear it).
-MATCH_ATTENTIONS: Final = ("volunteer_withdrew_consent", "newcomer_withdrew_consent")
+MATCH_ATTENTIONS: Final = (
+    "volunteer_withdrew_consent",
+    "newcomer_withdrew_consent",
+    # The volunteer paused in their profile, or deleted their data, while it was open.
+    "volunteer_paused",
+    "volunteer_left",
+)
 CERTIFICATE_RESULTS: Final = ("clear", "entries")
 CONSENT_PURPOSES: Final = ("matching", "contact_sharing")
 CONSENT_CHANNELS: Final = ("online", "paper", "in_person", "interpreter")

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.domain.vocab import ROLES
@@ -35,6 +35,10 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The weekly "Heute zu tun" mail (matcher/services/matching/digest.py): opted in, and
+    # the ISO week ("2026-W48") of the last one queued, so a week gets at most one.
+    weekly_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_digest_week: Mapped[str | None] = mapped_column(String(8))
 
     agency: Mapped[Agency | None] = relationship()
 

@@ -35,4 +35,4 @@ def test_the_jobs_are_registered_on_each_apps_queue(tmp_path: Path) -> None:
         registry._registry
     ), registry._registry  # fmt: skip
     assert [t.__name__ for t in registry._periodic_tasks] == [
-        jobs_tasks.REAP_RUNS, jobs_tasks.REAP_IMPORTS]  # fmt: skip
+        jobs_tasks.REAP_RUNS, jobs_tasks.REAP_IMPORTS, jobs_tasks.SEND_DIGESTS]  # fmt: skip

@@ -23,4 +23,5 @@ from matcher.web.coordinator import (  # noqa: E402,F401  (registers the views)
     quality,
     reports,
     routes,
+    workqueue,
 )

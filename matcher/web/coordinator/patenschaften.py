@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from matcher.domain import transitions
 from matcher.labels import MATCH_STATUS_LABELS, choices
 from matcher.models import CheckIn, Match, today
-from matcher.services.matching import checkins, lifecycle, views
+from matcher.services.matching import checkins, lifecycle, views, workqueue
 from matcher.web import common
 from matcher.web.coordinator import bp
 from matcher.web.coordinator.matching_forms import (
@@ -33,6 +33,7 @@ def patenschaften() -> str:
         form=form,
         page=page,
         lights=views.latest_lights([m.id for m in page.items]),
+        overdue=workqueue.checkin_states([m.id for m in page.items], today()),
     )
 
 

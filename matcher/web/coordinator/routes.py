@@ -25,7 +25,7 @@ from matcher.labels import (
     choices,
 )
 from matcher.models import Newcomer, Volunteer, today
-from matcher.services.matching import views
+from matcher.services.matching import views, workqueue
 from matcher.services.people import (
     certificates,
     consents,
@@ -37,6 +37,7 @@ from matcher.services.people import (
 from matcher.services.platform.administration import agencies as agencies_to_choose
 from matcher.web import acting, common, messages
 from matcher.web.coordinator import bp
+from matcher.web.coordinator import workqueue as workqueue_views
 from matcher.web.coordinator.forms import (
     CertificateForm,
     ConsentGiveForm,
@@ -47,6 +48,7 @@ from matcher.web.coordinator.forms import (
     PeopleFilterForm,
     StatusForm,
 )
+from matcher.web.coordinator.workqueue_forms import DigestForm
 
 
 @bp.route("/dashboard")
@@ -55,11 +57,19 @@ def dashboard() -> str:
     if not acting.has_agency():
         return render_template("coordinator/choose_agency.html", agencies=agencies_to_choose())
     agency = acting.agency()
+    user = common.actor()
     return render_template(
         "coordinator/dashboard.html",
         counts=directory.counts(),
         overview=views.overview(agency, today()),
         agency=agency,
+        work=workqueue.today_list(agency.id, today(), stale_days=workqueue_views.stale_days()),
+        stale_days=workqueue_views.stale_days(),
+        digest_form=(
+            DigestForm(formdata=None, weekly_digest=user.weekly_digest)
+            if user.role == "coordinator"
+            else None
+        ),
     )
 
 
