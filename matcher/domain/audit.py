@@ -27,6 +27,7 @@ OBJECT_TYPES = {
     "users": "user",
     "document_texts": "document_text",
     "first_meetings": "first_meeting",
+    "onboarding_steps": "onboarding_step",
 }
 
 
