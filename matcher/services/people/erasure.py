@@ -31,6 +31,7 @@ from matcher.models import (
     VolunteerLanguage,
     utcnow,
 )
+from matcher.services.people import households, onboarding
 from matcher.services.platform import outbox
 
 
@@ -65,6 +66,9 @@ def erase_volunteer(volunteer: Volunteer, actor: User | None, *, on: date) -> tr
     volunteer.certificate_result = None
     volunteer.certificate_inspected_by_id = None
     volunteer.token_version += 1
+    # Households and onboarding (issue 13): the family offer, and the steps they did.
+    households.apply_offer(volunteer, households.FamilyOffer())
+    onboarding.forget(volunteer)
     volunteer.anonymised_at = utcnow()
     db.session.flush()
     return outcome
@@ -92,7 +96,8 @@ def erase_newcomer(newcomer: Newcomer, actor: User | None, *, on: date) -> trans
     newcomer.lat = newcomer.lon = None
     newcomer.slots = 0
     newcomer.topics = []
-    newcomer.minors = False
+    # Households (issue 13): no children's ages, needs or size stay (nor `minors`).
+    households.apply_household(newcomer, households.Household(), minors=False)
     newcomer.mentor_gender = None
     newcomer.anonymised_at = utcnow()
     db.session.flush()

@@ -31,7 +31,7 @@ from matcher.models import (
     utcnow,
 )
 from matcher.models.search import fold, matches_every_word
-from matcher.services.people import erasure, signup
+from matcher.services.people import erasure, households, onboarding, signup
 from matcher.services.platform import outbox
 
 FORMAT = "matcher.person-data/1"
@@ -134,6 +134,11 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
         "notes_left_out": notes_left_out,
         "processing_log": [{"at": _value(e.at), "action": e.action} for e in log],
     }
+    # Households and onboarding (issue 13): the household (a newcomer's) or the families
+    # welcomed (a volunteer's), and the onboarding steps a volunteer has done.
+    data["household"] = households.export(person)
+    if isinstance(person, Volunteer):
+        data["onboarding"] = onboarding.export(person)
     audit.about(f"{kind}.data_export", person, actor)
     return data
 

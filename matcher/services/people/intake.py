@@ -22,7 +22,7 @@ from matcher.domain.vocab import (
 )
 from matcher.extensions import db
 from matcher.models import Agency, Newcomer, NewcomerLanguage, User, utcnow
-from matcher.services.people import consents
+from matcher.services.people import consents, households
 from matcher.services.platform import vocabulary
 
 
@@ -43,6 +43,8 @@ class NewcomerDetails:
     contact: Contact = field(default_factory=Contact)
     #: The language of her letters; None: the first she speaks that letters are written in.
     correspondence_language: str | None = None
+    #: Her household: size, children's age bands, needs (`services.people.households`).
+    household: households.Household = field(default_factory=households.Household)
 
 
 @dataclass
@@ -72,6 +74,7 @@ def _check(details: NewcomerDetails) -> tuple[float, float]:
         raise Invalid("bad_details", field="mentor_gender")
     if not set(details.topics) <= set(TOPICS):
         raise Invalid("bad_details", field="topics")
+    details.household = households.checked_household(details.household)
     position = vocabulary.postcode_position(details.postcode)
     if position is None:
         raise Invalid("bad_details", field="postcode")
@@ -105,7 +108,7 @@ def _apply(newcomer: Newcomer, details: NewcomerDetails, lat: float, lon: float)
     newcomer.age_band = details.age_band
     newcomer.slots = slots_to_mask(details.slots)
     newcomer.topics = sorted(set(details.topics))
-    newcomer.minors = details.minors
+    households.apply_household(newcomer, details.household, details.minors)
     newcomer.mentor_gender = details.mentor_gender
     newcomer.phone = details.contact.phone
     newcomer.contact_channel = details.contact.channel

@@ -12,7 +12,7 @@ nobody has done yet is deleted when removed.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from matcher.domain import audit
 from matcher.domain.errors import Conflict, Invalid, NotFound
@@ -244,6 +244,12 @@ def undo(volunteer: Volunteer, step: OnboardingStep, actor: User) -> None:
     db.session.flush()
     db.session.expire(volunteer, ["onboarding_done"])
     audit.about("volunteer.onboarding_undone", volunteer, actor)
+
+
+def forget(volunteer: Volunteer) -> None:
+    """Remove the steps an erased volunteer had done (their notes with them)."""
+    db.session.execute(delete(OnboardingDone).where(OnboardingDone.volunteer_id == volunteer.id))
+    db.session.expire(volunteer, ["onboarding_done"])
 
 
 def export(volunteer: Volunteer) -> list[dict[str, object]]:
