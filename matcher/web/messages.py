@@ -104,6 +104,9 @@ def _table() -> dict[str, Render]:
         "onboarding_too_many_steps": lambda p: gettext(
             "The checklist has the most steps it can have (%(max)d).", max=p.get("max", 0)
         ),
+        "form_field": lambda p: gettext(
+            "%(field)s: %(problem)s", field=p.get("field", ""), problem=p.get("problem", "")
+        ),
         "onboarding_step_archived": lambda p: gettext("This step is archived."),
         "onboarding_note_too_long": lambda p: gettext(
             "The note is longer than %(max)d characters.", max=p.get("max", 0)

@@ -462,8 +462,16 @@ VOLUNTEER_FIELDS = (
     Field(
         "max_household",
         False,
-        ("haushaltbiszu", "haushaltbiszupersonen", "maxhaushalt", "maxhaushaltsgrosse",
-         "maxpersonen", "maxhousehold", "householdupto", "householduptopeople"),
+        (
+            "haushaltbiszu",
+            "haushaltbiszupersonen",
+            "maxhaushalt",
+            "maxhaushaltsgrosse",
+            "maxpersonen",
+            "maxhousehold",
+            "householdupto",
+            "householduptopeople",
+        ),
         max_household,
     ),
     _CHILD_AGE_BANDS,
@@ -522,8 +530,7 @@ NEWCOMER_FIELDS = (
     Field(
         "household_needs",
         False,
-        ("bedarfderfamilie", "familienbedarf", "haushaltsbedarf", "familyneeds",
-         "householdneeds"),
+        ("bedarfderfamilie", "familienbedarf", "haushaltsbedarf", "familyneeds", "householdneeds"),
         household_needs,
     ),
     Field("waiting_since", False, ("wartetseit", "angemeldetam", "waitingsince", "seit"), day),

@@ -22,7 +22,7 @@ from matcher.domain.errors import Invalid, Refused
 from matcher.domain.vocab import CONSENT_PURPOSES, TOPICS, slots_to_mask
 from matcher.extensions import db
 from matcher.models import Agency, ConsentRecord, Volunteer, VolunteerLanguage, utcnow
-from matcher.services.people import erasure
+from matcher.services.people import erasure, households
 from matcher.services.platform import notices, outbox, tokens, vocabulary
 
 
@@ -133,11 +133,15 @@ def update_profile(
     slots: list[str],
     capacity: int,
     topics: list[str],
+    family: households.FamilyOffer | None = None,
 ) -> None:
-    """Change languages, weekly times, topics and how many Patenschaften at once."""
+    """Change languages, weekly times, topics, how many Patenschaften at once and (when
+    given) the family offer."""
     vocabulary.check_profile(languages, slots, capacity)
     if not set(topics) <= set(TOPICS):
         raise Invalid("bad_details", field="topics")
+    if family is not None:
+        households.apply_offer(volunteer, households.checked_offer(family))
     current_codes = {lang.code: lang for lang in volunteer.languages}
     for code in set(current_codes) - set(languages):
         volunteer.languages.remove(current_codes[code])

@@ -31,6 +31,7 @@ from matcher.services.people import (
     consents,
     directory,
     erasure,
+    households,
     intake,
     screening,
 )
@@ -194,6 +195,11 @@ def _details(form: NewcomerForm) -> intake.NewcomerDetails:
             interpreter_language=form.interpreter_language.data or None,
         ),
         correspondence_language=form.correspondence_language.data or None,
+        household=households.Household(
+            size=form.household_size.data or 1,
+            child_age_bands=list(form.child_age_bands.data or []),
+            needs=list(form.household_needs.data or []),
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from matcher.web.fields import (
     plain_choices,
     strip,
 )
+from matcher.web.household_fields import FamilyOfferFields
 
 
 class LinkRequestForm(FlaskForm):
@@ -36,7 +37,7 @@ class OpenLinkForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Length(max=500)])
 
 
-class ProfileForm(VolunteerOfferForm):
+class ProfileForm(FamilyOfferFields, VolunteerOfferForm):
     """What a volunteer can change themselves."""
 
     languages = LanguagesField(_l("Languages you speak"), min_entries=1)
