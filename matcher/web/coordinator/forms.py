@@ -141,8 +141,9 @@ class NewcomerForm(FlaskForm):
     household_size = IntegerField(
         _l("People in the household (she included)"),
         default=1,
+        # Left out (an older form, a script): one person.
         validators=[
-            InputRequired(REQUIRED),
+            Optional(),
             NumberRange(
                 1,
                 HOUSEHOLD_SIZE_MAX,
