@@ -55,7 +55,7 @@ def test_intake_and_edit_round_trip_the_household_and_children_set_minors(
     edit = staff.get(f"/newcomers/{newcomer_id}/edit").get_data(as_text=True)
     assert 'name="household_size" type="text" value="4"' in edit or 'value="4"' in edit
     assert 'value="0-2" checked' in edit.replace('checked value="0-2"', 'value="0-2" checked') or (
-        'checked' in edit.split('value="0-2"')[0].rsplit("<input", 1)[-1]
+        "checked" in edit.split('value="0-2"')[0].rsplit("<input", 1)[-1]
         or "checked" in edit.split('value="0-2"')[1].split(">", 1)[0]
     )
     # Back to one person without children: stored as such.
@@ -135,12 +135,15 @@ def test_sign_up_and_profile_keep_the_family_offer(
         )  # fmt: skip
     # Ages without "families welcome": a clear message in the volunteer's language.
     other = signup_form(email="b@example.org", child_age_bands=["3-5"])
-    refused = client.post("/signup/awo-koeln?lang=uk", data=other, headers={"Accept-Language": "uk"})
+    refused = client.post(
+        "/signup/awo-koeln?lang=uk", data=other, headers={"Accept-Language": "uk"}
+    )
     assert refused.status_code == 400
     with inside(app):
-        assert db.session.scalars(select(Volunteer)).all() == [v] or len(
-            db.session.scalars(select(Volunteer)).all()
-        ) == 1
+        assert (
+            db.session.scalars(select(Volunteer)).all() == [v]
+            or len(db.session.scalars(select(Volunteer)).all()) == 1
+        )
 
 
 def test_the_profile_changes_the_family_offer(

@@ -76,7 +76,7 @@ def _steps_section() -> dict[str, Any]:
 def _checklist(volunteer: Volunteer) -> dict[str, Any]:
     """What a volunteer page's checklist section shows."""
     return {
-        "items": onboarding.checklist(volunteer),
+        "lines": onboarding.checklist(volunteer),
         "missing": volunteer.missing_onboarding(),
         "tick": TickForm(formdata=None),
         "action": ActionForm(formdata=None),
