@@ -301,11 +301,13 @@ def _household_problems(
     "families welcome" (`matcher.services.people.households`)."""
     bands = record.get("child_age_bands") or []
     if kind == "newcomers":
+        size_column = columns["household_size"]
         if bands and record.get("household_size", 2) < 2:
-            return [RowError(number, columns["household_size"], "children_need_household")]
+            return [RowError(number, size_column, "children_need_household")]
         return []
+    welcome_column = columns["families_welcome"]
     if not record.get("families_welcome") and (bands or record.get("max_household")):
-        return [RowError(number, columns["families_welcome"], "family_details_without_welcome")]
+        return [RowError(number, welcome_column, "family_details_without_welcome")]
     return []
 
 
