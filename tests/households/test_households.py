@@ -2,6 +2,7 @@
 shown, imported, exported and in the Art. 15 export — on both databases."""
 
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from matcher import tenancy
 from matcher.domain.errors import Invalid
 from matcher.extensions import db
-from matcher.models import Agency, Newcomer, User, Volunteer
+from matcher.models import Agency, AuditEvent, Newcomer, User, Volunteer
 from matcher.services.lists import exports, import_fields, imports
 from matcher.services.lists.spreadsheet import Table
 from matcher.services.people import erasure, gdpr, households, selfservice
@@ -34,6 +35,15 @@ def staff(app: Flask, agency: Any, make_user: Callable[..., Any]) -> Any:
     return client
 
 
+def _checked(html: str, name: str) -> set[str]:
+    """The values of the ticked checkboxes called `name`."""
+    found = set()
+    for tag in re.findall(r"<input[^>]*>", html):
+        if f'name="{name}"' in tag and "checked" in tag:
+            found.add(re.search(r'value="([^"]*)"', tag).group(1))  # type: ignore[union-attr]
+    return found
+
+
 def test_intake_and_edit_round_trip_the_household_and_children_set_minors(
     app: Flask, staff: Any, agency: Any
 ) -> None:
@@ -51,13 +61,12 @@ def test_intake_and_edit_round_trip_the_household_and_children_set_minors(
         assert n.minors is True and n.needs_certificate
         newcomer_id = n.id
     page = staff.get(f"/newcomers/{newcomer_id}").get_data(as_text=True)
-    assert "Haushalt" in page and "0–2 Jahre" in page and "Kinderbetreuung" in page
+    assert "Personen im Haushalt" in page and "0–2 Jahre, 6–11 Jahre" in page
+    assert "Kinderbetreuung, Schule" in page
     edit = staff.get(f"/newcomers/{newcomer_id}/edit").get_data(as_text=True)
-    assert 'name="household_size" type="text" value="4"' in edit or 'value="4"' in edit
-    assert 'value="0-2" checked' in edit.replace('checked value="0-2"', 'value="0-2" checked') or (
-        "checked" in edit.split('value="0-2"')[0].rsplit("<input", 1)[-1]
-        or "checked" in edit.split('value="0-2"')[1].split(">", 1)[0]
-    )
+    assert re.search(r'<input[^>]*name="household_size"[^>]*value="4"', edit)
+    assert _checked(edit, "child_age_bands") == {"0-2", "6-11"}
+    assert _checked(edit, "household_needs") == {"childcare", "school"}
     # Back to one person without children: stored as such.
     alone = newcomer_form(minors=None, household_size="1")
     assert staff.post(f"/newcomers/{newcomer_id}/edit", data=alone).status_code == 302
@@ -68,25 +77,19 @@ def test_intake_and_edit_round_trip_the_household_and_children_set_minors(
         )  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"household_size": "1", "child_age_bands": ["3-5"]},  # children, but alone
-        {"household_size": "16"},
-        {"household_size": "0"},
-        {"household_size": "zwei"},
-        {"child_age_bands": ["18-25"], "household_size": "3"},
-        {"household_needs": ["pony"]},
-    ],
-)
-def test_bad_household_input_is_refused_with_a_message(
-    app: Flask, staff: Any, change: dict[str, Any]
-) -> None:
-    response = staff.post("/newcomers/new", data=newcomer_form(**change))
-    assert response.status_code == 400
-    assert 'class="error' in response.get_data(as_text=True) or "error" in response.get_data(
-        as_text=True
-    )
+def test_bad_household_input_is_refused_with_a_message(app: Flask, staff: Any) -> None:
+    for change, message in (
+        ({"household_size": "1", "child_age_bands": ["3-5"]}, "mindestens zwei Personen"),
+        ({"household_size": "16"}, "Zahl von 1 bis 15"),
+        ({"household_size": "0"}, "Zahl von 1 bis 15"),
+        ({"household_size": "zwei"}, "household_size-error"),
+        ({"child_age_bands": ["18-25"], "household_size": "3"}, "child_age_bands"),
+        ({"household_needs": ["pony"]}, "household_needs"),
+    ):
+        response = staff.post("/newcomers/new", data=newcomer_form(**change))
+        assert response.status_code == 400, change
+        page = response.get_data(as_text=True)
+        assert 'class="error"' in page and message in page, change
     with inside(app):
         assert db.session.scalars(select(Newcomer)).first() is None
 
@@ -273,3 +276,30 @@ def test_cell_readers_for_household_columns() -> None:
     assert (mapping["minors"], mapping["household_size"], mapping["child_age_bands"]) == (1, 2, 3)
     mapping = import_fields.suggest_mapping("volunteers", ["Familien willkommen"])
     assert mapping["families_welcome"] == 0
+
+
+def test_a_coordinator_records_the_family_offer_on_the_volunteer_page(
+    app: Flask, staff: Any, agency: Any, make_volunteer: Callable[..., Any],
+    make_agency: Callable[..., Any],
+) -> None:  # fmt: skip
+    v = make_volunteer(agency)
+    page = staff.get(f"/volunteers/{v.id}").get_data(as_text=True)
+    assert "Familien willkommen" in page
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    ok = staff.post(f"/volunteers/{v.id}/household", data={
+        "csrf_token": token, "families_welcome": "y", "max_household": "6",
+        "child_age_bands": ["12-17"],
+    })  # fmt: skip
+    assert ok.status_code == 302
+    with inside(app):
+        got = db.session.get(Volunteer, v.id)
+        assert (got.families_welcome, got.max_household, got.child_age_bands) == (
+            True, 6, ["12-17"],
+        )  # fmt: skip
+        assert "volunteer.household_update" in set(db.session.scalars(select(AuditEvent.action)))
+    bad = staff.post(f"/volunteers/{v.id}/household",
+                     data={"csrf_token": token, "max_household": "4"})  # fmt: skip
+    assert bad.status_code == 400 and "Familie" in bad.get_data(as_text=True)
+    other = make_volunteer(make_agency(slug="other"))
+    assert staff.post(f"/volunteers/{other.id}/household",
+                      data={"csrf_token": token}).status_code == 404  # fmt: skip

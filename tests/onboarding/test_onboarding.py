@@ -1,7 +1,6 @@
 """Volunteer onboarding: the agency's checklist, ticks, and the eligibility rule that
 requires every required step before matching — on both databases."""
 
-import itertools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -51,41 +50,6 @@ def _tick(app: Flask, volunteer_id: int, step_ids: list[int]) -> None:
                 OnboardingDone(agency_id=v.agency_id, volunteer_id=v.id, step_id=step_id)
             )
         db.session.commit()
-
-
-def test_takes_part_requires_every_required_step_in_sql_and_python(
-    app: Flask, make_agency: Callable[..., Any], make_volunteer: Callable[..., Any]
-) -> None:
-    agency, other = make_agency(), make_agency()
-    interview, training, agreement, old = _steps(
-        app, agency,
-        ("Erstgespräch", True, False), ("Schulung", False, False),
-        ("Vereinbarung", True, False), ("Alt", True, True),
-    )  # fmt: skip
-    # Another agency's required step never counts here (and ours never there).
-    _steps(app, other, ("Fremd", True, False))
-    ids = []
-    for done in itertools.chain.from_iterable(
-        itertools.combinations((interview, training, agreement, old), k) for k in range(5)
-    ):
-        v = make_volunteer(agency)
-        _tick(app, v.id, list(done))
-        ids.append((v.id, set(done)))
-    outsider = make_volunteer(other)
-    with inside(app):
-        people = db.session.scalars(select(Volunteer).where(Volunteer.agency_id == agency.id)).all()
-        for rule in ("takes_part", "available"):
-            in_sql = set(db.session.scalars(
-                select(Volunteer.id).where(getattr(Volunteer, rule), Volunteer.agency_id == agency.id)
-            ))  # fmt: skip
-            assert in_sql == {v.id for v in people if getattr(v, rule)}, rule
-        expected = {vid for vid, done in ids if {interview, agreement} <= done}
-        assert in_sql == expected and 0 < len(expected) < len(ids)
-        # The archived required step and the optional one do not matter.
-        missing = {v.id: [s.name for s in v.missing_onboarding()] for v in people}
-        assert missing[ids[0][0]] == ["Erstgespräch", "Vereinbarung"]
-        assert db.session.get(Volunteer, outsider.id).takes_part is False
-        assert db.session.get(Volunteer, outsider.id).refusal() == "volunteer_onboarding_missing"
 
 
 def test_approval_is_refused_while_a_required_step_is_missing(

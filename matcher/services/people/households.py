@@ -14,9 +14,10 @@ columns (`services/matching/problem.py`); this module only checks and stores the
 
 from dataclasses import dataclass, field
 
-from matcher.domain.errors import Invalid
+from matcher.domain import audit
+from matcher.domain.errors import Conflict, Invalid
 from matcher.domain.vocab import CHILD_AGE_BANDS, HOUSEHOLD_NEEDS, HOUSEHOLD_SIZE_MAX
-from matcher.models import Newcomer, Volunteer
+from matcher.models import Newcomer, User, Volunteer
 
 
 @dataclass
@@ -93,6 +94,14 @@ def apply_offer(volunteer: Volunteer, offer: FamilyOffer) -> None:
     volunteer.families_welcome = offer.families_welcome
     volunteer.max_household = offer.max_household
     volunteer.child_age_bands = list(offer.child_age_bands)
+
+
+def change_offer(volunteer: Volunteer, offer: FamilyOffer, actor: User) -> None:
+    """A coordinator records the volunteer's family offer (audited)."""
+    if volunteer.anonymised_at is not None:
+        raise Conflict("erased")
+    apply_offer(volunteer, checked_offer(offer))
+    audit.about("volunteer.household_update", volunteer, actor)
 
 
 def offer_of(volunteer: Volunteer) -> FamilyOffer:

@@ -17,6 +17,7 @@ from matcher.web.coordinator import (  # noqa: E402,F401  (registers the views)
     agency,
     contact,
     documents,
+    households,
     matching,
     onboarding,
     patenschaften,

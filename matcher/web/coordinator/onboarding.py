@@ -91,7 +91,7 @@ def _step(step_id: int) -> OnboardingStep:
     return common.one(OnboardingStep, step_id)
 
 
-def _bad(form: FlaskForm) -> NoReturn:
+def refuse_form(form: FlaskForm) -> NoReturn:
     """Refuse a form that does not validate: 400, its first message shown on the page."""
     for name, errors in form.errors.items():
         for error in errors:
@@ -106,7 +106,7 @@ def onboarding_step_add() -> ResponseReturnValue:
     common.back_to("coordinator.agency_settings")
     form = StepForm()
     if not form.validate_on_submit():
-        _bad(form)
+        refuse_form(form)
     onboarding.add_step(acting.agency(), form.name.data, bool(form.required.data), common.actor())
     return common.done(_("Step added."), "coordinator.agency_settings", _anchor="onboarding")
 
@@ -118,7 +118,7 @@ def onboarding_step_change(step_id: int) -> ResponseReturnValue:
     common.back_to("coordinator.agency_settings")
     form = StepForm()
     if not form.validate_on_submit():
-        _bad(form)
+        refuse_form(form)
     onboarding.change_step(step, form.name.data, bool(form.required.data), common.actor())
     return common.done(_("Step saved."), "coordinator.agency_settings", _anchor="onboarding")
 
@@ -130,7 +130,7 @@ def onboarding_step_move(step_id: int) -> ResponseReturnValue:
     common.back_to("coordinator.agency_settings")
     form = MoveForm()
     if not form.validate_on_submit():
-        _bad(form)
+        refuse_form(form)
     onboarding.move_step(step, form.direction.data, common.actor())
     return common.done(_("Order saved."), "coordinator.agency_settings", _anchor="onboarding")
 
@@ -170,7 +170,7 @@ def volunteer_onboarding_tick(volunteer_id: int, step_id: int) -> ResponseReturn
     common.back_to("coordinator.volunteer", volunteer_id=volunteer.id)
     form = TickForm()
     if not form.validate_on_submit():
-        _bad(form)
+        refuse_form(form)
     onboarding.tick(volunteer, step, common.actor(), form.note.data or "")
     return common.done(
         _("Done: %(step)s.", step=step.name),
