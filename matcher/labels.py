@@ -43,6 +43,19 @@ AGE_BAND_LABELS = {
     "51_65": _l("51–65"),
     "over_65": _l("over 65"),
 }
+#: Children's ages in a household (matcher.domain.vocab.CHILD_AGE_BANDS).
+CHILD_AGE_BAND_LABELS = {
+    "0-2": _l("0–2 years"),
+    "3-5": _l("3–5 years"),
+    "6-11": _l("6–11 years"),
+    "12-17": _l("12–17 years"),
+}
+#: What a family needs besides the Patenschaft (matcher.domain.vocab.HOUSEHOLD_NEEDS).
+HOUSEHOLD_NEED_LABELS = {
+    "childcare": _l("childcare"),
+    "school": _l("school"),
+    "accessibility": _l("accessibility"),
+}
 GENDER_LABELS = {"female": _l("female"), "male": _l("male"), "diverse": _l("diverse")}
 TOPIC_LABELS = {
     "authorities": _l("visits to authorities"),
@@ -214,6 +227,11 @@ IMPORT_FIELD_LABELS = {
     "waiting_since": _l("Waiting since"),
     "contact_channel": _l("Preferred contact"),
     "interpreter": _l("Interpreter"),
+    "household_size": _l("Household size"),
+    "child_age_bands": _l("Children (age bands)"),
+    "household_needs": _l("Family needs"),
+    "families_welcome": _l("Families welcome"),
+    "max_household": _l("Household up to (people)"),
 }
 #: The column headers of the export files (matcher.services.lists.exports).
 EXPORT_COLUMN_LABELS = {
@@ -256,6 +274,12 @@ EXPORT_COLUMN_LABELS = {
     "social_worker_contact": _l("Social worker"),
     "interpreter_language": _l("Interpreter for"),
     "correspondence_language": _l("Letters in"),
+    "household_size": _l("Household size"),
+    "child_age_bands": _l("Children (age bands)"),
+    "household_needs": _l("Family needs"),
+    "families_welcome": _l("Families welcome"),
+    "max_household": _l("Household up to (people)"),
+    "onboarding": _l("Onboarding steps done"),
 }
 #: The fixed words of the funder report's file (matcher.services.lists.figures).
 REPORT_FILE_LABELS = {

@@ -29,6 +29,7 @@ LABEL_TABLES: Final = (
     "TOPIC_LABELS",
     "DAY_LABELS",  # the week grid
     "PART_LABELS",
+    "CHILD_AGE_BAND_LABELS",  # the family offer (sign-up and profile)
 )
 
 #: Errors (`matcher.web.messages`) a volunteer can meet on sign-up and self-service: code →

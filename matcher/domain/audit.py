@@ -29,6 +29,7 @@ OBJECT_TYPES = {
     "document_texts": "document_text",
     "first_meetings": "first_meeting",
     "pair_rules": "pair_rule",
+    "onboarding_steps": "onboarding_step",
 }
 
 

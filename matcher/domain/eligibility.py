@@ -8,7 +8,9 @@ lists all ask these rules; `tests/domain/test_eligibility.py` shows each twin ag
 with its SQL on both databases.
 
 - A volunteer **takes part** in the matching when active, confirmed, not erased,
-  consenting to matching and speaking at least one language; they are **available**
+  consenting to matching, speaking at least one language and done with every step of
+  their agency's onboarding checklist that the agency requires before matching (and has
+  not archived); they are **available**
   when they also have a free place (fewer decided Patenschaften than their capacity).
 - A certificate of good conduct is **valid on a day** when it was inspected, showed no
   entries and was issued less than `CERTIFICATE_VALID_YEARS` years before that day
@@ -73,6 +75,29 @@ def _consent_sql(cls: Any, purpose: str) -> ColumnElement[bool]:
     return cls.consents.any(purpose=purpose, withdrawn_at=None)  # type: ignore[no-any-return]
 
 
+def _missing_onboarding_sql(cls: Any) -> ColumnElement[bool]:
+    """A required, not archived step of the volunteer's agency they have not done."""
+    from matcher.models.onboarding import OnboardingDone, OnboardingStep
+
+    done = (
+        select(OnboardingDone.id)
+        .where(OnboardingDone.volunteer_id == cls.id, OnboardingDone.step_id == OnboardingStep.id)
+        .correlate_except(OnboardingDone)
+        .exists()
+    )
+    return (
+        select(OnboardingStep.id)
+        .where(
+            OnboardingStep.agency_id == cls.agency_id,
+            OnboardingStep.required_for_matching.is_(True),
+            OnboardingStep.archived_at.is_(None),
+            ~done,
+        )
+        .correlate_except(OnboardingStep)
+        .exists()
+    )
+
+
 class VolunteerRules:
     """The eligibility rules of a volunteer (mixed into `matcher.models.Volunteer`)."""
 
@@ -88,6 +113,9 @@ class VolunteerRules:
         languages: Mapped[list[Any]]
         consents: Mapped[list[Any]]
         matches: Mapped[list[Any]]
+        agency_id: Mapped[int]
+        onboarding_steps: Mapped[list[Any]]
+        onboarding_done: Mapped[list[Any]]
 
     def _certificate_valid_on(self, on: date) -> bool:
         """An inspected certificate without entries, issued less than five years before `on`."""
@@ -110,6 +138,20 @@ class VolunteerRules:
 
     consents_to = hybrid_method(_has_consent, _consent_sql)
 
+    def missing_onboarding(self) -> list[Any]:
+        """The steps of the agency's checklist, required before matching and not archived,
+        that the volunteer has not done yet (in the checklist's order)."""
+        done = {d.step_id for d in self.onboarding_done}
+        return sorted(
+            (
+                step
+                for step in self.onboarding_steps
+                if step.required_for_matching and step.archived_at is None
+                and step.id not in done
+            ),
+            key=lambda step: (step.position, step.id),
+        )  # fmt: skip
+
     def refusal(self) -> str | None:
         """Why the volunteer takes no part in the matching now (a message code), or None."""
         if self.anonymised_at is not None or self.status != "active" or not self.languages:
@@ -118,11 +160,19 @@ class VolunteerRules:
             return "volunteer_not_confirmed"
         if not _has_consent(self, "matching"):
             return "volunteer_no_consent"
+        if self.missing_onboarding():
+            return "volunteer_onboarding_missing"
         return None
+
+    def refusal_params(self) -> dict[str, Any]:
+        """What the message of `refusal()` names: the onboarding steps still missing."""
+        missing = self.missing_onboarding()
+        return {"steps": [step.name for step in missing]} if missing else {}
 
     @hybrid_property
     def takes_part(self) -> bool:
-        """Active, confirmed, not erased, consenting to matching, speaking a language."""
+        """Active, confirmed, not erased, consenting to matching, speaking a language, and
+        done with every onboarding step their agency requires before matching."""
         return self.refusal() is None
 
     @takes_part.inplace.expression
@@ -134,6 +184,7 @@ class VolunteerRules:
             cls.anonymised_at.is_(None),
             cls.languages.any(),
             _consent_sql(cls, "matching"),
+            ~_missing_onboarding_sql(cls),
         )
 
     @hybrid_property

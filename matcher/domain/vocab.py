@@ -15,6 +15,7 @@ __all__ = [
     "ALL_SLOTS_MASK",
     "CERTIFICATE_RESULTS",
     "CHECKIN_LIGHTS",
+    "CHILD_AGE_BANDS",
     "CLOSING_END_REASONS",
     "CONSENT_CHANNELS",
     "CONSENT_PURPOSES",
@@ -25,6 +26,8 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "END_REASONS",
     "GENDERS",
+    "HOUSEHOLD_NEEDS",
+    "HOUSEHOLD_SIZE_MAX",
     "IMPORT_FAILURES",
     "IMPORT_KINDS",
     "IMPORT_STATUSES",
@@ -151,6 +154,14 @@ IMPORT_FAILURES: Final = (
     "rows_taken",
     "upload_gone",
 )
+
+
+#: Children's ages in a newcomer's household, and the ages a volunteer likes to meet.
+CHILD_AGE_BANDS: Final = ("0-2", "3-5", "6-11", "12-17")
+#: What a family needs besides the Patenschaft itself.
+HOUSEHOLD_NEEDS: Final = ("childcare", "school", "accessibility")
+#: The most people a household (a newcomer's, or the most a volunteer meets) counts.
+HOUSEHOLD_SIZE_MAX: Final = 15
 
 
 def slots_to_mask(slots: list[str] | tuple[str, ...] | set[str]) -> int:

@@ -10,6 +10,7 @@ from matcher.models.import_job import ImportJob
 from matcher.models.language import NewcomerLanguage, VolunteerLanguage
 from matcher.models.match import Match, MatchEvent
 from matcher.models.newcomer import Newcomer
+from matcher.models.onboarding import OnboardingDone, OnboardingStep
 from matcher.models.outbox import OutboxMessage
 from matcher.models.pair_rule import PairRule
 from matcher.models.profile import DuplicateDismissal, ProfileChange
@@ -37,6 +38,8 @@ __all__ = [
     "MatchRun",
     "Newcomer",
     "NewcomerLanguage",
+    "OnboardingDone",
+    "OnboardingStep",
     "OutboxMessage",
     "PairRule",
     "RecoveryCode",

@@ -4,7 +4,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData
+from sqlalchemy import JSON, DateTime, Dialect, MetaData
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -21,6 +22,14 @@ NAMING_CONVENTION = {
 #: twice (AUTOINCREMENT), so the audit trail, links and exports of a deleted row never point
 #: at the next row; PostgreSQL's sequences never reuse an id anyway.
 NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
+#: An empty JSON list as stored (the server default of a JSON list column, and what its
+#: CHECKs compare the column's text with).
+NO_BANDS = "[]"
+#: A JSON list column with a server default: JSONB on PostgreSQL, whose values compare with
+#: `=` (plain json has no equality, which a server default's comparison needs).
+JSON_LIST = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(DeclarativeBase):

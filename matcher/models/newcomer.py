@@ -27,9 +27,18 @@ from matcher.domain.vocab import (
     CONTACT_CHANNELS,
     CONTACT_CHANNELS_BY_PHONE,
     GENDERS,
+    HOUSEHOLD_SIZE_MAX,
     NEWCOMER_STATUSES,
 )
-from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import (
+    JSON_LIST,
+    NEVER_REUSE_IDS,
+    NO_BANDS,
+    Base,
+    UTCDateTime,
+    check_in,
+    utcnow,
+)
 from matcher.models.consent import ConsentRecord
 from matcher.models.language import NewcomerLanguage
 from matcher.models.search import keep_search_key, search_index
@@ -74,6 +83,14 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
         CheckConstraint(
             check_in("correspondence_language", DOCUMENT_LANGUAGES),
             name="correspondence_language_valid",
+        ),
+        # Households (a family): 1 to 15 people; children's age bands mean children live
+        # there, so the certificate rule's `minors` is set (matcher.services.people.households).
+        CheckConstraint(
+            f"household_size BETWEEN 1 AND {HOUSEHOLD_SIZE_MAX}", name="household_size_range"
+        ),
+        CheckConstraint(
+            f"minors OR CAST(child_age_bands AS TEXT) = '{NO_BANDS}'", name="children_are_minors"
         ),
         UniqueConstraint("agency_id", "external_ref", name="uq_newcomers_agency_external_ref"),
         # Indexes lead with agency_id: every query here is one agency's (matcher.tenancy).
@@ -130,6 +147,15 @@ class Newcomer(NewcomerRules, TenantScoped, Base):
     gender: Mapped[str | None] = mapped_column(String(16))
     #: Interests from the agency's list (None: none chosen).
     interests: Mapped[list[str] | None] = mapped_column(JSON)
+    # The household: how many people (she counts), the children's age bands
+    # (CHILD_AGE_BANDS) and what the family needs (HOUSEHOLD_NEEDS).
+    household_size: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    child_age_bands: Mapped[list[str]] = mapped_column(
+        JSON_LIST, default=list, server_default=text(f"'{NO_BANDS}'")
+    )
+    household_needs: Mapped[list[str]] = mapped_column(
+        JSON_LIST, default=list, server_default=text(f"'{NO_BANDS}'")
+    )
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     waiting_since: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

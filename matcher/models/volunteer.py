@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,11 +29,21 @@ from matcher.domain.vocab import (
     ALL_SLOTS_MASK,
     CERTIFICATE_RESULTS,
     GENDERS,
+    HOUSEHOLD_SIZE_MAX,
     VOLUNTEER_STATUSES,
 )
-from matcher.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, check_in, utcnow
+from matcher.models.base import (
+    JSON_LIST,
+    NEVER_REUSE_IDS,
+    NO_BANDS,
+    Base,
+    UTCDateTime,
+    check_in,
+    utcnow,
+)
 from matcher.models.consent import ConsentRecord
 from matcher.models.language import VolunteerLanguage
+from matcher.models.onboarding import OnboardingDone, OnboardingStep
 from matcher.models.search import keep_search_key, search_index
 from matcher.models.tenant import TenantScoped
 
@@ -53,6 +64,17 @@ class Volunteer(VolunteerRules, TenantScoped, Base):
             name="certificate_result_valid",
         ),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # How many people they meet is said only by someone who welcomes families (2 to 15);
+        # so are the children's ages they like to meet.
+        CheckConstraint(
+            "max_household IS NULL OR "
+            f"(families_welcome AND max_household BETWEEN 2 AND {HOUSEHOLD_SIZE_MAX})",
+            name="max_household_range",
+        ),
+        CheckConstraint(
+            f"families_welcome OR CAST(child_age_bands AS TEXT) = '{NO_BANDS}'",
+            name="child_age_bands_for_families",
+        ),
         # Indexes lead with agency_id: every query here is one agency's (matcher.tenancy).
         # Counts by status, and who is active (the matching, the dashboard, certificates).
         Index("ix_volunteers_agency_status", "agency_id", "status"),
@@ -102,6 +124,13 @@ class Volunteer(VolunteerRules, TenantScoped, Base):
     certificate_inspected_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Families: whether they welcome a newcomer with her family, how many people at most
+    # (None: any size), and the children's ages they like to meet (empty: no preference).
+    families_welcome: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    max_household: Mapped[int | None] = mapped_column(Integer)
+    child_age_bands: Mapped[list[str]] = mapped_column(
+        JSON_LIST, default=list, server_default=text(f"'{NO_BANDS}'")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set when the person was erased or anonymised: names and contact are gone, counts stay.
@@ -123,6 +152,15 @@ class Volunteer(VolunteerRules, TenantScoped, Base):
     )
     matches: Mapped[list["Match"]] = relationship(
         viewonly=True, foreign_keys="Match.volunteer_id", order_by="Match.id"
+    )
+    # The agency's onboarding checklist (archived steps too) and the steps they have done.
+    onboarding_steps: Mapped[list[OnboardingStep]] = relationship(
+        viewonly=True,
+        primaryjoin="Volunteer.agency_id == foreign(OnboardingStep.agency_id)",
+        order_by=(OnboardingStep.position, OnboardingStep.id),
+    )
+    onboarding_done: Mapped[list[OnboardingDone]] = relationship(
+        viewonly=True, order_by=OnboardingDone.id
     )
 
     @property

@@ -86,6 +86,31 @@ def _table() -> dict[str, Render]:
         "volunteer_no_consent": lambda p: gettext(
             "The volunteer has not consented to the matching (or has withdrawn the consent)."
         ),
+        "volunteer_onboarding_missing": lambda p: gettext(
+            "The volunteer has not done every onboarding step required before matching yet: "
+            "%(steps)s.",
+            steps=", ".join(str(step) for step in p.get("steps") or ()),
+        ),
+        # Households and onboarding (services.people.households, .onboarding)
+        "household_children_need_size": lambda p: gettext(
+            "With children in the household, it counts at least two people."
+        ),
+        "onboarding_step_name": lambda p: gettext(
+            "Please give the step a name of at most %(max)d characters.", max=p.get("max", 0)
+        ),
+        "onboarding_step_exists": lambda p: gettext(
+            "The checklist already has a step “%(name)s”.", name=p.get("name", "")
+        ),
+        "onboarding_too_many_steps": lambda p: gettext(
+            "The checklist has the most steps it can have (%(max)d).", max=p.get("max", 0)
+        ),
+        "form_field": lambda p: gettext(
+            "%(field)s: %(problem)s", field=p.get("field", ""), problem=p.get("problem", "")
+        ),
+        "onboarding_step_archived": lambda p: gettext("This step is archived."),
+        "onboarding_note_too_long": lambda p: gettext(
+            "The note is longer than %(max)d characters.", max=p.get("max", 0)
+        ),
         "newcomer_not_waiting": lambda p: gettext(
             "The newcomer is no longer waiting for a volunteer."
         ),
@@ -443,6 +468,26 @@ def _cell_table() -> dict[str, Render]:
         "unknown_slot": lambda p: gettext("unknown time slot “%(slot)s”", slot=p.get("slot", "")),
         "unknown_topic": lambda p: gettext("unknown topic “%(topic)s”", topic=p.get("topic", "")),
         "bad_capacity": lambda p: gettext("must be a number from 1 to 3"),
+        "bad_household_size": lambda p: gettext(
+            "must be a number of people from 1 to %(max)d", max=p.get("max", 0)
+        ),
+        "bad_max_household": lambda p: gettext(
+            "must be a number of people from 2 to %(max)d, or empty for any size",
+            max=p.get("max", 0),
+        ),
+        "unknown_child_age_band": lambda p: gettext(
+            "unknown age band “%(band)s” (use 0-2, 3-5, 6-11, 12-17)", band=p.get("band", "")
+        ),
+        "unknown_household_need": lambda p: gettext(
+            "unknown need “%(need)s” (use Kinderbetreuung, Schule, Barrierefreiheit)",
+            need=p.get("need", ""),
+        ),
+        "children_need_household": lambda p: gettext(
+            "with children in the household, it counts at least two people"
+        ),
+        "family_details_without_welcome": lambda p: gettext(
+            "a household size or children's ages need “ja” here"
+        ),
         "unknown_status": lambda p: gettext("unknown status"),
         "bad_flag": lambda p: gettext("use ja or nein"),
         "one_language": lambda p: gettext("give one language"),

@@ -12,7 +12,15 @@ from sqlalchemy import select
 
 from matcher.domain.eligibility import certificate_cutoff, certificate_expires_on
 from matcher.extensions import db
-from matcher.models import ConsentRecord, Match, Newcomer, Volunteer, utcnow
+from matcher.models import (
+    ConsentRecord,
+    Match,
+    Newcomer,
+    OnboardingDone,
+    OnboardingStep,
+    Volunteer,
+    utcnow,
+)
 from tests.conftest import inside
 
 DAYS = [date(2026, 11, 29), date(2028, 2, 29), date(2029, 2, 28), date(2031, 3, 1)]
@@ -160,3 +168,65 @@ def test_a_certificate_issued_on_29_february_runs_out_with_28_february() -> None
     assert certificate_cutoff(date(2029, 2, 28)) == date(2024, 2, 29)
     # No certificate was issued on 29 February 2023: that day adds no expiry.
     assert certificate_cutoff(date(2028, 2, 29)) == certificate_cutoff(date(2028, 2, 28))
+
+
+# --------------------------------------------------------------------------- onboarding
+
+
+def _steps(app: Flask, agency: Any, *specs: tuple[str, bool, bool]) -> list[int]:
+    """Onboarding steps (name, required, archived) of the agency; their ids."""
+    with inside(app):
+        rows = [
+            OnboardingStep(agency_id=agency.id, name=name, required_for_matching=required,
+                           position=i, archived_at=utcnow() if archived else None)
+            for i, (name, required, archived) in enumerate(specs)
+        ]  # fmt: skip
+        db.session.add_all(rows)
+        db.session.commit()
+        return [r.id for r in rows]
+
+
+def _tick(app: Flask, volunteer_id: int, step_ids: list[int]) -> None:
+    with inside(app):
+        v = db.session.get(Volunteer, volunteer_id)
+        assert v is not None
+        for step_id in step_ids:
+            db.session.add(
+                OnboardingDone(agency_id=v.agency_id, volunteer_id=v.id, step_id=step_id)
+            )
+        db.session.commit()
+
+
+def test_takes_part_requires_every_required_step_in_sql_and_python(
+    app: Flask, make_agency: Callable[..., Any], make_volunteer: Callable[..., Any]
+) -> None:
+    agency, other = make_agency(), make_agency()
+    interview, training, agreement, old = _steps(
+        app, agency,
+        ("Erstgespräch", True, False), ("Schulung", False, False),
+        ("Vereinbarung", True, False), ("Alt", True, True),
+    )  # fmt: skip
+    # Another agency's required step never counts here (and ours never there).
+    _steps(app, other, ("Fremd", True, False))
+    ids = []
+    for done in itertools.chain.from_iterable(
+        itertools.combinations((interview, training, agreement, old), k) for k in range(5)
+    ):
+        v = make_volunteer(agency)
+        _tick(app, v.id, list(done))
+        ids.append((v.id, set(done)))
+    outsider = make_volunteer(other)
+    with inside(app):
+        people = db.session.scalars(select(Volunteer).where(Volunteer.agency_id == agency.id)).all()
+        for rule in ("takes_part", "available"):
+            in_sql = set(db.session.scalars(
+                select(Volunteer.id).where(getattr(Volunteer, rule), Volunteer.agency_id == agency.id)
+            ))  # fmt: skip
+            assert in_sql == {v.id for v in people if getattr(v, rule)}, rule
+        expected = {vid for vid, done in ids if {interview, agreement} <= done}
+        assert in_sql == expected and 0 < len(expected) < len(ids)
+        # The archived required step and the optional one do not matter.
+        missing = {v.id: [s.name for s in v.missing_onboarding()] for v in people}
+        assert missing[ids[0][0]] == ["Erstgespräch", "Vereinbarung"]
+        assert db.session.get(Volunteer, outsider.id).takes_part is False
+        assert db.session.get(Volunteer, outsider.id).refusal() == "volunteer_onboarding_missing"

@@ -27,10 +27,12 @@ from matcher.domain.vocab import MATCH_STATUSES, NEWCOMER_STATUSES, VOLUNTEER_ST
 from matcher.extensions import db
 from matcher.labels import (
     AGE_BAND_LABELS,
+    CHILD_AGE_BAND_LABELS,
     CONTACT_CHANNEL_LABELS,
     END_REASON_LABELS,
     EXPORT_COLUMN_LABELS,
     GENDER_LABELS,
+    HOUSEHOLD_NEED_LABELS,
     LEVEL_LABELS,
     LIST_LABELS,
     MATCH_STATUS_LABELS,
@@ -163,6 +165,11 @@ def _topics(codes: Sequence[str]) -> str:
     return ", ".join(_label(TOPIC_LABELS, code) for code in codes)
 
 
+def _child_age_bands(codes: Sequence[str] | None) -> str:
+    """Children's age bands, as the pages name them."""
+    return ", ".join(_label(CHILD_AGE_BAND_LABELS, c) for c in codes or [])
+
+
 def _score(value: float | None) -> int | None:
     """A score on the 0–100 scale the proposal pages show."""
     return round(value * 100) if value is not None else None
@@ -278,7 +285,8 @@ def _volunteers(request: ExportRequest) -> Rows:
     columns = [
         "number", "first_name", "last_name", "email", "phone", "postcode", "status",
         "languages", "topics", "places", "current_patenschaften", "certificate_inspected_on",
-        "email_confirmed", "registered_on",
+        "email_confirmed", "registered_on", "families_welcome", "max_household",
+        "child_age_bands",
     ]  # fmt: skip
     # Approved, running and paused Patenschaften: those that take a place.
     current = problem.places_taken(request.agency)
@@ -298,6 +306,9 @@ def _volunteers(request: ExportRequest) -> Rows:
             v.certificate_inspected_on,
             _yes(v.email_confirmed_at is not None),
             _day(v.created_at),
+            _yes(v.families_welcome),
+            v.max_household,
+            _child_age_bands(v.child_age_bands),
         ]  # fmt: skip
         for v in db.session.scalars(_people_query(Volunteer, request, named=True))
     ]
@@ -329,7 +340,8 @@ def _newcomers(request: ExportRequest) -> Rows:
     columns = [
         "number", "first_name", "contact", "postcode", "age_band", "languages", "topics",
         "minors", "status", "waiting_since", "phone", "contact_channel", "social_worker_contact",
-        "interpreter_language", "correspondence_language",
+        "interpreter_language", "correspondence_language", "household_size", "child_age_bands",
+        "household_needs",
     ]  # fmt: skip
     rows: list[Sequence[Cell]] = [
         [
@@ -350,6 +362,9 @@ def _newcomers(request: ExportRequest) -> Rows:
             if n.interpreter_language
             else "",
             vocabulary.language_name(n.correspondence_language, request.locale),
+            n.household_size,
+            _child_age_bands(n.child_age_bands),
+            ", ".join(_label(HOUSEHOLD_NEED_LABELS, c) for c in n.household_needs or []),
         ]  # fmt: skip
         for n in db.session.scalars(_people_query(Newcomer, request, named=True))
     ]

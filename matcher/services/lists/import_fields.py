@@ -22,9 +22,12 @@ from matcher.domain.contact import SOCIAL_WORKER_CONTACT_MAX
 from matcher.domain.errors import Invalid
 from matcher.domain.vocab import (
     AGE_BANDS,
+    CHILD_AGE_BANDS,
     CONTACT_CHANNELS,
     DAYS,
     GENDERS,
+    HOUSEHOLD_NEEDS,
+    HOUSEHOLD_SIZE_MAX,
     LEVELS,
     PARTS,
     TOPICS,
@@ -285,6 +288,61 @@ def flag(value: str) -> bool:
     raise CellError("bad_flag")
 
 
+def household_size(value: str) -> int:
+    """How many people live in the household, her included: 1 to 15 (empty: 1)."""
+    word = _words(value)
+    if not word:
+        return 1
+    if not word.isdigit() or not 1 <= int(word) <= HOUSEHOLD_SIZE_MAX:
+        raise CellError("bad_household_size", max=HOUSEHOLD_SIZE_MAX)
+    return int(word)
+
+
+def max_household(value: str) -> int | None:
+    """The most people a volunteer meets in one household: 2 to 15 (empty: any size)."""
+    word = _words(value)
+    if not word:
+        return None
+    if not word.isdigit() or not 2 <= int(word) <= HOUSEHOLD_SIZE_MAX:
+        raise CellError("bad_max_household", max=HOUSEHOLD_SIZE_MAX)
+    return int(word)
+
+
+def child_age_bands(value: str) -> list[str]:
+    """Children's age bands: "0-2, 6-11", "0–2 J.; 12 bis 17"."""
+    found = set()
+    for item in re.split(r"[,;/\n]+", value):
+        word = _words(item).replace("–", "-").replace(" bis ", "-").replace(" to ", "-")
+        word = re.sub(r"\s*(jahre|j\.|years|yrs)$", "", word).replace(" ", "")
+        if not word:
+            continue
+        if word not in CHILD_AGE_BANDS:
+            raise CellError("unknown_child_age_band", band=item.strip())
+        found.add(word)
+    return [band for band in CHILD_AGE_BANDS if band in found]
+
+
+_NEED_WORDS = {
+    "kinderbetreuung": "childcare", "betreuung": "childcare", "kita": "childcare",
+    "schule": "school", "barrierefreiheit": "accessibility", "barrierefrei": "accessibility",
+    "rollstuhl": "accessibility",
+}  # fmt: skip
+
+
+def household_needs(value: str) -> list[str]:
+    """A family's needs by code or German word: "Kinderbetreuung, school"."""
+    found = set()
+    for item in re.split(r"[,;/\n]+", value):
+        word = _words(item)
+        if not word:
+            continue
+        need = word if word in HOUSEHOLD_NEEDS else _NEED_WORDS.get(word)
+        if need is None:
+            raise CellError("unknown_household_need", need=item.strip())
+        found.add(need)
+    return [need for need in HOUSEHOLD_NEEDS if need in found]
+
+
 def notice_language(value: str) -> str | None:
     """The one language a privacy notice was explained in (optional): "Arabisch" or "ar"."""
     if not value:
@@ -373,6 +431,13 @@ _CONSENT_LANGUAGE = Field(
     ),
     notice_language,
 )  # fmt: skip
+_CHILD_AGE_BANDS = Field(
+    "child_age_bands",
+    False,
+    ("kinderaltersgruppen", "alterderkinder", "kinderalter", "childagebands",
+     "childrenagebands", "childrensages"),
+    child_age_bands,
+)  # fmt: skip
 VOLUNTEER_FIELDS = (
     Field("first_name", True, ("vorname", "firstname", "givenname"), _NAME),
     Field("last_name", True, ("nachname", "name", "lastname", "surname", "familienname"), _NAME),
@@ -396,6 +461,28 @@ VOLUNTEER_FIELDS = (
         capacity,
     ),  # fmt: skip
     Field("status", False, ("status",), volunteer_status),
+    Field(
+        "families_welcome",
+        False,
+        ("familienwillkommen", "familien", "familieswelcome", "families"),
+        flag,
+    ),
+    Field(
+        "max_household",
+        False,
+        (
+            "haushaltbiszu",
+            "haushaltbiszupersonen",
+            "maxhaushalt",
+            "maxhaushaltsgrosse",
+            "maxpersonen",
+            "maxhousehold",
+            "householdupto",
+            "householduptopeople",
+        ),
+        max_household,
+    ),
+    _CHILD_AGE_BANDS,
     Field(
         "consent",
         False,
@@ -440,6 +527,19 @@ NEWCOMER_FIELDS = (
         False,
         ("wunschgeschlecht", "geschlechtpate", "mentorgender", "patingewunscht"),
         gender,
+    ),
+    Field(
+        "household_size",
+        False,
+        ("haushaltsgrosse", "personenimhaushalt", "haushalt", "householdsize"),
+        household_size,
+    ),
+    _CHILD_AGE_BANDS,
+    Field(
+        "household_needs",
+        False,
+        ("bedarfderfamilie", "familienbedarf", "haushaltsbedarf", "familyneeds", "householdneeds"),
+        household_needs,
     ),
     Field("waiting_since", False, ("wartetseit", "angemeldetam", "waitingsince", "seit"), day),
     Field("phone", False, _PHONE_HEADERS, phone),

@@ -263,6 +263,7 @@ def check(
                 plan.errors.append(RowError(number, column, e.code, e.params))
         plan.errors += _consent_problems(number, record, columns)
         plan.errors += _contact_problems(number, record, columns)
+        plan.errors += _household_problems(kind, number, record, columns)
         key = _row_key(kind, record, cells, mapping)
         if key in seen:
             plan.errors.append(RowError(number, "", "same_person", {"row": seen[key]}))
@@ -311,9 +312,29 @@ def _contact_problems(
     return []
 
 
+def _household_problems(
+    kind: str, number: int, record: dict[str, Any], columns: dict[str, str]
+) -> list[RowError]:
+    """Children in a one-person household; a volunteer's family details without
+    "families welcome" (`matcher.services.people.households`)."""
+    bands = record.get("child_age_bands") or []
+    if kind == "newcomers":
+        size_column = columns["household_size"]
+        if bands and record.get("household_size", 2) < 2:
+            return [RowError(number, size_column, "children_need_household")]
+        return []
+    welcome_column = columns["families_welcome"]
+    if not record.get("families_welcome") and (bands or record.get("max_household")):
+        return [RowError(number, welcome_column, "family_details_without_welcome")]
+    return []
+
+
 #: Fields left out of a newcomer's row key: added after lists were first imported, so
 #: a list imported before they existed is still recognised when imported again.
-_NOT_IN_ROW_KEY = frozenset({"phone", "contact_channel", "interpreter"})
+_NOT_IN_ROW_KEY = frozenset(
+    {"phone", "contact_channel", "interpreter", "household_size", "child_age_bands",
+     "household_needs"}
+)  # fmt: skip
 
 
 def _row_key(
@@ -456,6 +477,9 @@ def _volunteer(agency: Agency, r: dict[str, Any], now: datetime) -> dict[str, An
         "topics": r.get("topics") or [],
         "capacity": r.get("capacity") or 1,
         "status": _volunteer_status(r),
+        "families_welcome": bool(r.get("families_welcome")),
+        "max_household": r.get("max_household"),
+        "child_age_bands": r.get("child_age_bands") or [],
         "search_key": search_key(r["first_name"], r["last_name"], r["email"]),
     }
 
@@ -484,7 +508,11 @@ def _newcomer(agency: Agency, r: dict[str, Any], actor: User, now: datetime) -> 
         "age_band": r["age_band"],
         "slots": slots_to_mask(r.get("slots") or []),
         "topics": r.get("topics") or [],
-        "minors": bool(r.get("minors")),
+        # Children's age bands mean children in the household: the certificate rule's flag.
+        "minors": bool(r.get("minors")) or bool(r.get("child_age_bands")),
+        "household_size": r.get("household_size") or 1,
+        "child_age_bands": r.get("child_age_bands") or [],
+        "household_needs": r.get("household_needs") or [],
         "mentor_gender": r.get("mentor_gender"),
         "phone": r.get("phone") or "",
         "contact_channel": channel,

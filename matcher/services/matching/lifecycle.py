@@ -75,7 +75,7 @@ def check_volunteer(volunteer: Volunteer) -> None:
     """Refuse when the volunteer cannot take a Patenschaft (the domain's rule, with why)."""
     refusal = volunteer.refusal()
     if refusal is not None:
-        raise Refused(refusal)
+        raise Refused(refusal, **volunteer.refusal_params())
     if volunteer.places_taken >= volunteer.capacity:
         raise Conflict("capacity", capacity=volunteer.capacity)
 

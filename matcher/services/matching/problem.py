@@ -103,37 +103,29 @@ def settings(agency: Agency, rules: MustRules | None = None) -> ProblemSettings:
     return result
 
 
-# -- household fields: owned by the `households` helper (issue 13) ---------------------------
-# Read with getattr so this works before and after their columns are merged; the lead
-# replaces these two functions' getattr by attribute access after the merge.
+# -- household fields (issue 13): the newcomer's family and the volunteer's offer ----------
 
 
 def _household_fields(newcomer: Newcomer) -> dict[str, Any]:
-    """A newcomer's household as the engine reads it (absent columns: nothing)."""
+    """A newcomer's household as the engine reads it (a single person: nothing)."""
     fields: dict[str, Any] = {}
-    size = getattr(newcomer, "household_size", None)
-    if size is not None and size != 1:
-        fields["household_size"] = int(size)
-    bands = getattr(newcomer, "child_age_bands", None)
-    if bands:
-        fields["child_age_bands"] = list(bands)
+    if newcomer.household_size != 1:
+        fields["household_size"] = int(newcomer.household_size)
+    if newcomer.child_age_bands:
+        fields["child_age_bands"] = list(newcomer.child_age_bands)
     return fields
 
 
 def _volunteer_household_fields(volunteer: Volunteer) -> dict[str, Any]:
-    """A volunteer's household rule as the engine reads it (absent columns: nothing)."""
-    fields: dict[str, Any] = {}
-    welcome = getattr(volunteer, "families_welcome", None)
-    if welcome is not None:
-        fields["families_welcome"] = bool(welcome)
-        fields["max_household"] = getattr(volunteer, "max_household", None)
-    bands = getattr(volunteer, "child_age_bands", None)
-    if bands:
-        fields["child_age_bands"] = list(bands)
+    """A volunteer's household rule as the engine reads it: without "families welcome"
+    they meet single people only; with it, households up to `max_household` (None: any)."""
+    fields: dict[str, Any] = {
+        "families_welcome": bool(volunteer.families_welcome),
+        "max_household": volunteer.max_household,
+    }
+    if volunteer.child_age_bands:
+        fields["child_age_bands"] = list(volunteer.child_age_bands)
     return fields
-
-
-# -- end of the household fields ----------------------------------------------------------------
 
 
 def _interests(chosen: list[str] | None, offered: Collection[str] | None) -> list[str]:

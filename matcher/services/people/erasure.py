@@ -34,6 +34,7 @@ from matcher.models import (
     VolunteerLanguage,
     utcnow,
 )
+from matcher.services.people import households, onboarding
 from matcher.services.platform import outbox
 
 
@@ -75,6 +76,9 @@ def erase_volunteer(volunteer: Volunteer, actor: User | None, *, on: date) -> tr
     volunteer.interests = None
     db.session.execute(delete(PairRule).where(PairRule.volunteer_id == volunteer.id))
     # -- end issue 13
+    # Households and onboarding (issue 13): the family offer, and the steps they did.
+    households.apply_offer(volunteer, households.FamilyOffer())
+    onboarding.forget(volunteer)
     volunteer.anonymised_at = utcnow()
     db.session.flush()
     return outcome
@@ -105,7 +109,8 @@ def erase_newcomer(newcomer: Newcomer, actor: User | None, *, on: date) -> trans
     newcomer.lat = newcomer.lon = None
     newcomer.slots = 0
     newcomer.topics = []
-    newcomer.minors = False
+    # Households (issue 13): no children's ages, needs or size stay (nor `minors`).
+    households.apply_household(newcomer, households.Household(), minors=False)
     newcomer.mentor_gender = None
     # -- issue 13 (engine helper): mobility, own gender, interests, pin/forbid rules.
     newcomer.max_distance_km = None

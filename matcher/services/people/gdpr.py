@@ -33,7 +33,7 @@ from matcher.models import (
 )
 from matcher.models.search import fold, matches_every_word
 from matcher.services.lists import imports
-from matcher.services.people import erasure, profile_history, signup
+from matcher.services.people import erasure, households, onboarding, profile_history, signup
 from matcher.services.platform import outbox
 
 FORMAT = "matcher.person-data/1"
@@ -159,6 +159,11 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
         }
         for c in reversed(profile_history.history(person))
     ]
+    # Households and onboarding (issue 13): the household (a newcomer's) or the families
+    # welcomed (a volunteer's), and the onboarding steps a volunteer has done.
+    data["household"] = households.export(person)
+    if isinstance(person, Volunteer):
+        data["onboarding"] = onboarding.export(person)
     audit.about(f"{kind}.data_export", person, actor)
     return data
 

@@ -24,7 +24,7 @@ from matcher.domain.vocab import (
 )
 from matcher.extensions import db
 from matcher.models import Agency, Newcomer, NewcomerLanguage, User, utcnow
-from matcher.services.people import consents, profile_history
+from matcher.services.people import consents, households, profile_history
 from matcher.services.platform import vocabulary
 
 
@@ -52,6 +52,8 @@ class NewcomerDetails:
     gender: str | None = None
     #: Interests from the agency's list.
     interests: list[str] = field(default_factory=list)
+    #: Her household: size, children's age bands, needs (`services.people.households`).
+    household: households.Household = field(default_factory=households.Household)
 
 
 @dataclass
@@ -90,6 +92,7 @@ def _check(details: NewcomerDetails) -> tuple[float, float]:
         not isinstance(i, str) or not i or len(i) > INTEREST_MAX_LENGTH for i in details.interests
     ):
         raise Invalid("bad_details", field="interests")
+    details.household = households.checked_household(details.household)
     position = vocabulary.postcode_position(details.postcode)
     if position is None:
         raise Invalid("bad_details", field="postcode")
@@ -123,7 +126,7 @@ def _apply(newcomer: Newcomer, details: NewcomerDetails, lat: float, lon: float)
     newcomer.age_band = details.age_band
     newcomer.slots = slots_to_mask(details.slots)
     newcomer.topics = sorted(set(details.topics))
-    newcomer.minors = details.minors
+    households.apply_household(newcomer, details.household, details.minors)
     newcomer.mentor_gender = details.mentor_gender
     newcomer.phone = details.contact.phone
     newcomer.contact_channel = details.contact.channel

@@ -29,7 +29,7 @@ from matcher.models import (
     VolunteerLanguage,
     utcnow,
 )
-from matcher.services.people import erasure, profile_history
+from matcher.services.people import erasure, households, profile_history
 from matcher.services.platform import notices, outbox, tokens, vocabulary
 
 
@@ -149,12 +149,16 @@ def update_profile(
     slots: list[str],
     capacity: int,
     topics: list[str],
+    family: households.FamilyOffer | None = None,
 ) -> None:
-    """Change languages, weekly times, topics and how many Patenschaften at once."""
+    """Change languages, weekly times, topics, how many Patenschaften at once and (when
+    given) the family offer."""
     vocabulary.check_profile(languages, slots, capacity)
     if not set(topics) <= set(TOPICS):
         raise Invalid("bad_details", field="topics")
     before = profile_history.snapshot(volunteer)
+    if family is not None:
+        households.apply_offer(volunteer, households.checked_offer(family))
     current_codes = {lang.code: lang for lang in volunteer.languages}
     for code in set(current_codes) - set(languages):
         volunteer.languages.remove(current_codes[code])

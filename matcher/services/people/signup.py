@@ -26,7 +26,7 @@ from matcher.domain.vocab import (
 )
 from matcher.extensions import db
 from matcher.models import Agency, ConsentRecord, Match, Volunteer, VolunteerLanguage, utcnow
-from matcher.services.people import selfservice
+from matcher.services.people import households, selfservice
 from matcher.services.platform import outbox, tokens, vocabulary
 from matcher.services.platform.accounts import normalise_email
 
@@ -48,6 +48,8 @@ class VolunteerDetails:
     gender: str | None = None
     motivation: str = ""
     can_show_certificate: bool = False
+    #: Families welcome, how many people, children's ages (`services.people.households`).
+    family: households.FamilyOffer = field(default_factory=households.FamilyOffer)
 
 
 class Confirmation(enum.Enum):
@@ -75,6 +77,7 @@ def _check(details: VolunteerDetails) -> tuple[float, float]:
         raise Invalid("bad_details", field="gender")
     if not set(details.topics) <= set(TOPICS):
         raise Invalid("bad_details", field="topics")
+    details.family = households.checked_offer(details.family)
     position = vocabulary.postcode_position(details.postcode)
     if position is None:
         raise Invalid("bad_details", field="postcode")
@@ -122,6 +125,7 @@ def sign_up(agency: Agency, details: VolunteerDetails, consents: set[str], langu
         locale=language,
         languages=[VolunteerLanguage(code=c, level=lv) for c, lv in details.languages.items()],
     )
+    households.apply_offer(volunteer, details.family)
     db.session.add(volunteer)
     try:
         db.session.flush()

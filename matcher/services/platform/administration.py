@@ -13,6 +13,7 @@ from matcher.domain.errors import Conflict, Invalid
 from matcher.domain.vocab import DEFAULT_WEIGHTS
 from matcher.extensions import db
 from matcher.models import Agency, AuditEvent, User, Volunteer
+from matcher.services.people import onboarding
 from matcher.services.platform import accounts
 
 # Slugs that would collide with fixed paths under /signup/<slug>.
@@ -33,6 +34,8 @@ def create_agency(
     agency = Agency(slug=slug, name=name.strip(), city=city, umbrella=umbrella)
     db.session.add(agency)
     db.session.flush()
+    # The default onboarding checklist, nothing required until the agency chooses.
+    onboarding.seed_defaults(agency)
     audit.about("agency.create", agency, actor)
     return agency
 

@@ -1,5 +1,6 @@
 """Loading the demo agency: people, consents and staff logins."""
 
+import random
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -7,18 +8,19 @@ from sqlalchemy import func, select
 
 from matcher.demo import generate
 from matcher.domain import contact
-from matcher.domain.vocab import slots_to_mask
+from matcher.domain.vocab import CHILD_AGE_BANDS, slots_to_mask
 from matcher.extensions import db
 from matcher.models import (
     Agency,
     ConsentRecord,
     Newcomer,
     NewcomerLanguage,
+    OnboardingDone,
     User,
     Volunteer,
     VolunteerLanguage,
 )
-from matcher.services.people import consents
+from matcher.services.people import consents, households, onboarding
 from matcher.services.platform import administration
 
 DEMO_ADMIN = "admin@demo.example"
@@ -92,7 +94,9 @@ def load(slug: str, n_volunteers: int, n_newcomers: int, seed: int, today: date)
                 channel="online",
             )
         )
+    _families_and_onboarding(agency, coordinator, seed)
     notices: dict[str, str] = {}  # the newcomer notice's version, per language
+    household_rng = random.Random(f"households-{seed}")
     for p in generate.newcomers(n_newcomers, seed, today):
         registered = datetime.combine(p.waiting_since or today, time(10), tzinfo=UTC)
         n = Newcomer(
@@ -114,6 +118,7 @@ def load(slug: str, n_volunteers: int, n_newcomers: int, seed: int, today: date)
             languages=[NewcomerLanguage(code=c, level=lv) for c, lv in p.languages.items()],
             correspondence_language=contact.default_correspondence_language(p.languages),
         )
+        _household(n, p.minors, household_rng)
         db.session.add(n)
         db.session.flush()
         language = next(iter(p.languages))  # the notice was explained in her first language
@@ -133,6 +138,60 @@ def load(slug: str, n_volunteers: int, n_newcomers: int, seed: int, today: date)
         )
     db.session.flush()
     return agency
+
+
+#: The demo agency requires these default onboarding steps before matching.
+DEMO_REQUIRED_STEPS = ("Erstgespräch", "Unterschriebene Ehrenamtsvereinbarung")
+
+
+def _families_and_onboarding(agency: Agency, coordinator: User, seed: int) -> None:
+    """Households and onboarding (issue 13) for the demo's volunteers: some welcome
+    families; the two required steps are done by every active volunteer, the interview by
+    some who applied. Its own random numbers: the people stay as they were."""
+    rng = random.Random(f"families-{seed}")
+    steps = {s.name: s for s in onboarding.steps(agency)}
+    for name in DEMO_REQUIRED_STEPS:
+        if name in steps:
+            steps[name].required_for_matching = True
+    people = db.session.scalars(
+        select(Volunteer).where(Volunteer.agency_id == agency.id).order_by(Volunteer.id)
+    )
+    for v in people:
+        if rng.random() < 0.4:
+            households.apply_offer(
+                v,
+                households.FamilyOffer(
+                    families_welcome=True,
+                    max_household=rng.choice((None, None, 4, 5, 6)),
+                    child_age_bands=sorted(rng.sample(CHILD_AGE_BANDS, rng.randint(0, 2))),
+                ),
+            )
+        done = list(steps.values()) if v.status != "applied" else []
+        if v.status == "applied" and rng.random() < 0.5 and "Erstgespräch" in steps:
+            done = [steps["Erstgespräch"]]
+        for step in done:
+            if step.required_for_matching or rng.random() < 0.6:
+                db.session.add(
+                    OnboardingDone(
+                        agency_id=agency.id,
+                        volunteer_id=v.id,
+                        step_id=step.id,
+                        done_at=v.created_at + timedelta(days=10 + step.position),
+                        done_by_id=coordinator.id,
+                    )
+                )
+    db.session.flush()
+
+
+def _household(n: Newcomer, minors: bool, rng: random.Random) -> None:
+    """A family for a newcomer with children (issue 13); others live alone or as a couple."""
+    if minors:
+        bands = sorted(rng.sample(CHILD_AGE_BANDS, rng.randint(1, 2)))
+        size = rng.randint(2 + len(bands) - 1, 6)
+        needs = [c for c in ("childcare", "school") if rng.random() < 0.3]
+    else:
+        bands, size, needs = [], rng.choice((1, 1, 1, 2)), []
+    households.apply_household(n, households.Household(size, bands, needs), minors)
 
 
 def _ensure_user(email: str, role: str, agency: Agency | None, name: str) -> User:

@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    IntegerField,
     RadioField,
     SearchField,
     SelectChoice,
@@ -31,12 +32,19 @@ from wtforms.validators import (
 from matcher.domain import locales
 from matcher.domain.contact import SOCIAL_WORKER_CONTACT_MAX
 from matcher.domain.locales import DOCUMENT_LANGUAGES
-from matcher.domain.vocab import CERTIFICATE_RESULTS, CONTACT_CHANNELS_BY_PHONE, INTERPRETER_ROLES
+from matcher.domain.vocab import (
+    CERTIFICATE_RESULTS,
+    CONTACT_CHANNELS_BY_PHONE,
+    HOUSEHOLD_SIZE_MAX,
+    INTERPRETER_ROLES,
+)
 from matcher.labels import (
     AGE_BAND_LABELS,
+    CHILD_AGE_BAND_LABELS,
     CONSENT_PURPOSE_LABELS,
     CONTACT_CHANNEL_LABELS,
     GENDER_LABELS,
+    HOUSEHOLD_NEED_LABELS,
     INTERPRETER_ROLE_LABELS,
     MESSAGE_TEMPLATE_LABELS,
     PART_LABELS,
@@ -136,6 +144,26 @@ class NewcomerForm(FlaskForm):
     )
     topics = MultiCheckboxField(_l("What do they need help with?"), choices=choices(TOPIC_LABELS))
     minors = BooleanField(_l("Children under 18 in the household"))
+    # The household (matcher.services.people.households): children's age bands set `minors`.
+    household_size = IntegerField(
+        _l("People in the household (she included)"),
+        default=1,
+        # Left out (an older form, a script): one person.
+        validators=[
+            Optional(),
+            NumberRange(
+                1,
+                HOUSEHOLD_SIZE_MAX,
+                _l("Please enter a number from 1 to %(max)d.", max=HOUSEHOLD_SIZE_MAX),
+            ),
+        ],
+    )
+    child_age_bands = MultiCheckboxField(
+        _l("Children's ages"), choices=lambda: choices(CHILD_AGE_BAND_LABELS)
+    )
+    household_needs = MultiCheckboxField(
+        _l("The family needs"), choices=lambda: choices(HOUSEHOLD_NEED_LABELS)
+    )
     mentor_gender = SelectField(
         _l("Mentor's gender"),
         choices=lambda: choices(GENDER_LABELS, blank=_l("no preference")),
@@ -186,6 +214,13 @@ class NewcomerForm(FlaskForm):
                     "“%(channel)s” needs a phone number: please enter it, or choose another way.",
                     channel=CONTACT_CHANNEL_LABELS[field.data],
                 )
+            )
+
+    def validate_child_age_bands(self, field: MultiCheckboxField) -> None:
+        """Children live with her: the household counts at least two people."""
+        if field.data and (self.household_size.data or 0) < 2:
+            raise ValidationError(
+                _l("With children in the household, it counts at least two people.")
             )
 
     def validate_social_worker_contact(self, field: StringField) -> None:

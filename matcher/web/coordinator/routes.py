@@ -31,6 +31,7 @@ from matcher.services.people import (
     consents,
     directory,
     erasure,
+    households,
     intake,
     screening,
 )
@@ -209,6 +210,11 @@ def _details(form: NewcomerForm) -> intake.NewcomerDetails:
         ),
         gender=form.gender.data or None,
         interests=list(form.interests.data or []),
+        household=households.Household(
+            size=form.household_size.data or 1,
+            child_age_bands=list(form.child_age_bands.data or []),
+            needs=list(form.household_needs.data or []),
+        ),
     )
 
 

@@ -72,6 +72,7 @@ def signup(slug: str) -> str | Response | tuple[str, int]:
                 capacity=int(form.capacity.data),
                 motivation=form.motivation.data or "",
                 can_show_certificate=bool(form.can_show_certificate.data),
+                family=form.family_offer(),
             )
             signup_service.sign_up(agency, details, form.consents(), str(get_locale() or "de"))
         return redirect(url_for("public.signup_sent", slug=agency.slug))

@@ -22,11 +22,12 @@ from matcher.web.fields import (
     safe_email,
     strip,
 )
+from matcher.web.household_fields import FamilyOfferFields
 
 REQUIRED = _l("Please fill in this field.")
 
 
-class SignupForm(VolunteerOfferForm):
+class SignupForm(FamilyOfferFields, VolunteerOfferForm):
     """Everything a volunteer tells about themselves, and their consent per purpose."""
 
     first_name = StringField(

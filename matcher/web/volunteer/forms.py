@@ -14,6 +14,7 @@ from matcher.web.fields import (
     safe_email,
     strip,
 )
+from matcher.web.household_fields import FamilyOfferFields
 
 
 class LinkRequestForm(FlaskForm):
@@ -38,7 +39,7 @@ class OpenLinkForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Length(max=500)])
 
 
-class ProfileForm(VolunteerOfferForm):
+class ProfileForm(FamilyOfferFields, VolunteerOfferForm):
     """What a volunteer can change themselves."""
 
     languages = LanguagesField(_l("Languages you speak"), min_entries=1)

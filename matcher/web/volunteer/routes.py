@@ -29,7 +29,7 @@ from matcher import tenancy
 from matcher.domain.vocab import mask_to_slots
 from matcher.extensions import limiter
 from matcher.models import Volunteer, today, utcnow
-from matcher.services.people import selfservice
+from matcher.services.people import households, selfservice
 from matcher.web import common
 from matcher.web.volunteer import bp
 from matcher.web.volunteer.forms import (
@@ -108,6 +108,7 @@ def _fill(form: ProfileForm, volunteer: Volunteer) -> None:
     form.slots.data = mask_to_slots(volunteer.slots)
     form.topics.data = list(volunteer.topics)
     form.capacity.data = str(max(volunteer.capacity, 1))
+    form.fill_family(households.offer_of(volunteer))
 
 
 def _render_profile(
@@ -197,6 +198,7 @@ def update_profile() -> ResponseReturnValue:
         list(form.slots.data),
         int(form.capacity.data),
         list(form.topics.data or []),
+        form.family_offer(),
     )
     return common.done(_("Your changes are saved."), "volunteer.profile")
 
