@@ -1,7 +1,6 @@
 """An agency's must-rules: saved from its page, previewed live, read by the problem builder."""
 
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -141,19 +140,23 @@ def test_an_agency_without_rules_sends_todays_problem(app: Flask, office: Office
     assert "family" not in settings["weights"] and settings["min_shared_slots"] == 1
 
 
-def test_household_fields_are_read_when_the_columns_exist() -> None:
-    # Until the households columns are merged, a newcomer has none: nothing is sent.
-    assert problem._household_fields(SimpleNamespace()) == {}  # type: ignore[arg-type]
-    family = SimpleNamespace(household_size=4, child_age_bands=["3-5"])
-    assert problem._household_fields(family) == {  # type: ignore[arg-type]
+def test_household_fields_go_to_the_engine_as_the_contract_names_them() -> None:
+    single = Newcomer(household_size=1, child_age_bands=[])
+    assert problem._household_fields(single) == {}  # absent: the engine's default
+    family = Newcomer(household_size=4, child_age_bands=["3-5"])
+    assert problem._household_fields(family) == {
         "household_size": 4,
         "child_age_bands": ["3-5"],
     }
-    assert problem._volunteer_household_fields(SimpleNamespace()) == {}  # type: ignore[arg-type]
-    welcoming = SimpleNamespace(families_welcome=True, max_household=5, child_age_bands=[])
-    assert problem._volunteer_household_fields(welcoming) == {  # type: ignore[arg-type]
+    # A volunteer who did not say "families welcome" meets single people only.
+    assert problem._volunteer_household_fields(
+        Volunteer(families_welcome=False, max_household=None, child_age_bands=[])
+    ) == {"families_welcome": False, "max_household": None}
+    welcoming = Volunteer(families_welcome=True, max_household=5, child_age_bands=["6-11"])
+    assert problem._volunteer_household_fields(welcoming) == {
         "families_welcome": True,
         "max_household": 5,
+        "child_age_bands": ["6-11"],
     }
 
 
