@@ -273,3 +273,27 @@ DOCUMENT_SECTION_LABELS = {
     "contact": _l("the volunteer's contact, printed only with the volunteer's consent"),
     "closing": _l("closing words"),
 }
+
+#: Notes and the contact log (matcher.domain.notes): an entry's kind, channel, and with whom.
+NOTE_KIND_LABELS = {
+    "contact": _l("Contact"),
+    "note": _l("Note"),
+}
+NOTE_CHANNEL_LABELS = {
+    "phone": _l("phone call"),
+    "sms": _l("SMS"),
+    "whatsapp": _l("WhatsApp"),
+    "email": _l("Email"),
+    "in_person": _l("in person"),
+    "video": _l("video call"),
+    "letter": _l("letter"),
+    "interpreter": _l("through an interpreter"),
+    "social_worker": _l("through the social worker"),
+    "other": _l("another way"),
+}
+NOTE_PARTY_LABELS = {
+    "volunteer": _l("with the volunteer"),
+    "newcomer": _l("with the newcomer"),
+    "both": _l("with both"),
+    "other": _l("with someone else (e.g. social worker, school)"),
+}

@@ -27,6 +27,8 @@ OBJECT_TYPES = {
     "users": "user",
     "document_texts": "document_text",
     "first_meetings": "first_meeting",
+    # Notes and contacts on a timeline (matcher.services.people.notes): never their text.
+    "notes": "note",
 }
 
 

@@ -10,6 +10,7 @@ from matcher.models.import_job import ImportJob
 from matcher.models.language import NewcomerLanguage, VolunteerLanguage
 from matcher.models.match import Match, MatchEvent
 from matcher.models.newcomer import Newcomer
+from matcher.models.note import Note, NoteVersion
 from matcher.models.outbox import OutboxMessage
 from matcher.models.run import MatchRun
 from matcher.models.search import need_trigrams
@@ -33,6 +34,8 @@ __all__ = [
     "MatchRun",
     "Newcomer",
     "NewcomerLanguage",
+    "Note",
+    "NoteVersion",
     "OutboxMessage",
     "TenantScoped",
     "User",

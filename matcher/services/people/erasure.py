@@ -31,6 +31,7 @@ from matcher.models import (
     VolunteerLanguage,
     utcnow,
 )
+from matcher.services.people import notes
 from matcher.services.platform import outbox
 
 
@@ -40,6 +41,8 @@ def erase_volunteer(volunteer: Volunteer, actor: User | None, *, on: date) -> tr
         raise Refused("erased")
     outcome = transitions.apply(volunteer, "erase", actor=actor, on=on)
     _wipe_match_text(Match.volunteer_id == volunteer.id)
+    # Notes and contacts about them and their Patenschaften, with every earlier version.
+    notes.erase_about(volunteer)
     db.session.execute(
         delete(VolunteerLanguage).where(VolunteerLanguage.volunteer_id == volunteer.id)
     )
@@ -76,6 +79,8 @@ def erase_newcomer(newcomer: Newcomer, actor: User | None, *, on: date) -> trans
         raise Refused("erased")
     outcome = transitions.apply(newcomer, "erase", actor=actor, on=on)
     _wipe_match_text(Match.newcomer_id == newcomer.id)
+    # Notes and contacts about them and their Patenschaften, with every earlier version.
+    notes.erase_about(newcomer)
     db.session.execute(delete(NewcomerLanguage).where(NewcomerLanguage.newcomer_id == newcomer.id))
     db.session.execute(delete(ConsentRecord).where(ConsentRecord.newcomer_id == newcomer.id))
     db.session.expire(newcomer, ["languages", "consents"])

@@ -31,7 +31,7 @@ from matcher.models import (
     utcnow,
 )
 from matcher.models.search import fold, matches_every_word
-from matcher.services.people import erasure, signup
+from matcher.services.people import erasure, notes, signup
 from matcher.services.platform import outbox
 
 FORMAT = "matcher.person-data/1"
@@ -134,6 +134,9 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
         "notes_left_out": notes_left_out,
         "processing_log": [{"at": _value(e.at), "action": e.action} for e in log],
     }
+    # Notes and contacts (matcher.services.people.notes): the entries about the person and
+    # about their Patenschaften, with earlier versions and their log; no staff or partner.
+    data["notes_and_contacts"] = notes.export_about(person)
     audit.about(f"{kind}.data_export", person, actor)
     return data
 

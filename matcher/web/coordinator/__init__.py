@@ -18,6 +18,7 @@ from matcher.web.coordinator import (  # noqa: E402,F401  (registers the views)
     contact,
     documents,
     matching,
+    notes,
     patenschaften,
     routes,
 )
