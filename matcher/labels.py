@@ -139,7 +139,7 @@ CONSENT_CHANNEL_LABELS = {
     "online": _l("online"),
     "paper": _l("on paper"),
     "in_person": _l("in person"),
-    "interpreter": _l("through an interpreter"),
+    "interpreter": _l("via an interpreter"),
 }
 #: Who interpreted a privacy notice: a role, never a name.
 INTERPRETER_ROLE_LABELS = {
@@ -287,7 +287,7 @@ NOTE_CHANNEL_LABELS = {
     "in_person": _l("in person"),
     "video": _l("video call"),
     "letter": _l("letter"),
-    "interpreter": _l("through an interpreter"),
+    "interpreter": _l("via an interpreter"),
     "social_worker": _l("through the social worker"),
     "other": _l("another way"),
 }
