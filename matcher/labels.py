@@ -139,7 +139,7 @@ CONSENT_CHANNEL_LABELS = {
     "online": _l("online"),
     "paper": _l("on paper"),
     "in_person": _l("in person"),
-    "interpreter": _l("via an interpreter"),
+    "interpreter": _l("through an interpreter"),
 }
 #: Who interpreted a privacy notice: a role, never a name.
 INTERPRETER_ROLE_LABELS = {

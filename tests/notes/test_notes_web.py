@@ -183,3 +183,27 @@ def test_another_agency_gets_404_on_every_note_route_and_nothing_changes(
     assert snapshot(app, skip=("audit_events",)) == before
     # The own agency's entry is there for its coordinator, with its text.
     assert "Termin beim Jobcenter" in body(client.get(f"/notes/{a['note'].id}"))
+
+
+def test_the_admin_s_art_15_export_has_them_and_the_coordinator_s_erasure_removes_them(
+    app: Flask, two_agencies: dict[str, Any]
+) -> None:
+    a = two_agencies["a"]
+    client = coordinator(app, a)
+    match_notes = f"/patenschaften/{a['match'].id}/notes"
+    sent = client.post(match_notes, data=form(a, "Treffen im Café war gut", party="both"))
+    assert sent.status_code == 302
+    admin = app.test_client()
+    login(admin, two_agencies["admin"])
+    exported = admin.post(f"/admin/privacy/newcomer/{a['newcomer'].id}/data.json")
+    assert exported.status_code == 200
+    texts = [e["text"] for e in exported.get_json()["notes_and_contacts"]]
+    assert sorted(texts) == ["Termin beim Jobcenter besprochen", "Treffen im Café war gut"]
+    assert a["volunteer"].email not in body(exported)
+
+    erased = client.post(f"/newcomers/{a['newcomer'].id}/erase", data={"confirm": "y"})
+    assert erased.status_code == 302
+    with inside(app):
+        left = db.session.scalars(select(Note.agency_id)).all()
+    assert left == [two_agencies["b"]["agency"].id]  # only the other agency's entry is left
+    assert "Treffen im Café" not in body(client.get(match_notes))
