@@ -20,13 +20,18 @@ from tests.conftest import PASSWORD, inside
 LINK = "https://termine.example.org/jobcenter/koeln/ehrenfeld/beratung?id=8f3c2a91d7e54b"
 
 
+@pytest.fixture(autouse=True)
+def _sqlite_only(backend: str) -> None:
+    """Browser tests run on SQLite only: skipped before the app and the page are made."""
+    if backend != "sqlite":
+        pytest.skip("browser tests run on SQLite only")
+
+
 def test_a_contact_recorded_from_a_newcomer_page_on_a_phone(
-    app: Flask, page: Page, live_server: str, screenshot: Callable[..., Any], backend: str,
+    app: Flask, page: Page, live_server: str, screenshot: Callable[..., Any],
     make_agency: Callable[..., Any], make_user: Callable[..., Any],
     make_newcomer: Callable[..., Any],
 ) -> None:  # fmt: skip
-    if backend != "sqlite":
-        pytest.skip("browser tests run on SQLite only")
     agency = make_agency(name="Diakonie Köln")
     coordinator = make_user("coordinator", agency, email="team@diakonie.example",
                             name="Kim Koordination")  # fmt: skip
