@@ -55,7 +55,7 @@ def test_a_contact_recorded_from_a_newcomer_page_on_a_phone(
     timeline = page.locator("#timeline")
     expect(timeline.get_by_role("heading", name="Notizen und Kontakte")).to_be_visible()
     expect(timeline.get_by_text("Noch keine Einträge.")).to_be_visible()
-    timeline.get_by_text("Kontakt oder Notiz eintragen").click()
+    timeline.get_by_text("Kontakt oder Notiz festhalten").click()
     # Defaults: a contact, now, with the newcomer, by the one recording it.
     expect(page.get_by_label("Kontakt", exact=True)).to_be_checked()
     expect(page.get_by_label("Mit wem")).to_have_value("newcomer")
