@@ -80,8 +80,10 @@ def _new_form(subject: notes.Subject, actor: User) -> NoteForm:
     """The add form: as sent when a refused POST shows its page again, else a fresh one."""
     sent = request.method == "POST" and request.endpoint == PLACES[type(subject)].add
     people = notes.staff(subject.agency_id, actor)
-    if sent and not notes.is_saved(subject.agency_id, request.form.get("submission_key", "")):
-        return NoteForm().prepare(people)
+    if sent:
+        form = NoteForm().prepare(people)
+        if not notes.is_saved(subject.agency_id, form.submission_key.data or ""):
+            return form
     return NoteForm(formdata=None).prepare(people).start(actor, PLACES[type(subject)].party)
 
 
