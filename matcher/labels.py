@@ -383,3 +383,26 @@ WORK_QUEUE_EMPTY = {
     "proposals": _l("No proposal is waiting that long."),
     "no_volunteer": _l("Every waiting newcomer had a possible volunteer in the last run."),
 }
+#: Notes and the contact log (matcher.domain.notes): an entry's kind, channel, and with whom.
+NOTE_KIND_LABELS = {
+    "contact": _l("Contact"),
+    "note": _l("Note"),
+}
+NOTE_CHANNEL_LABELS = {
+    "phone": _l("phone call"),
+    "sms": _l("SMS"),
+    "whatsapp": _l("WhatsApp"),
+    "email": _l("Email"),
+    "in_person": _l("in person"),
+    "video": _l("video call"),
+    "letter": _l("letter"),
+    "interpreter": _l("via an interpreter"),
+    "social_worker": _l("through the social worker"),
+    "other": _l("another way"),
+}
+NOTE_PARTY_LABELS = {
+    "volunteer": _l("with the volunteer"),
+    "newcomer": _l("with the newcomer"),
+    "both": _l("with both"),
+    "other": _l("with someone else (e.g. social worker, school)"),
+}

@@ -28,6 +28,7 @@ from matcher.models import (
     MatchRun,
     Newcomer,
     NewcomerLanguage,
+    Note,
     User,
     Volunteer,
     VolunteerLanguage,
@@ -497,6 +498,7 @@ def seed_two_agencies(
         }
         out[key].update(_running_match(app, out[key]))
         out[key]["first_meeting"] = _first_meeting(app, out[key])
+        out[key]["note"] = _note(app, out[key])
     out["admin"] = make_user("admin", email="admin@example.org")
     return out
 
@@ -542,6 +544,22 @@ def _first_meeting(app: Flask, people: dict[str, Any]) -> FirstMeeting:
     )
     persist(app, meeting)
     return meeting
+
+
+def _note(app: Flask, people: dict[str, Any]) -> Note:
+    """A contact on the newcomer's timeline (its page, history, edit and delete exist)."""
+    note = Note(
+        agency_id=people["agency"].id,
+        newcomer_id=people["newcomer"].id,
+        kind="contact",
+        channel="phone",
+        party="newcomer",
+        text="Termin beim Jobcenter besprochen",
+        staff_id=people["coordinator"].id,
+        created_by_id=people["coordinator"].id,
+    )
+    persist(app, note)
+    return note
 
 
 # --------------------------------------------------------------------------- mail

@@ -30,6 +30,8 @@ OBJECT_TYPES = {
     "first_meetings": "first_meeting",
     "pair_rules": "pair_rule",
     "onboarding_steps": "onboarding_step",
+    # Notes and contacts on a timeline (matcher.services.people.notes): never their text.
+    "notes": "note",
 }
 
 

@@ -10,6 +10,7 @@ from matcher.models.import_job import ImportJob
 from matcher.models.language import NewcomerLanguage, VolunteerLanguage
 from matcher.models.match import Match, MatchEvent
 from matcher.models.newcomer import Newcomer
+from matcher.models.note import Note, NoteVersion
 from matcher.models.onboarding import OnboardingDone, OnboardingStep
 from matcher.models.outbox import OutboxMessage
 from matcher.models.pair_rule import PairRule
@@ -40,6 +41,8 @@ __all__ = [
     "NewcomerLanguage",
     "OnboardingDone",
     "OnboardingStep",
+    "Note",
+    "NoteVersion",
     "OutboxMessage",
     "PairRule",
     "RecoveryCode",

@@ -325,6 +325,28 @@ def _table() -> dict[str, Render]:
         "too_many_interests": lambda p: gettext(
             "At most %(num)d interests.", num=p.get("limit", 0)
         ),
+        # Notes and the contact log (matcher.services.people.notes)
+        "note_unknown_kind": lambda p: gettext("Please choose: a contact or a note."),
+        "note_text_empty": lambda p: gettext("Please write what the entry is about."),
+        "note_text_too_long": lambda p: gettext(
+            "The text may have at most %(num)d characters.", num=p.get("limit", 0)
+        ),
+        "note_unknown_channel": lambda p: gettext("Please choose how the contact took place."),
+        "note_unknown_party": lambda p: gettext("Please choose with whom the contact was."),
+        "note_in_future": lambda p: gettext(
+            "A contact is recorded after it took place: the date cannot be after today."
+        ),
+        "note_unknown_staff": lambda p: gettext("Please choose a staff member of this agency."),
+        "note_saved_already": lambda p: gettext(
+            "This entry has been saved already (the form was sent twice). It is on the "
+            "timeline once."
+        ),
+        "note_changed_meanwhile": lambda p: gettext(
+            "This entry was changed meanwhile (by someone else, or by sending the form twice). "
+            "Your text was not saved: it is still in the form below. Please compare it with "
+            "the current version and save again."
+        ),
+        "note_deleted": lambda p: gettext("This entry has been deleted."),
     }
 
 

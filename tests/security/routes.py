@@ -24,6 +24,7 @@ ID_PARAMETERS = {
     "match_id": "match",
     "run_id": "run",
     "checkin_id": "checkin",
+    "note_id": "note",
 }
 # Endpoints anonymous users may reach although their blueprint is not declared public.
 # Keep this list short and reviewed: everything else needs a login.

@@ -34,7 +34,7 @@ from matcher.models import (
     VolunteerLanguage,
     utcnow,
 )
-from matcher.services.people import households, onboarding
+from matcher.services.people import households, notes, onboarding
 from matcher.services.platform import outbox
 
 
@@ -46,6 +46,8 @@ def erase_volunteer(volunteer: Volunteer, actor: User | None, *, on: date) -> tr
         raise Refused("erased")
     outcome = transitions.apply(volunteer, "erase", actor=actor, on=on)
     _wipe_match_text(Match.volunteer_id == volunteer.id)
+    # Notes and contacts about them and their Patenschaften, with every earlier version.
+    notes.erase_about(volunteer)
     db.session.execute(
         delete(VolunteerLanguage).where(VolunteerLanguage.volunteer_id == volunteer.id)
     )
@@ -92,6 +94,8 @@ def erase_newcomer(newcomer: Newcomer, actor: User | None, *, on: date) -> trans
         raise Refused("erased")
     outcome = transitions.apply(newcomer, "erase", actor=actor, on=on)
     _wipe_match_text(Match.newcomer_id == newcomer.id)
+    # Notes and contacts about them and their Patenschaften, with every earlier version.
+    notes.erase_about(newcomer)
     db.session.execute(delete(NewcomerLanguage).where(NewcomerLanguage.newcomer_id == newcomer.id))
     db.session.execute(delete(ConsentRecord).where(ConsentRecord.newcomer_id == newcomer.id))
     _forget_profile_history(ProfileChange.newcomer_id == newcomer.id)

@@ -33,7 +33,7 @@ from matcher.models import (
 )
 from matcher.models.search import fold, matches_every_word
 from matcher.services.lists import imports
-from matcher.services.people import erasure, households, onboarding, profile_history, signup
+from matcher.services.people import erasure, households, notes, onboarding, profile_history, signup
 from matcher.services.platform import outbox
 
 FORMAT = "matcher.person-data/1"
@@ -164,6 +164,9 @@ def person_data(person: Volunteer | Newcomer, actor: User | None) -> dict[str, A
     data["household"] = households.export(person)
     if isinstance(person, Volunteer):
         data["onboarding"] = onboarding.export(person)
+    # Notes and contacts (matcher.services.people.notes): the entries about the person and
+    # about their Patenschaften, with earlier versions and their log; no staff or partner.
+    data["notes_and_contacts"] = notes.export_about(person)
     audit.about(f"{kind}.data_export", person, actor)
     return data
 

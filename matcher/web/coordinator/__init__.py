@@ -19,6 +19,7 @@ from matcher.web.coordinator import (  # noqa: E402,F401  (registers the views)
     documents,
     households,
     matching,
+    notes,
     onboarding,
     pair_rules,
     patenschaften,
