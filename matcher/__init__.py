@@ -58,7 +58,9 @@ def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     from matcher import database, i18n, jobs, ratelimits
     from matcher.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from matcher.web import session_cookie
 
+    session_cookie.install(app)  # the cookie is encrypted, not only signed (I3)
     database.engine_options(app)
     db.init_app(app)
     database.configure(app)
