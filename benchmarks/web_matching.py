@@ -213,16 +213,21 @@ def _switch_every_rule_on(agency: Agency) -> bool:
 
 
 def _newcomer_household(ident: int) -> dict[str, Any]:
-    size = 1 if ident % 4 else 2 + ident % 4
+    """One newcomer in four is a family of 2 to 4 with children (so `minors`, as the
+    database requires with age bands); the others live alone."""
+    size = 1 if ident % 4 else 2 + (ident // 4) % 3
     bands = [BANDS[ident % 4], BANDS[(ident + 1) % 4]] if size > 1 else []
-    return {"household_size": size, "child_age_bands": bands}
+    return {"household_size": size, "child_age_bands": bands, "minors": size > 1}
 
 
 def _volunteer_household(ident: int) -> dict[str, Any]:
+    """Two volunteers in three welcome families, half of those up to 4 people; a volunteer
+    who welcomes no family names no size or ages (the database's CHECKs)."""
+    welcome = ident % 3 != 0
     return {
-        "families_welcome": ident % 3 != 0,
-        "max_household": 4 if ident % 2 else None,
-        "child_age_bands": [BANDS[ident % 4]] if ident % 2 else [],
+        "families_welcome": welcome,
+        "max_household": 4 if welcome and ident % 2 else None,
+        "child_age_bands": [BANDS[ident % 4]] if welcome and ident % 2 else [],
     }
 
 
