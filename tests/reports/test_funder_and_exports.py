@@ -108,7 +108,8 @@ def test_exports_hold_only_the_agencys_people(client: FlaskClient, offices: Offi
     assert len(rows) == 22  # Köln's 22, the inactive one too; none of Berlin's Zoras
     assert not any(c.value == "Zora" for r in rows for c in r)
     assert all(r[0].data_type == "n" for r in rows)  # the numbers are numbers
-    registered = rows[0][-1]
+    headers = [c.value for c in sheet[1]]
+    registered = rows[0][headers.index("Angemeldet am")]
     assert registered.is_date and registered.number_format == "DD.MM.YYYY"
     response = client.post("/reports/exports", data={**data, "kind": "newcomers", "fmt": "csv"})
     text = response.data.decode("utf-8-sig")
