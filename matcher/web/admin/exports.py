@@ -1,5 +1,7 @@
 """Admin pages: exporting match, volunteer and newcomer lists as XLSX or CSV."""
 
+from typing import Any
+
 from flask import Response, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
@@ -44,26 +46,34 @@ def exports_page() -> ResponseReturnValue:
     if not form.is_submitted():
         return render_template("admin/exports.html", form=form)
     if form.validate():
-        request_ = exports.ExportRequest(
-            kind=form.kind.data,
-            agency=common.one(Agency, form.agency.data),
-            fmt=form.fmt.data,
-            status=form.status.data or "",
-            date_from=form.date_from.data,
-            date_to=form.date_to.data,
-            pseudonymised=bool(form.pseudonymised.data),
-            delimiter=form.delimiter.data,
-            locale=str(get_locale() or "de"),
-        )
-        try:
-            result = exports.export(request_, common.actor())
-        except ServiceError as e:
-            # The form offers every list's statuses; the service knows which fit the list.
-            form.status.errors.append(messages.text(e))
-        else:
-            return Response(
-                result.data,
-                mimetype=result.mimetype,
-                headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
-            )
+        answer = download(form, common.one(Agency, form.agency.data))
+        if answer is not None:
+            return answer
     return render_template("admin/exports.html", form=form), 400
+
+
+def download(form: Any, agency: Agency) -> Response | None:
+    """The file an export form asks for, of this agency; None with the reason at the status
+    field when the service refuses (the form offers every list's statuses; the service
+    knows which fit the list). The admin's page and the coordinator's own page share it."""
+    wanted = exports.ExportRequest(
+        kind=form.kind.data,
+        agency=agency,
+        fmt=form.fmt.data,
+        status=form.status.data or "",
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        pseudonymised=bool(form.pseudonymised.data),
+        delimiter=form.delimiter.data,
+        locale=str(get_locale() or "de"),
+    )
+    try:
+        result = exports.export(wanted, common.actor())
+    except ServiceError as e:
+        form.status.errors.append(messages.text(e))
+        return None
+    return Response(
+        result.data,
+        mimetype=result.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
+    )

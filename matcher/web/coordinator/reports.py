@@ -10,9 +10,7 @@ from datetime import date
 
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 
-from matcher.domain.errors import ServiceError
 from matcher.labels import (
     AGE_BAND_LABELS,
     DEMOGRAPHIC_FILE_LABELS,
@@ -21,9 +19,9 @@ from matcher.labels import (
     GENDER_LABELS,
 )
 from matcher.models import today
-from matcher.services.lists import area_map, demographics, exports, figures, spreadsheet
-from matcher.web import acting, common, messages
-from matcher.web.admin.exports import _status_choices
+from matcher.services.lists import area_map, demographics, figures, spreadsheet
+from matcher.web import acting, common
+from matcher.web.admin.exports import _status_choices, download
 from matcher.web.admin.figures import _lines, _period
 from matcher.web.admin.forms import ExportForm, ReportDownloadForm, ReportForm
 from matcher.web.coordinator import bp, shortage_scale
@@ -68,27 +66,9 @@ def own_exports() -> ResponseReturnValue:
     if not form.is_submitted():
         return render_template("coordinator/reports/exports.html", form=form)
     if form.validate():
-        wanted = exports.ExportRequest(
-            kind=form.kind.data,
-            agency=acting.agency(),
-            fmt=form.fmt.data,
-            status=form.status.data or "",
-            date_from=form.date_from.data,
-            date_to=form.date_to.data,
-            pseudonymised=bool(form.pseudonymised.data),
-            delimiter=form.delimiter.data,
-            locale=str(get_locale() or "de"),
-        )
-        try:
-            result = exports.export(wanted, common.actor())
-        except ServiceError as e:
-            form.status.errors.append(messages.text(e))
-        else:
-            return Response(
-                result.data,
-                mimetype=result.mimetype,
-                headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
-            )
+        answer = download(form, acting.agency())
+        if answer is not None:
+            return answer
     return render_template("coordinator/reports/exports.html", form=form), 400
 
 
