@@ -66,6 +66,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         # How many reverse proxies (nginx, Caddy) sit in front and set X-Forwarded-*.
         "TRUST_PROXY": 0,
+        # A staff session ends after this long unused, and this long after the sign-in
+        # whatever happens (pen test L7; matcher/web/guards.py end_idle_and_old_sessions).
+        "SESSION_IDLE_MINUTES": 30,
+        "SESSION_MAX_HOURS": 12,
         # Strict-Transport-Security max-age when PUBLIC_BASE_URL is https (I1): browsers then
         # never try plain HTTP for this host. 0 turns the header off (e.g. the proxy sets it).
         "HSTS_SECONDS": 365 * 24 * 3600,

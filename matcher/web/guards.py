@@ -1,10 +1,12 @@
 """Access guards, installed once per blueprint so no route can forget them."""
 
+import time
 from collections.abc import Iterable
 from typing import cast
 
-from flask import Blueprint, Flask, abort, redirect, request, session, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from matcher.extensions import login_manager
@@ -66,6 +68,42 @@ def require_second_factor(app: Flask) -> None:
             return redirect(url_for("auth.login"))
         if second_factor.required_for(current_user):
             return redirect(url_for("auth.enrol"))
+        return None
+
+    app.before_request(guard)
+
+
+#: Session keys of a staff sign-in: when it began and when it was last used (UTC seconds).
+SIGNED_IN_AT, LAST_SEEN_AT = "signed_in_at", "last_seen_at"
+
+
+def end_idle_and_old_sessions(app: Flask) -> None:
+    """Before every request, in one place: a staff session unused for `SESSION_IDLE_MINUTES`
+    or older than `SESSION_MAX_HOURS` ends, and the next page asks for the sign-in again
+    (pen test L7: a session lasted up to 31 days). Every request of a live session notes
+    that it was used."""
+
+    def guard() -> ResponseReturnValue | None:
+        if request.endpoint is None or request.endpoint == "static":
+            return None
+        if not current_user.is_authenticated:
+            return None
+        now = time.time()
+        began = session.get(SIGNED_IN_AT)
+        seen = session.get(LAST_SEEN_AT)
+        if not isinstance(began, int | float) or not isinstance(seen, int | float):
+            session[SIGNED_IN_AT] = session[LAST_SEEN_AT] = int(now)  # a sign-in just now
+            return None
+        idle = now - seen > 60 * float(app.config["SESSION_IDLE_MINUTES"])
+        old = now - began > 3600 * float(app.config["SESSION_MAX_HOURS"])
+        if idle or old:
+            logout_user()
+            session.clear()
+            flash(_("Your session has ended. Please sign in again."), "info")
+            back = request.path if request.method == "GET" else None
+            return redirect(url_for("auth.login", next=back))
+        if now - seen >= 30:  # the cookie is written again at most every 30 s
+            session[LAST_SEEN_AT] = int(now)
         return None
 
     app.before_request(guard)

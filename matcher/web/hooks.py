@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
     login_manager.session_protection = "strong"
     app.before_request(_reject_nul_bytes)
     app.before_request(_scope_request)
+    guards.end_idle_and_old_sessions(app)
     guards.require_second_factor(app)
     app.after_request(_security_headers)
     app.after_request(_finish_transaction)
