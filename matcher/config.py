@@ -61,8 +61,17 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": "matcher@localhost",
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Sign-in guesses are slowed down (429 with Retry-After), never locked out (pen test
+        # L3): per account from one address, per account from anywhere, and per address.
+        # A browser that signed in to the account within KNOWN_DEVICE_DAYS is let through
+        # the two per-account limits, so a stranger's guesses cannot keep the owner out.
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 20 per hour",
+        "LOGIN_LIMIT_PER_ACCOUNT_ANYWHERE": "20 per minute; 60 per hour",
         "LOGIN_LIMIT_PER_ADDRESS": "20 per minute; 100 per hour",
+        "KNOWN_DEVICE_DAYS": 30,
+        # Staff sign-ins (failed and successful) and ended sessions are kept this long for
+        # the admins' view, then deleted by `flask gdpr purge` (they hold staff addresses).
+        "SIGN_IN_LOG_DAYS": 90,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         # How many reverse proxies (nginx, Caddy) sit in front and set X-Forwarded-*.
         "TRUST_PROXY": 0,

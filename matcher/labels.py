@@ -406,3 +406,14 @@ NOTE_PARTY_LABELS = {
     "both": _l("with both"),
     "other": _l("with someone else (e.g. social worker, school)"),
 }
+#: How a staff sign-in attempt ended (the sign-in log, matcher.services.platform.staff_sessions).
+SIGN_IN_OUTCOME_LABELS = {
+    "success": _l("signed in"),
+    "recovery_code": _l("signed in with a recovery code"),
+    "wrong_password": _l("wrong password"),
+    "wrong_code": _l("wrong code"),
+    "inactive": _l("account deactivated"),
+    "unknown_account": _l("unknown e-mail address"),
+}
+#: The sign-in log's outcomes that were refused.
+SIGN_IN_FAILURES = frozenset({"wrong_password", "wrong_code", "inactive", "unknown_account"})

@@ -29,6 +29,7 @@ from matcher.models import (
     Newcomer,
     NewcomerLanguage,
     Note,
+    StaffSession,
     User,
     Volunteer,
     VolunteerLanguage,
@@ -499,6 +500,7 @@ def seed_two_agencies(
         out[key].update(_running_match(app, out[key]))
         out[key]["first_meeting"] = _first_meeting(app, out[key])
         out[key]["note"] = _note(app, out[key])
+        out[key]["session"] = _staff_session(app, out[key]["coordinator"])
     out["admin"] = make_user("admin", email="admin@example.org")
     return out
 
@@ -544,6 +546,15 @@ def _first_meeting(app: Flask, people: dict[str, Any]) -> FirstMeeting:
     )
     persist(app, meeting)
     return meeting
+
+
+def _staff_session(app: Flask, user: User) -> StaffSession:
+    """The coordinator signed in on another computer (her session can be listed and ended)."""
+    row = StaffSession(
+        user_id=user.id, key_digest=f"{user.id:064d}", version=user.session_version, agent="x"
+    )
+    persist(app, row)
+    return row
 
 
 def _note(app: Flask, people: dict[str, Any]) -> Note:

@@ -67,14 +67,27 @@ class PostgresServer:
             str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
         )  # fmt: skip
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.root / "server.log"),
-            "-w", "-t", "60", "-o", options, "start",
-        )  # fmt: skip
+        # Another run on this machine may take the chosen port while initdb works: then try
+        # the next free one.
+        for attempt in range(5):
+            options = (
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            )
+            try:
+                self._run(
+                    str(self.bindir / "pg_ctl"), "-D", str(data), "-l",
+                    str(self.root / "server.log"), "-w", "-t", "60", "-o", options, "start",
+                )  # fmt: skip
+                break
+            except PostgresUnavailable:
+                log = self.root / "server.log"
+                taken = log.exists() and "Address already in use" in log.read_text()
+                free = [p for p in range(FIRST_PORT, FIRST_PORT + 50) if _port_free(p)]
+                if not taken or attempt == 4 or not free:
+                    raise
+                log.unlink()
+                self.port = free[(attempt + 1) % len(free)]
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def pause(self) -> None:

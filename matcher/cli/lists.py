@@ -85,5 +85,6 @@ def purge_command(unconfirmed_days: int | None) -> None:
         f"Anonymised {report.volunteers_anonymised} volunteers and "
         f"{report.newcomers_anonymised} newcomers; removed {report.certificates_removed} "
         f"certificate records, {report.unconfirmed_deleted} unconfirmed sign-ups, "
-        f"{report.mails_deleted} old mails and {report.uploads_deleted} abandoned uploads."
+        f"{report.mails_deleted} old mails, {report.uploads_deleted} abandoned uploads and "
+        f"{report.sign_ins_deleted} old staff sign-ins and sessions."
     )

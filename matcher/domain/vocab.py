@@ -68,6 +68,15 @@ TOPICS: Final = (
 UMBRELLAS: Final = ("awo", "caritas", "diakonie", "paritaetischer", "drk", "jewish", "other")
 
 ROLES: Final = ("admin", "coordinator")
+#: How a staff sign-in attempt ended (`matcher.models.staff_session.SignIn`): signed in with
+#: the password (and a code where the user has a second factor), or with a recovery code;
+#: or refused.
+SIGN_IN_OUTCOMES: Final = (
+    "success", "recovery_code", "wrong_password", "wrong_code", "inactive", "unknown_account",
+)  # fmt: skip
+#: Why a staff session ended: the person logged out or ended it in the list, an admin ended
+#: it, it was unused too long, or it reached its lifetime.
+SESSION_END_REASONS: Final = ("logout", "ended", "admin", "idle", "expired")
 VOLUNTEER_STATUSES: Final = ("applied", "active", "paused", "inactive")
 NEWCOMER_STATUSES: Final = ("waiting", "matched", "paused", "closed")
 MATCH_STATUSES: Final = ("proposed", "approved", "active", "paused", "ended", "rejected")

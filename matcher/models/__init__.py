@@ -18,6 +18,7 @@ from matcher.models.profile import DuplicateDismissal, ProfileChange
 from matcher.models.run import MatchRun
 from matcher.models.search import need_trigrams
 from matcher.models.second_factor import RecoveryCode, SecondFactor
+from matcher.models.staff_session import SignIn, StaffSession
 from matcher.models.tenant import TenantScoped
 from matcher.models.user import User
 from matcher.models.volunteer import Volunteer
@@ -47,6 +48,8 @@ __all__ = [
     "PairRule",
     "RecoveryCode",
     "SecondFactor",
+    "SignIn",
+    "StaffSession",
     "ProfileChange",
     "TenantScoped",
     "User",

@@ -4,7 +4,7 @@ import time
 from collections.abc import Iterable
 from typing import cast
 
-from flask import Blueprint, Flask, abort, flash, redirect, request, session, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
@@ -75,6 +75,8 @@ def require_second_factor(app: Flask) -> None:
 
 #: Session keys of a staff sign-in: when it began and when it was last used (UTC seconds).
 SIGNED_IN_AT, LAST_SEEN_AT = "signed_in_at", "last_seen_at"
+#: Session key naming the session's row on the server (`services.platform.staff_sessions`).
+STAFF_SESSION = "staff_session"
 
 
 def end_idle_and_old_sessions(app: Flask) -> None:
@@ -97,6 +99,10 @@ def end_idle_and_old_sessions(app: Flask) -> None:
         idle = now - seen > 60 * float(app.config["SESSION_IDLE_MINUTES"])
         old = now - began > 3600 * float(app.config["SESSION_MAX_HOURS"])
         if idle or old:
+            from matcher.services.platform import staff_sessions
+
+            reason = "idle" if idle else "expired"
+            staff_sessions.end_current(current_user, session.get(STAFF_SESSION), reason)
             logout_user()
             session.clear()
             flash(_("Your session has ended. Please sign in again."), "info")
@@ -104,6 +110,11 @@ def end_idle_and_old_sessions(app: Flask) -> None:
             return redirect(url_for("auth.login", next=back))
         if now - seen >= 30:  # the cookie is written again at most every 30 s
             session[LAST_SEEN_AT] = int(now)
+        row = g.get("staff_session")
+        if row is not None:
+            from matcher.services.platform import staff_sessions
+
+            staff_sessions.touch(row)
         return None
 
     app.before_request(guard)

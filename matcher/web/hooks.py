@@ -5,7 +5,7 @@ once when the answer is a success (below 400) and rolls everything back otherwis
 commit that loses a race (a stale version, a unique index) answers 409.
 """
 
-from flask import Flask, Response, abort, current_app, g, request
+from flask import Flask, Response, abort, current_app, g, request, session
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -43,6 +43,14 @@ def _load_user(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_version != int(version):
         return None
+    # The session must still be on the server's list: the owner or an admin may have ended
+    # it (issue 14), or it ended by time.
+    from matcher.services.platform import staff_sessions
+
+    row = staff_sessions.live(user, session.get(guards.STAFF_SESSION))
+    if row is None:
+        return None
+    g.staff_session = row
     return user
 
 

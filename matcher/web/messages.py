@@ -208,6 +208,9 @@ def _table() -> dict[str, Render]:
             "Two-factor sign-in is on for this account already."
         ),
         "not_found": lambda p: gettext("This page does not exist (any more)."),
+        "session_not_found": lambda p: gettext(
+            "This session has ended already (or belongs to someone else)."
+        ),
         # Documents for newcomers (matcher.services.platform.document_texts, first_meeting)
         "pdf_unavailable": lambda p: gettext(
             "PDF files cannot be made on this server (its Pango library is missing). Use the "

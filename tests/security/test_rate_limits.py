@@ -82,6 +82,57 @@ def test_login_is_limited_per_address(
     assert response.status_code == 302
 
 
+def _from(app: Flask, address: str) -> Any:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_L3_strangers_guessing_from_many_addresses_slow_down_but_never_lock_out_the_owner(
+    make_app: Callable[..., Flask], make_agency: Callable[..., Any], make_user: Callable[..., Any]
+) -> None:
+    """Pen test L3: five wrong passwords for a coordinator's address kept her out for the
+    hour. Now guesses are counted per account *and* address and per account from anywhere,
+    and the browser she signed in with recently is let through both."""
+    app = _limited(
+        make_app, RATELIMIT_STORAGE_URI="memory://",
+        LOGIN_LIMIT_PER_ACCOUNT="3 per minute", LOGIN_LIMIT_PER_ACCOUNT_ANYWHERE="6 per minute",
+    )  # fmt: skip
+    owner = make_user("coordinator", make_agency())
+    her_browser = _from(app, "192.0.2.10")
+    for _ in range(2):  # successful sign-ins do not count towards the limits
+        assert login(her_browser, owner).status_code == 302
+        her_browser.post("/logout")
+    cookie = her_browser.get_cookie("matcher_device", path="/login")
+    assert cookie is not None and cookie.http_only and cookie.path == "/login"
+
+    # One address guessing is slowed down after three tries, for this account only.
+    codes = [login(_same := _from(app, "203.0.113.1"), owner, "falsch").status_code]
+    codes += [login(_same, owner, "falsch").status_code for _ in range(3)]
+    assert codes == [401, 401, 401, 429]
+    # Spread over addresses, the guesses for the account are slowed down after six.
+    spread = [login(_from(app, f"203.0.113.{n}"), owner, "falsch").status_code
+              for n in range(2, 7)]  # fmt: skip
+    assert spread == [401, 401, 401, 429, 429]
+    stranger = login(_from(app, "203.0.113.99"), owner, PASSWORD)
+    assert stranger.status_code == 429  # even with the right password: slowed down
+    assert "Retry-After" in stranger.headers
+
+    # The owner's own browser still signs in, on this account only.
+    assert login(her_browser, owner).status_code == 302
+    her_browser.post("/logout")
+    assert login(her_browser, owner, "vertippt").status_code == 401  # a typo is a 401
+    # A forged or foreign device cookie does not help a stranger.
+    forged = _from(app, "203.0.113.100")
+    forged.set_cookie("matcher_device", "eyJ4Ijoi.forged.sig", path="/login")
+    assert login(forged, owner).status_code == 429
+    someone_else = make_user("coordinator", make_agency())
+    theirs = _from(app, "198.51.100.1")
+    assert login(theirs, someone_else).status_code == 302
+    theirs.post("/logout")
+    assert login(theirs, owner).status_code == 429  # remembered for the other account
+
+
 WORKER = """
 import json, sys
 from matcher import create_app

@@ -34,7 +34,7 @@ from matcher.models import (
 from matcher.models.search import fold, matches_every_word
 from matcher.services.lists import imports
 from matcher.services.people import erasure, households, notes, onboarding, profile_history, signup
-from matcher.services.platform import outbox
+from matcher.services.platform import outbox, staff_sessions
 
 FORMAT = "matcher.person-data/1"
 #: The largest id a table can hold (PostgreSQL INTEGER); a longer number is nobody's.
@@ -210,6 +210,7 @@ class PurgeReport:
     unconfirmed_deleted: int = 0
     mails_deleted: int = 0
     uploads_deleted: int = 0
+    sign_ins_deleted: int = 0
 
     @property
     def total(self) -> int:
@@ -221,6 +222,7 @@ class PurgeReport:
             + self.unconfirmed_deleted
             + self.mails_deleted
             + self.uploads_deleted
+            + self.sign_ins_deleted
         )
 
 
@@ -272,6 +274,8 @@ def purge(
     report.mails_deleted = outbox.purge_sent(sent_mail_days, now=now)
     # Uploaded lists nobody imported hold whole lists of people (L11).
     report.uploads_deleted = imports.purge_stash(now.timestamp())
+    # Staff sign-ins and ended sessions hold staff members' addresses and browsers.
+    report.sign_ins_deleted = staff_sessions.purge(now)
     return report
 
 

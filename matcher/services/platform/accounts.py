@@ -1,6 +1,7 @@
 """Staff accounts: creating, authenticating, logging out everywhere, changing passwords."""
 
 import re
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
@@ -84,25 +85,52 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None — the same way for every failure.
+@dataclass(frozen=True)
+class Attempt:
+    """How a password sign-in went: the account the address names (None: nobody's) and
+    the outcome, one of `SIGN_IN_OUTCOMES` ("success", "wrong_password", "inactive",
+    "unknown_account")."""
+
+    user: User | None
+    outcome: str
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "success"
+
+
+def attempt(email: str, password: str) -> Attempt:
+    """Check a password sign-in, the same way for every failure (the caller answers alike).
 
     An unknown email is checked against a dummy hash made with the current parameters, so
     it costs what a wrong password for an account costs. A hash made by an older scheme
-    (scrypt) or with other parameters is replaced on the first successful login.
+    (scrypt) or with other parameters is replaced on the first successful check. Nothing
+    counts as a sign-in yet: a second factor may follow (`signed_in`).
     """
     params = password_params()
     user: User | None = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         passwords.verify_password(passwords.dummy_hash(params), password)
-        return None
-    if not user.check_password(password) or not user.active:
-        return None
+        return Attempt(None, "unknown_account")
+    if not user.check_password(password):
+        return Attempt(user, "wrong_password")
+    if not user.active:
+        return Attempt(user, "inactive")
     if passwords.needs_rehash(user.password_hash, params):
         user.set_password(password, params)
+    return Attempt(user, "success")
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None — the same way for every failure."""
+    result = attempt(email, password)
+    return result.user if result.ok else None
+
+
+def signed_in(user: User) -> None:
+    """The user is signed in: the password and, where they have one, the second factor."""
     user.last_login_at = utcnow()
     audit.about("user.login", user, user)
-    return user
 
 
 def end_all_sessions(user: User) -> None:

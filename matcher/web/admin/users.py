@@ -1,16 +1,19 @@
-"""Admin pages: staff users — create, deactivate, reactivate, reset a password."""
+"""Admin pages: staff users — create, deactivate, reactivate, reset a password; their
+sign-ins and sessions."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from matcher.domain.errors import ServiceError
 from matcher.models import Agency, User
-from matcher.services.platform import administration, second_factor
-from matcher.web import common, messages
+from matcher.services.platform import administration, second_factor, staff_sessions
+from matcher.web import common, guards, messages
 from matcher.web.admin import bp
 from matcher.web.admin.common import agency_choices
 from matcher.web.admin.forms import ConfirmForm, UserCreateForm
+from matcher.web.auth import sessions
 
 
 def _render(form: UserCreateForm, status: int = 200) -> ResponseReturnValue:
@@ -93,3 +96,42 @@ def reset_two_factor(user_id: int) -> ResponseReturnValue:
         "new one at their next sign-in."
     )
     return common.done(message, "admin.users")
+
+
+@bp.route("/users/<int:user_id>/access")
+def user_access(user_id: int) -> ResponseReturnValue:
+    """One user's failed and successful sign-ins and live sessions; end any of them."""
+    target = common.one(User, user_id)
+    return render_template(
+        "admin/user_access.html",
+        target=target,
+        sessions=staff_sessions.active(target),
+        current_id=sessions.current_session_id(),
+        end_url=lambda s: url_for("admin.end_user_session", user_id=target.id, session_id=s.id),
+        end_form=ConfirmForm(),
+        sign_ins=staff_sessions.sign_ins(target),
+    )
+
+
+@bp.route("/users/<int:user_id>/sessions/<int:session_id>/end", methods=["POST"])
+def end_user_session(user_id: int, session_id: int) -> ResponseReturnValue:
+    """End one session of a user (a lost laptop, a shared computer); audited."""
+    target = common.one(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("admin.user_access", user_id=target.id))
+    staff_sessions.end_one(target, session_id, common.actor())  # NotFound: 404
+    return common.done(_("The session has ended."), "admin.user_access", user_id=target.id)
+
+
+@bp.route("/users/<int:user_id>/sessions/end-all", methods=["POST"])
+def end_user_sessions(user_id: int) -> ResponseReturnValue:
+    """End every session of a user (the admin's own: every other one); audited."""
+    target = common.one(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("admin.user_access", user_id=target.id))
+    keep = session.get(guards.STAFF_SESSION) if target.id == common.actor().id else None
+    ended = staff_sessions.end_others(target, keep, common.actor())
+    message = ngettext("%(num)d session has ended.", "%(num)d sessions have ended.", ended)
+    return common.done(message, "admin.user_access", user_id=target.id)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from matcher.web.auth import routes, two_factor  # noqa: E402,F401  (registers the views)
+from matcher.web.auth import routes, sessions, two_factor  # noqa: E402,F401  (registers the views)

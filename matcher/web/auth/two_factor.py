@@ -23,9 +23,9 @@ from matcher.domain import totp
 from matcher.domain.errors import ServiceError
 from matcher.extensions import limiter
 from matcher.models import User
-from matcher.services.platform import second_factor
-from matcher.web import common, hooks, messages
-from matcher.web.auth import bp
+from matcher.services.platform import second_factor, staff_sessions
+from matcher.web import common, guards, hooks, messages
+from matcher.web.auth import bp, signing_in
 from matcher.web.auth.forms import EnrolForm, SecondStepForm
 from matcher.web.safety import safe_next
 
@@ -90,8 +90,10 @@ def second_step() -> ResponseReturnValue:
         used = second_factor.check(user, form.code.data or "")
         if used is not None:
             next_url = str((pending() or {}).get("next") or "")
-            common.fresh_session()  # a fresh session once signed in: no fixation
-            login_user(user)
+            outcome = "recovery_code" if used == "recovery_code" else "success"
+            from matcher.web.auth.routes import home
+
+            response = signing_in.complete(user, outcome, next_url, home())
             session[PASSED] = True
             if used == "recovery_code":
                 left = second_factor.recovery_codes_left(user)
@@ -103,9 +105,8 @@ def second_step() -> ResponseReturnValue:
                     ),
                     "success",
                 )
-            from matcher.web.auth.routes import home
-
-            return redirect(safe_next(next_url) or home())
+            return response
+        signing_in.record(user, "wrong_code")
         form.code.errors = [_("This code is wrong or has been used already.")]
         setattr(g, hooks.KEEP_REFUSAL, True)  # the audit entry of the failure stays
         return render_template("auth/second_step.html", form=form), 401
@@ -156,6 +157,7 @@ def enrol() -> ResponseReturnValue:
         else:
             session.pop(ENROLLING, None)
             login_user(user)  # this session goes on with the new session version
+            staff_sessions.carry_on(user, session.get(guards.STAFF_SESSION))
             session[PASSED] = True
             return render_template("auth/recovery_codes.html", codes=codes)
     elif request.method == "POST":
