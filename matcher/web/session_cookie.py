@@ -7,24 +7,18 @@ proxy's log, a shared computer). Here the signed value is also encrypted with Fe
 a cookie that does not decrypt counts as no session, as a badly signed one always did.
 """
 
-import base64
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from matcher import secret_keys
+
 
 def _fernet(app: Flask) -> Fernet:
-    secret = app.config["SECRET_KEY"]
-    material = secret if isinstance(secret, bytes) else str(secret).encode()
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"matcher:session-cookie"
-    ).derive(material)
-    return Fernet(base64.urlsafe_b64encode(key))
+    return secret_keys.fernet(app.config["SECRET_KEY"], "session-cookie")
 
 
 class _Encrypting:

@@ -10,16 +10,14 @@ Changing SECRET_KEY makes both unreadable: enrolled users then need a reset
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Literal
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
+from matcher import secret_keys
 from matcher.domain import audit, totp
 from matcher.domain.errors import Conflict, Invalid
 from matcher.extensions import db
@@ -28,16 +26,12 @@ from matcher.models import Agency, RecoveryCode, SecondFactor, User, utcnow
 Used = Literal["code", "recovery_code"]
 
 
-def _derived_key(purpose: bytes) -> bytes:
-    """32 bytes for one purpose, derived from SECRET_KEY (HKDF-SHA-256)."""
-    secret = current_app.config["SECRET_KEY"]
-    material = secret if isinstance(secret, bytes) else str(secret).encode()
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"matcher:" + purpose)
-    return hkdf.derive(material)
+def _derived_key(purpose: str) -> bytes:
+    return secret_keys.derived_key(current_app.config["SECRET_KEY"], purpose)
 
 
 def _fernet() -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_derived_key(b"totp-secret")))
+    return secret_keys.fernet(current_app.config["SECRET_KEY"], "totp-secret")
 
 
 def seal(secret: str) -> str:
@@ -121,7 +115,7 @@ def enrol(user: User, secret: str, code: str, when: datetime | None = None) -> l
 
 
 def _new_recovery_codes(user: User) -> list[str]:
-    key = _derived_key(b"recovery-code")
+    key = _derived_key("recovery-code")
     codes = totp.new_recovery_codes()
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.add_all(
@@ -145,7 +139,7 @@ def check(user: User, typed: str, when: datetime | None = None) -> Used | None:
         if step is not None and _spend_step(factor, step):
             return "code"
     elif factor is not None and typed.strip():
-        digest = totp.recovery_digest(_derived_key(b"recovery-code"), typed)
+        digest = totp.recovery_digest(_derived_key("recovery-code"), typed)
         spent = db.session.execute(
             update(RecoveryCode)
             .where(

@@ -15,6 +15,7 @@ from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
+from matcher import secret_keys
 from matcher.services.platform import accounts
 
 COOKIE = "matcher_device"
@@ -27,9 +28,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _mark(email: str) -> str:
-    secret = current_app.config["SECRET_KEY"]
-    key = secret if isinstance(secret, bytes) else str(secret).encode()
-    message = b"known-device:" + accounts.normalise_email(email).encode()
+    key = secret_keys.derived_key(current_app.config["SECRET_KEY"], "known-device")
+    message = accounts.normalise_email(email).encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
