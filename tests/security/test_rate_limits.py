@@ -117,6 +117,7 @@ def test_L3_strangers_guessing_from_many_addresses_slow_down_but_never_lock_out_
     stranger = login(_from(app, "203.0.113.99"), owner, PASSWORD)
     assert stranger.status_code == 429  # even with the right password: slowed down
     assert "Retry-After" in stranger.headers
+    assert "kommt in der Regel sofort durch" in stranger.get_data(as_text=True)
 
     # The owner's own browser still signs in, on this account only.
     assert login(her_browser, owner).status_code == 302
