@@ -352,6 +352,10 @@ def test_a_pending_proposal_on_the_newcomer_and_the_volunteer_page(
         newcomer_page
     )
     assert f'action="/matching/proposals/{match.id}/approve"' in newcomer_page
+    # The list of her proposals and Patenschaften links to this section of the same page
+    # (a link into the table found the proposal only on its first page).
+    assert f'href="#pending-{match.id}"' in newcomer_page
+    assert f'id="pending-{match.id}"' in newcomer_page
     volunteer_page = client.get(f"/volunteers/{match.volunteer_id}").get_data(as_text=True)
     assert f'action="/matching/proposals/{match.id}/reject"' in volunteer_page
     # Rejecting from the volunteer's page returns there, the proposal gone from both pages.
