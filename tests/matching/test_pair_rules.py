@@ -73,7 +73,9 @@ def test_pinned_and_forbidden_pairs_are_kept_across_runs(
     page = client.get("/matching/rules").get_data(as_text=True)
     assert "kennen sich" in page and "Konflikt" in page and page.count("Aufheben") == 2
     newcomer_page = client.get(f"/newcomers/{n1.id}").get_data(as_text=True)
-    assert "Diese Person fest zuordnen" in newcomer_page or "Fest zugeordnet" in newcomer_page
+    # Her current proposal is the pinned pair: the page says so instead of offering to pin it.
+    assert 'id="proposal-pinned"' in newcomer_page
+    assert "Diese Person fest zuordnen" not in newcomer_page
     with inside(app):
         rules = {r.kind: r.id for r in db.session.scalars(select(PairRule))}
         actions = set(db.session.scalars(select(AuditEvent.action)))
