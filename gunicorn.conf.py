@@ -94,6 +94,13 @@ graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 
 # --------------------------------------------------------------------------- identity
 proc_name = "matcher"
+# Every answer carries gunicorn's `Server: gunicorn`, without a version (pen test I2). It
+# stays: gunicorn has no setting for it (declined upstream, benoitc/gunicorn#825); the line
+# is written by `gunicorn.http.wsgi.Response.default_headers` from a module constant, so
+# dropping it would mean patching gunicorn's internals, and a `Server` header set by the app
+# would be sent beside it, not instead. The proxy in front decides what clients see (nginx
+# does not pass an upstream's `Server` on by default). OPTIONS, the other half of I2, is
+# refused by the app (matcher/web/hooks.py `_refuse_options`).
 pidfile = os.environ.get("GUNICORN_PIDFILE") or None
 
 

@@ -91,6 +91,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Sent and given-up mails (names, links) are deleted by `gdpr purge` after this.
         "SENT_MAIL_RETENTION_DAYS": 30,
         "SIGNUP_RATE_LIMIT": "5 per minute; 30 per hour",
+        # At most this many sign-up mails (confirmation links, "you are registered already")
+        # to one address in 24 hours, whoever fills in the form (I7): a stranger cannot use
+        # the form to flood someone's mailbox. The page answers alike either way.
+        "SIGNUP_MAILS_PER_ADDRESS_PER_DAY": 3,
         "OUTBOX_MAX_ATTEMPTS": 8,
         "OUTBOX_BACKOFF_SECONDS": 60,
         # A worker's claim on the mail it sends; renewed while it sends, so after a crash

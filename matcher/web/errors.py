@@ -20,7 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response
 
 from matcher.domain.errors import Conflict, ServiceError
@@ -85,15 +85,19 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         return unavailable.response(original)
     code = error.code or 500
     if _wants_json():
-        return {"error": error.name, "status": code}, code
-    try:
-        response = make_response(render_template("errors/error.html", code=code), code)
-    except SQLAlchemyError as e:  # the page's header needs the user: the database is gone
-        if not unavailable.is_unavailable(e):
-            raise
-        return unavailable.response(e)
+        response = make_response({"error": error.name, "status": code}, code)
+    else:
+        try:
+            response = make_response(render_template("errors/error.html", code=code), code)
+        except SQLAlchemyError as e:  # the page's header needs the user: the database is gone
+            if not unavailable.is_unavailable(e):
+                raise
+            return unavailable.response(e)
     if isinstance(error, NotFound):
         response.headers["Cache-Control"] = "no-store"
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        # A 405 names the methods the address has (RFC 9110), as werkzeug's own page does.
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 

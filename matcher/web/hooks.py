@@ -8,6 +8,7 @@ commit that loses a race (a stale version, a unique index) answers 409.
 from flask import Flask, Response, abort, current_app, g, request, session
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import MethodNotAllowed
 
 from matcher import tenancy
 from matcher.extensions import db, login_manager
@@ -26,6 +27,7 @@ def register(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "strong"
+    app.before_request(_refuse_options)
     app.before_request(_reject_nul_bytes)
     app.before_request(_scope_request)
     guards.end_idle_and_old_sessions(app)
@@ -52,6 +54,16 @@ def _load_user(session_id: str) -> User | None:
         return None
     g.staff_session = row
     return user
+
+
+def _refuse_options() -> None:
+    """OPTIONS is no method of ours (I2): Flask answers it 200 on every route by itself, but
+    the app serves no cross-origin requests (no CORS), so nothing needs it. 405 with the
+    methods of every route at its address; an unknown path stays a 404."""
+    if request.method == "OPTIONS" and request.url_rule is not None:
+        adapter = current_app.create_url_adapter(request)
+        methods = set(adapter.allowed_methods() if adapter is not None else ()) - {"OPTIONS"}
+        raise MethodNotAllowed(valid_methods=sorted(methods))
 
 
 def _reject_nul_bytes() -> None:

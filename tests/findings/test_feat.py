@@ -410,13 +410,16 @@ def test_feat_b17_an_art_15_export_holds_no_one_elses_words_or_ids(
     assert data["notes_left_out"] >= 1
 
 
-def test_feat_b18_sec_l8_who_opened_a_volunteer_alternatives_or_a_check_in_is_audited(
+def test_L8_feat_b18_who_opened_a_volunteer_alternatives_or_a_check_in_is_audited(
     app: Flask,
     office: Office,
     make_volunteer: Callable[..., Volunteer],
     make_newcomer: Callable[..., Newcomer],
     propose: Callable[..., int],
 ) -> None:
+    """L8 (pen test) and B18: a volunteer's page, a proposal's alternatives and a check-in
+    left no trace in the audit log; on 8ed074e only `newcomer.view` and `match.view` were
+    written."""
     volunteer = make_volunteer(office.agency)
     client = _coordinator(app, office)
     match_id = propose(volunteer, make_newcomer(office.agency))

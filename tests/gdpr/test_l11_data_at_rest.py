@@ -6,16 +6,18 @@ import os
 import stat
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import select
 
 from matcher import create_app
 from matcher.extensions import db
-from matcher.models import Base, Volunteer
+from matcher.models import Base, OutboxMessage, Volunteer, utcnow
 from matcher.services.lists import imports
 from matcher.services.people import erasure
 from tests.conftest import (
@@ -128,3 +130,28 @@ def test_L11_erasure_in_the_service_layer_checkpoints_too(
         erasure.erase_person(person, None, on=person.created_at.date())
         db.session.commit()
     assert b"Ottilinde" not in _files(tmp_path)
+
+
+def test_L11_sent_mails_older_than_the_setting_are_purged_and_unsent_ones_stay(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    """Sent mails hold names and sign-in links. `outbox.purge_sent` was written but never
+    called (style finding 10), so on 8ed074e they stayed for ever: `gdpr purge` now deletes
+    them after `SENT_MAIL_RETENTION_DAYS`, on both databases."""
+    app.config["SENT_MAIL_RETENTION_DAYS"] = 10  # not the default (30): the setting counts
+    now = utcnow()
+    with inside(app):
+        for status, age in (("sent", 12), ("failed", 12), ("sent", 8), ("pending", 40)):
+            db.session.add(OutboxMessage(kind="magic_link", to_address="a@example.org",
+                                         subject="Link", body="Hallo Anna, https://…",
+                                         status=status, created_at=now - timedelta(days=age)))  # fmt: skip
+        db.session.commit()
+    result = runner.invoke(args=["gdpr", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "2 old mails" in result.output
+    with inside(app):
+        left = sorted(
+            (m.status, (now - m.created_at).days) for m in db.session.scalars(select(OutboxMessage))
+        )
+    assert left == [("pending", 40), ("sent", 8)]  # a mail still to go is never deleted
+    assert "0 old mails" in runner.invoke(args=["gdpr", "purge"]).output

@@ -131,26 +131,3 @@ def test_past_retention_rules() -> None:
     assert gdpr.past_retention(pool, [ended], cutoff)
     open_match = Match(status="paused", proposed_at=before, started_at=before)
     assert not gdpr.past_retention(pool, [ended, open_match], cutoff)
-
-
-def test_style_10_the_daily_purge_deletes_old_sent_mails_with_their_names_and_links(
-    app: Flask, runner: FlaskCliRunner
-) -> None:
-    """`outbox.purge_sent` was written but never called: sent mails stayed for ever."""
-    from matcher.models import OutboxMessage
-
-    now = utcnow()
-    with inside(app):
-        for status, age in (("sent", 40), ("failed", 40), ("sent", 5), ("pending", 40)):
-            db.session.add(OutboxMessage(kind="magic_link", to_address="a@example.org",
-                                         subject="Link", body="Hallo Anna, https://…",
-                                         status=status, created_at=now - timedelta(days=age)))  # fmt: skip
-        db.session.commit()
-    result = runner.invoke(args=["gdpr", "purge"])
-    assert result.exit_code == 0 and "2 old mails" in result.output
-    with inside(app):
-        left = sorted(
-            (m.status, (now - m.created_at).days) for m in db.session.scalars(select(OutboxMessage))
-        )
-    assert left == [("pending", 40), ("sent", 5)]  # a mail still to go is never deleted
-    assert "0 old mails" in runner.invoke(args=["gdpr", "purge"]).output

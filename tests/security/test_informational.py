@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import login
+from tests.security.routes import Route, build_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +33,36 @@ def test_I1_hsts_is_sent_when_served_over_https_and_can_be_turned_off(
     # Plain HTTP (a laptop, the demo) and an operator whose proxy sets it: no header.
     for app in (make_app(), make_app(PUBLIC_BASE_URL="https://p.example", HSTS_SECONDS=0)):
         assert "Strict-Transport-Security" not in app.test_client().get("/login").headers
+
+
+def test_I2_options_is_refused_on_every_route_with_the_methods_it_has(
+    app: Flask, make_user: Callable[..., Any]
+) -> None:
+    """wapiti flagged OPTIONS answering 200 on every page: Flask answers it by itself, and
+    nothing here needs it (no CORS). Now it is a 405 naming the route's methods, signed in
+    or not; an unknown path stays a 404. (gunicorn's `Server: gunicorn`, without a version,
+    stays: gunicorn has no setting to drop it; see gunicorn.conf.py.)"""
+    admin = app.test_client()
+    login(admin, make_user("admin"))
+    seen = 0
+    rules = list(app.url_map.iter_rules())
+    for rule in rules:
+        url = build_url(app, Route(rule, "GET"), None)
+        # Some addresses have two rules (a page and its form's POST): the methods of both.
+        methods = {m for r in rules if r.rule == rule.rule for m in r.methods or ()}
+        allowed = ", ".join(sorted(methods - {"OPTIONS"}))
+        for client in (app.test_client(), admin):
+            response = client.open(url, method="OPTIONS")
+            assert response.status_code == 405, (url, response.status_code)
+            assert response.headers["Allow"] == allowed, url
+            assert "OPTIONS" not in response.headers["Allow"]
+        seen += 1
+    assert seen > 50  # the whole URL map, static files included
+    assert app.test_client().open("/no-such-page", method="OPTIONS").status_code == 404
+    # The methods a page has still work.
+    anonymous = app.test_client()
+    assert anonymous.get("/login").status_code == 200
+    assert anonymous.head("/login").status_code == 200
 
 
 def _gunicorn_forwarded_allow_ips(tmp_path: Path, **env: str) -> str:

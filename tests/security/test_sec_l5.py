@@ -1,4 +1,9 @@
-"""sec L5: valid-looking input that used to end in a 500 gets a clear 4xx in German instead."""
+"""sec L5: valid-looking input that used to end in a 500 gets a clear 4xx in German instead.
+
+Each test is named after the finding (L5) and fails on commit 8ed074e: there the dates
+overflowed (`OverflowError`), the 10-digit id reached PostgreSQL's INTEGER column
+(`NumericValueOutOfRange`; SQLite answered 404, not the queue's message) and
+`_read_xlsx` let expat's `ParseError` through: a 500 each."""
 
 import io
 import zipfile
@@ -31,7 +36,7 @@ def app_config(tmp_path: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- 1. dates
 
 
-def test_sec_l5_dates_out_of_range_on_audit_figures_report_xlsx_and_every_export(
+def test_L5_dates_out_of_range_on_audit_figures_report_xlsx_and_every_export(
     app: Flask, client: FlaskClient, two_agencies: dict[str, Any]
 ) -> None:
     agency = two_agencies["a"]["agency"].id
@@ -71,7 +76,7 @@ def test_sec_l5_dates_out_of_range_on_audit_figures_report_xlsx_and_every_export
     assert "Das Ende liegt vor dem Beginn." in response.get_data(as_text=True)
 
 
-def test_sec_l5_dates_out_of_range_never_overflow_in_the_services(
+def test_L5_dates_out_of_range_never_overflow_in_the_services(
     app: Flask, runner: Any, tmp_path: Path, two_agencies: dict[str, Any]
 ) -> None:
     """The CLI and other callers skip the forms: the last day there is is no overflow."""
@@ -94,7 +99,7 @@ def test_sec_l5_dates_out_of_range_never_overflow_in_the_services(
 # --------------------------------------------------------------------------- 2. bulk ids
 
 
-def test_sec_l5_bulk_ids_beyond_32_bit_are_an_invalid_selection_not_a_500(
+def test_L5_bulk_ids_beyond_32_bit_are_an_invalid_selection_not_a_500(
     app: Flask, client: FlaskClient, two_agencies: dict[str, Any]
 ) -> None:
     """On PostgreSQL such an id used to reach the INTEGER column: NumericValueOutOfRange."""
@@ -191,7 +196,7 @@ BROKEN = {
 }
 
 
-def test_sec_l5_xlsx_parse_errors_are_a_400_with_a_message(
+def test_L5_xlsx_parse_errors_are_a_400_with_a_message(
     app: Flask, client: FlaskClient, make_user: Callable[..., Any],
     make_agency: Callable[..., Any], tmp_path: Path,
 ) -> None:  # fmt: skip
@@ -201,7 +206,7 @@ def test_sec_l5_xlsx_parse_errors_are_a_400_with_a_message(
     good = client.post("/admin/imports", content_type="multipart/form-data", data={
         "agency": str(agency.id), "kind": "volunteers",
         "file": (io.BytesIO(_xlsx()), "liste.xlsx")})  # fmt: skip
-    assert good.status_code == 302
+    assert good.status_code in (302, 303)  # on to the preview
     stashed = set((tmp_path / "imports").iterdir())
     for name, data in BROKEN.items():
         response = client.post("/admin/imports", content_type="multipart/form-data", data={

@@ -3,6 +3,13 @@
 A sign-up with an address already registered at the agency changes nothing and gets the
 same answer on the page; the mail goes to that address only, so the page never tells a
 stranger whether someone is registered.
+
+Anyone can type someone else's address (I7). Until its owner confirms, the record is not
+offered for matching or contact (`matcher.domain.eligibility`: only confirmed volunteers
+take part), the latest sign-up replaces it (L9), and the form sends the address at most
+`SIGNUP_MAILS_PER_ADDRESS_PER_DAY` mails in 24 hours, counted in the outbox; beyond that
+the sign-up is stored (or replaces) as before but no mail goes out, and the page says the
+same as ever.
 """
 
 import enum
@@ -98,7 +105,7 @@ def sign_up(agency: Agency, details: VolunteerDetails, consents: set[str], langu
         # Until an address is confirmed, the latest sign-up with it counts (L9): an earlier
         # one may have been typed by someone else. Its links stop working with it.
         _remove_unconfirmed([(existing.id, existing.email, existing.agency_id)],
-                            "volunteer.signup_replaced")  # fmt: skip
+                            "volunteer.signup_replaced", keep_sent=True)  # fmt: skip
         db.session.flush()
         db.session.expunge(existing)
         existing = None
@@ -178,7 +185,7 @@ def _answer_repeat(agency: Agency, volunteer: Volunteer) -> None:
     in the language that registration keeps (a repeat changes nothing, its language neither)."""
     if volunteer.email_confirmed_at is None:
         _queue_confirmation(agency, volunteer)
-    else:
+    elif _may_mail(volunteer):
         subject, body = i18n.render_mail(
             "signup_again",
             volunteer.locale,
@@ -191,7 +198,25 @@ def _answer_repeat(agency: Agency, volunteer: Volunteer) -> None:
     audit.about("volunteer.signup_repeat", volunteer, None)
 
 
+#: The mails the sign-up form sends an address; they count against its daily limit (I7).
+SIGNUP_MAIL_KINDS = ("signup_confirm", "signup_again")
+
+
+def _may_mail(volunteer: Volunteer) -> bool:
+    """Whether the form may mail this address once more: fewer than
+    `SIGNUP_MAILS_PER_ADDRESS_PER_DAY` sign-up mails to it in the last 24 hours (at every
+    agency; mails taken back before they went out do not count). A withheld mail is audited."""
+    limit = int(current_app.config["SIGNUP_MAILS_PER_ADDRESS_PER_DAY"])
+    since = utcnow() - timedelta(days=1)
+    if outbox.count_to(volunteer.email, SIGNUP_MAIL_KINDS, since) < limit:
+        return True
+    audit.about("volunteer.signup_mail_withheld", volunteer, None)
+    return False
+
+
 def _queue_confirmation(agency: Agency, volunteer: Volunteer) -> None:
+    if not _may_mail(volunteer):
+        return
     token = tokens.make(tokens.CONFIRM, {"v": volunteer.id, "e": _fingerprint(volunteer.email)})
     subject, body = i18n.render_mail(
         "signup_confirm",
@@ -289,11 +314,16 @@ def purge_unconfirmed(older_than_days: int | None = None) -> int:
     return len(stale)
 
 
-def _remove_unconfirmed(rows: list[tuple[int, str, int]], action: str) -> None:
+def _remove_unconfirmed(
+    rows: list[tuple[int, str, int]], action: str, *, keep_sent: bool = False
+) -> None:
     """Delete unconfirmed sign-ups (id, email, agency id) with their languages, consents and
-    queued confirmation mails; the audit log keeps the fact under `action`."""
+    queued confirmation mails; the audit log keeps the fact under `action`. `keep_sent`
+    (a sign-up replaced by the next one) keeps the mails that went out already: they count
+    against the address's daily limit, and go with the other sent mails after
+    `SENT_MAIL_RETENTION_DAYS`."""
     for volunteer_id, email, agency_id in rows:
-        outbox.forget_address(email, ("signup_confirm",))
+        outbox.forget_address(email, ("signup_confirm",), unsent_only=keep_sent)
         audit.record(
             db.session,
             action,

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from matcher.database import is_sqlite
@@ -382,9 +382,36 @@ def purge_sent(older_than_days: int | None = None, *, now: datetime | None = Non
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def forget_address(address: str, kinds: tuple[str, ...] | None = None) -> None:
-    """Remove the mails (of these kinds, or all) to an address, for erasure; the caller commits."""
+def forget_address(
+    address: str, kinds: tuple[str, ...] | None = None, *, unsent_only: bool = False
+) -> None:
+    """Remove the mails (of these kinds, or all) to an address, for erasure; the caller commits.
+
+    `unsent_only` keeps what went out already and what a worker is sending right now: the
+    mails still waiting go, the others are the record of what the address was sent.
+    """
     stmt = delete(OutboxMessage).where(OutboxMessage.to_address == address)
     if kinds is not None:
         stmt = stmt.where(OutboxMessage.kind.in_(kinds))
+    if unsent_only:
+        now = utcnow()
+        stmt = stmt.where(
+            OutboxMessage.status == "pending",
+            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+        )
     db.session.execute(stmt)
+
+
+def count_to(address: str, kinds: tuple[str, ...], since: datetime) -> int:
+    """How many mails of these kinds were queued for an address since then and not taken
+    back (waiting, sent or given up on), counted in SQL."""
+    return int(
+        db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.to_address == address,
+                OutboxMessage.kind.in_(kinds),
+                OutboxMessage.created_at >= since,
+            )
+        )
+        or 0
+    )
