@@ -9,6 +9,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
+from matcher.domain import vocab
+
 VOLUNTEER_STATUS_LABELS = {
     "applied": _l("applied"),
     "active": _l("active"),
@@ -415,5 +417,5 @@ SIGN_IN_OUTCOME_LABELS = {
     "inactive": _l("account deactivated"),
     "unknown_account": _l("unknown e-mail address"),
 }
-#: The sign-in log's outcomes that were refused.
-SIGN_IN_FAILURES = frozenset({"wrong_password", "wrong_code", "inactive", "unknown_account"})
+#: The sign-in log's outcomes that were refused (for the templates).
+SIGN_IN_FAILURES = vocab.SIGN_IN_FAILURES

@@ -77,6 +77,8 @@ SIGN_IN_OUTCOMES: Final = (
 #: Why a staff session ended: the person logged out or ended it in the list, an admin ended
 #: it, it was unused too long, or it reached its lifetime.
 SESSION_END_REASONS: Final = ("logout", "ended", "admin", "idle", "expired")
+#: The sign-in outcomes that were refused.
+SIGN_IN_FAILURES: Final = frozenset({"wrong_password", "wrong_code", "inactive", "unknown_account"})
 VOLUNTEER_STATUSES: Final = ("applied", "active", "paused", "inactive")
 NEWCOMER_STATUSES: Final = ("waiting", "matched", "paused", "closed")
 MATCH_STATUSES: Final = ("proposed", "approved", "active", "paused", "ended", "rejected")

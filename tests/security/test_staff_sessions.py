@@ -237,6 +237,9 @@ def test_admins_see_each_users_failed_and_successful_sign_ins(
         )
     assert logins == 2
     admin = _browser(app, make_user("admin"), "Admin")
+    # The users table names her last sign-in and counts her failed ones of the week.
+    users = admin.get("/admin/users").get_data(as_text=True)
+    assert "2 fehlgeschlagene Anmeldungen in 7 Tagen" in users
     html = admin.get(f"/admin/users/{coordinator.id}/access").get_data(as_text=True)
     for words in ("falsches Passwort", "falscher Code", "angemeldet", "Wiederherstellungscode"):
         assert words in html, words

@@ -16,11 +16,11 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from matcher.domain import audit
 from matcher.domain.errors import NotFound
-from matcher.domain.vocab import SESSION_END_REASONS, SIGN_IN_OUTCOMES
+from matcher.domain.vocab import SESSION_END_REASONS, SIGN_IN_FAILURES, SIGN_IN_OUTCOMES
 from matcher.extensions import db
 from matcher.models import SignIn, StaffSession, User, utcnow
 
@@ -167,6 +167,21 @@ def sign_ins(user: User, limit: int = SIGN_INS_SHOWN) -> list[SignIn]:
             .limit(limit)
         )
     )
+
+
+def recent_failures(days: int = 7, now: datetime | None = None) -> dict[int, int]:
+    """Failed sign-ins of the last `days` per user id (users without any are left out)."""
+    since = (now or utcnow()) - timedelta(days=days)
+    rows = db.session.execute(
+        select(SignIn.user_id, func.count())
+        .where(
+            SignIn.user_id.is_not(None),
+            SignIn.at >= since,
+            SignIn.outcome.in_(SIGN_IN_FAILURES),
+        )
+        .group_by(SignIn.user_id)
+    )
+    return {int(user_id): int(count) for user_id, count in rows if user_id is not None}
 
 
 def purge(now: datetime | None = None) -> int:

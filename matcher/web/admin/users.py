@@ -15,6 +15,9 @@ from matcher.web.admin.common import agency_choices
 from matcher.web.admin.forms import ConfirmForm, UserCreateForm
 from matcher.web.auth import sessions
 
+#: The users table counts each user's failed sign-ins of this many days.
+FAILURES_DAYS = 7
+
 
 def _render(form: UserCreateForm, status: int = 200) -> ResponseReturnValue:
     return render_template(
@@ -23,6 +26,8 @@ def _render(form: UserCreateForm, status: int = 200) -> ResponseReturnValue:
         form=form,
         action=ConfirmForm(),
         with_second_factor=second_factor.enrolled_user_ids(),
+        failures=staff_sessions.recent_failures(FAILURES_DAYS),
+        failures_days=FAILURES_DAYS,
     ), status
 
 
