@@ -114,6 +114,21 @@ def test_opted_in_coordinators_get_one_digest_a_week_that_opens_their_dashboard(
         assert [u.email for u in digest.due(today() + timedelta(weeks=2))] == [bea.email]
 
 
+def test_a_week_with_nothing_to_do_sends_no_digest_until_something_comes_up(
+    app: Flask, make_agency: Factory, make_user: Factory, make_volunteer: Factory
+) -> None:
+    agency = make_agency()
+    make_user("coordinator", agency, email="ruhig@example.org", weekly_digest=True)
+    runner = app.test_cli_runner()
+    quiet = runner.invoke(args=["digest", "send"])
+    assert quiet.exit_code == 0 and "Queued 0 digest(s)." in quiet.output, quiet.output
+    assert _outbox(app) == []
+    make_volunteer(agency, first_name="Nora", status="applied")  # a sign-up to call
+    later = runner.invoke(args=["digest", "send"])
+    assert "Queued 1 digest(s)." in later.output, later.output
+    assert [to for to, _, _ in _outbox(app)] == ["ruhig@example.org"]
+
+
 def test_only_coordinators_opt_in(app: Flask, make_user: Factory) -> None:
     admin = make_user("admin")
     client = app.test_client()

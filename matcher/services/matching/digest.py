@@ -5,7 +5,9 @@ Counts and links only: the mail names nobody (a mailbox is not the place for new
 names). At most one digest per coordinator and ISO week: the week is claimed with a
 conditional UPDATE of `users.last_digest_week` before the mail is queued, in the same
 transaction, so a second run in the same week — or a second worker at the same time —
-queues nothing. Each agency's counts are read in that agency's own tenancy scope.
+queues nothing. A week with nothing to do sends nothing (the week stays unclaimed, so a
+later run in it sends once something comes up). Each agency's counts are read in that
+agency's own tenancy scope.
 """
 
 from dataclasses import dataclass
@@ -79,8 +81,8 @@ def send(on: date, *, stale_days: int, dry_run: bool = False) -> list[Digest]:
         with tenancy.for_agency(agency_id):
             agency = db.session.get(Agency, agency_id)
             counts = workqueue.counts(agency_id, on, stale_days=stale_days)
-        if agency is None:
-            continue
+        if agency is None or not any(counts.values()):
+            continue  # nothing to do is no mail; a later run this week looks again
         if not dry_run:
             claimed = db.session.execute(
                 update(User)
