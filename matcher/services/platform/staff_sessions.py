@@ -120,14 +120,22 @@ def active(user: User, now: datetime | None = None) -> list[StaffSession]:
 
 def end_one(owner: User, session_id: int, by: User) -> None:
     """End one live session of `owner` — by the owner (the list on their account page) or
-    by an admin. Audited.
+    by an admin. Audited. A session of `owner` that has ended already stays ended (a
+    double click is no error).
 
     :raises NotFound: "session_not_found" — no live session of `owner` has this id (another
         user's session is not found either).
     """
     row = next((s for s in active(owner) if s.id == session_id), None)
     if row is None:
-        raise NotFound("session_not_found")
+        mine = db.session.scalar(
+            select(StaffSession.id).where(
+                StaffSession.id == session_id, StaffSession.user_id == owner.id
+            )
+        )
+        if mine is None:
+            raise NotFound("session_not_found")
+        return  # ended already (a double click, or by time): nothing more to do
     _end(row, "ended" if by.id == owner.id else "admin", by)
     audit.about("user.session_end", owner, by)
 
